@@ -1,0 +1,1 @@
+"""pipdream: a generative-AI electronic die for microcontrollers."""

@@ -1,0 +1,5 @@
+import sys
+
+from pipdream.cli import main
+
+sys.exit(main())

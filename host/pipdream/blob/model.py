@@ -1,0 +1,102 @@
+"""In-memory form of a quantized model: what the writer packs and the reader returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipdream.blob import format as F
+
+
+@dataclass
+class QLayer:
+    """One integer layer. Activations are HWC; shapes below are (C, H, W) tuples."""
+
+    kind: int  # F.KIND_*
+    in_shape: tuple[int, int, int]
+    out_shape: tuple[int, int, int]
+    weights: np.ndarray  # int8; conv/convT (out_c, k, k, in_c); fc (out_h*out_w*out_c, in_c)
+    bias: np.ndarray  # int32 (n_ch,)
+    mult: np.ndarray  # uint16 (n_ch,)
+    shift: np.ndarray  # uint8 (n_ch,)
+    kernel: int = 1
+    stride: int = 1
+    padding: int = 0
+    output_padding: int = 0
+    in_type: int = F.DTYPE_UINT8
+    act: int = F.ACT_CLAMP
+
+    @property
+    def n_ch(self) -> int:
+        """Requantization channels: out_c, or every output value of a dense layer."""
+        c, h, w = self.out_shape
+        return c * h * w if self.kind == F.KIND_FC else c
+
+    @property
+    def n_weights(self) -> int:
+        ci = self.in_shape[0]
+        if self.kind == F.KIND_FC:
+            return self.n_ch * ci
+        return self.out_shape[0] * self.kernel * self.kernel * ci
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of one full-frame pass (taps that land in range)."""
+        ci, co = self.in_shape[0], self.out_shape[0]
+        if self.kind == F.KIND_FC:
+            return self.n_weights
+        ty = taps_1d(self.kind, self.in_shape[1], self.out_shape[1], self.kernel, self.stride,
+                     self.padding)
+        tx = taps_1d(self.kind, self.in_shape[2], self.out_shape[2], self.kernel, self.stride,
+                     self.padding)
+        return ci * co * ty * tx
+
+    @property
+    def params(self) -> int:
+        return self.n_weights + self.n_ch
+
+
+def taps_1d(kind: int, n_in: int, n_out: int, k: int, s: int, p: int) -> int:
+    """Count of (output, kernel tap) pairs along one axis whose input index is in range."""
+    return sum(len(tap_inputs(kind, o, n_in, k, s, p)) for o in range(n_out))
+
+
+def tap_inputs(kind: int, o: int, n_in: int, k: int, s: int, p: int) -> list[tuple[int, int]]:
+    """(tap, input index) pairs feeding output index o along one axis.
+
+    conv:  i = o*s - p + t.   convT: o = i*s - p + t, so i = (o + p - t) / s when exact;
+    a transposed convolution is thus computed per output phase, never on inserted zeros.
+    """
+    out = []
+    for t in range(k):
+        if kind == F.KIND_CONVT:
+            num = o + p - t
+            if num % s or not 0 <= num // s < n_in:
+                continue
+            out.append((t, num // s))
+        else:
+            i = o * s - p + t
+            if 0 <= i < n_in:
+                out.append((t, i))
+    return out
+
+
+@dataclass
+class QModel:
+    layers: list[QLayer]
+    n_faces: int = F.N_FACES
+    latent_size: int = F.LATENT_SIZE
+    meta: dict = field(default_factory=dict)  # not stored in the blob
+
+    @property
+    def out_shape(self) -> tuple[int, int, int]:
+        return self.layers[-1].out_shape
+
+    @property
+    def params(self) -> int:
+        return sum(layer.params for layer in self.layers)
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)

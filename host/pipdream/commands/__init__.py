@@ -1,0 +1,1 @@
+"""Subcommands of the `pipdream` CLI, discovered by `pipdream.cli`."""

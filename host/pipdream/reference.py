@@ -1,0 +1,112 @@
+"""The integer reference: runs a blob to 32x32 uint8 images, exactly.
+
+This is the definition of pipdream's arithmetic (docs/arithmetic.md). Every
+other implementation - C kernels, the natmod, viper and pure-Python device
+code, the AVR firmware - must produce these bytes. Activations are HWC.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipdream.blob import format as F
+from pipdream.blob.model import QLayer, QModel, tap_inputs
+from pipdream.blob.reader import load
+
+ACC_SAT = 0xFFFF  # the pre-shifted accumulator saturates to 16 bits
+
+
+def requantize(acc: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """int32 accumulators -> uint8, per channel (the last axis).
+
+    acc <= 0 gives 0 (ReLU). Otherwise
+        t = min((acc + (2^shift >> 1)) >> shift, 65535)   rounding half up, 16 bits
+        y = min((t * mult + 2^15) >> 16, 255)               a 16x16 -> 32-bit product
+    Every intermediate fits in uint32.
+    """
+    acc = np.asarray(acc, dtype=np.int64)
+    shift = shift.astype(np.int64)
+    a = np.maximum(acc, 0)
+    t = np.minimum((a + ((1 << shift) >> 1)) >> shift, ACC_SAT)
+    y = (t * mult.astype(np.int64) + (1 << 15)) >> 16
+    return np.minimum(y, 255).astype(np.uint8)
+
+
+def accumulate(layer: QLayer, x: np.ndarray) -> np.ndarray:
+    """int32 accumulators of one layer. x: (N, H, W, C) ints -> (N, Ho, Wo, Co) int64."""
+    n = x.shape[0]
+    co, ho, wo = layer.out_shape
+    x = x.astype(np.int64)
+    w = layer.weights.astype(np.int64)
+    if layer.kind == F.KIND_FC:
+        acc = x.reshape(n, -1) @ w.T + layer.bias  # (N, ho*wo*co), HWC order
+        return acc.reshape(n, ho, wo, co)
+    acc = np.broadcast_to(layer.bias.astype(np.int64), (n, ho, wo, co)).copy()
+    _, hi, wi = layer.in_shape
+    k, s, p = layer.kernel, layer.stride, layer.padding
+    rows = [tap_inputs(layer.kind, o, hi, k, s, p) for o in range(ho)]
+    cols = [tap_inputs(layer.kind, o, wi, k, s, p) for o in range(wo)]
+    for ky in range(k):
+        oy = [o for o in range(ho) for t, _ in rows[o] if t == ky]
+        iy = [i for o in range(ho) for t, i in rows[o] if t == ky]
+        for kx in range(k):
+            ox = [o for o in range(wo) for t, _ in cols[o] if t == kx]
+            ix = [i for o in range(wo) for t, i in cols[o] if t == kx]
+            if not oy or not ox:
+                continue
+            patch = x[:, iy][:, :, ix]  # (N, len(oy), len(ox), Ci)
+            acc[:, np.ix_(oy, ox)[0], np.ix_(oy, ox)[1]] += patch @ w[:, ky, kx, :].T
+    return acc
+
+
+def run_layer(layer: QLayer, x: np.ndarray) -> np.ndarray:
+    """One layer: x (N, H, W, C) -> uint8 (N, Ho, Wo, Co)."""
+    acc = accumulate(layer, x)
+    # A dense layer has a requantization channel per output value (HWC order).
+    flat = acc.reshape(acc.shape[0], -1) if layer.kind == F.KIND_FC else acc
+    return requantize(flat, layer.mult, layer.shift).reshape(acc.shape)
+
+
+def encode_inputs(faces: np.ndarray, angle_codes: np.ndarray, n_faces: int = F.N_FACES) -> np.ndarray:
+    """faces 1..n_faces and angle codes -127..127 -> int8 (N, 1, 1, n_faces + 1) inputs."""
+    faces = np.asarray(faces).reshape(-1)
+    codes = np.asarray(angle_codes).reshape(-1)
+    if faces.shape != codes.shape:
+        raise ValueError(f"{faces.size} faces but {codes.size} angle codes")
+    if faces.size and (faces.min() < 1 or faces.max() > n_faces):
+        raise ValueError(f"faces must be in 1..{n_faces}")
+    if codes.size and np.abs(codes).max() > F.ANGLE_CODE_MAX:
+        raise ValueError(f"angle codes must be in -{F.ANGLE_CODE_MAX}..{F.ANGLE_CODE_MAX}")
+    x = np.zeros((faces.size, 1, 1, n_faces + 1), np.int8)
+    x[np.arange(faces.size), 0, 0, faces - 1] = F.ONE_HOT_CODE
+    x[:, 0, 0, n_faces] = codes
+    return x
+
+
+def angle_code(latent: float | np.ndarray) -> np.ndarray:
+    """Angle latent in [-1, 1] -> code: floor(latent * 127 + 0.5), clamped to +-127."""
+    code = np.floor(np.asarray(latent, dtype=np.float64) * F.ANGLE_CODE_MAX + 0.5)
+    return np.clip(code, -F.ANGLE_CODE_MAX, F.ANGLE_CODE_MAX).astype(np.int8)
+
+
+def run(model: QModel, faces: np.ndarray, angle_codes: np.ndarray) -> np.ndarray:
+    """Images for (face, angle code) pairs: uint8 (N, H, W) for the single-channel output."""
+    x = encode_inputs(faces, angle_codes, model.n_faces)
+    for layer in model.layers:
+        x = run_layer(layer, x)
+    return x[..., 0]
+
+
+def run_all_layers(model: QModel, faces: np.ndarray, angle_codes: np.ndarray) -> list[np.ndarray]:
+    """Every layer's uint8 output, (N, H, W, C) each: for per-layer comparisons."""
+    x = encode_inputs(faces, angle_codes, model.n_faces)
+    outs = []
+    for layer in model.layers:
+        x = run_layer(layer, x)
+        outs.append(x)
+    return outs
+
+
+def generate_batch(blob: bytes, faces: np.ndarray, angle_codes: np.ndarray) -> np.ndarray:
+    """Validate a blob and run it: uint8 (N, 32, 32)."""
+    return run(load(blob), faces, angle_codes)
