@@ -8,18 +8,21 @@ from pathlib import Path
 from pipdream.blob import c_header
 
 NAME = "export-header"
-HELP = "regenerate natmod/kernels/pd_format.h from the Python format constants"
+HELP = "regenerate the C header and MicroPython module of blob format constants"
 ORDER = 32
 EXAMPLES = """examples:
   pipdream export-header
-  pipdream export-header --out /tmp/pd_format.h
+  pipdream export-header --out /tmp/pd_format.h --device-out /tmp/pdformat.py
 """
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, default=c_header.HEADER_PATH, help="header path to write")
+    p.add_argument("--out", type=Path, default=c_header.HEADER_PATH, help="C header to write")
+    p.add_argument("--device-out", type=Path, default=c_header.DEVICE_PATH,
+                   help="MicroPython module to write")
 
 
 def run(args: argparse.Namespace) -> int:
-    print(f"wrote {c_header.write(args.out)}")
+    for path in c_header.write(args.out, args.device_out):
+        print(f"wrote {path}")
     return 0
