@@ -1,0 +1,130 @@
+"""Ground-truth dice: render a face at an angle, 32x32 greyscale (docs/dataset.md).
+
+A die is drawn at 128x128 with Pillow (white rounded body, black pips),
+rotated about the image centre, then box-filtered down by 4 to 32x32.
+Angles are degrees in [-90, 90); the decoder latent is angle / 90.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from pipdream import paths
+
+GEOMETRY_VERSION = 1  # bump when the drawing changes, to invalidate cached renders
+SIZE = 32  # output side
+RENDER = 128  # drawing side; RENDER // SIZE is the box-filter factor
+ANGLE_MIN, ANGLE_MAX = -90.0, 90.0  # half-open range [ANGLE_MIN, ANGLE_MAX)
+
+# Geometry in 128-pixel index coordinates, centred on 63.5 so that every shape is
+# exactly symmetric under a 180-degree turn of the pixel grid (then -90 == +90).
+_CENTRE = (RENDER - 1) / 2
+_BODY_HALF = 47  # body spans pixels 17..110: 94 px, 73% of the canvas
+_CORNER = 16  # rounded corner radius
+_PIP_OFFSET = 26  # pip centres sit at centre +- 0 or 26
+_PIP_RADIUS = 8.5  # 18 px wide pips: 4.5 px at 32x32, gaps of 2 px in a 6
+
+# Farthest body point from the centre, at 45 degrees: it must stay inside the canvas
+# for every angle, which is why the body size is constant and no angle clips.
+BODY_REACH = (_BODY_HALF - _CORNER) * 2**0.5 + _CORNER  # 59.8 < 64
+
+# Pip centres as (column, row) offsets in units of _PIP_OFFSET; y grows downward.
+PIPS: dict[int, tuple[tuple[int, int], ...]] = {
+    1: ((0, 0),),
+    2: ((-1, -1), (1, 1)),
+    3: ((-1, -1), (0, 0), (1, 1)),
+    4: ((-1, -1), (1, -1), (-1, 1), (1, 1)),
+    5: ((-1, -1), (1, -1), (0, 0), (-1, 1), (1, 1)),
+    6: ((-1, -1), (-1, 0), (-1, 1), (1, -1), (1, 0), (1, 1)),
+}
+
+
+@cache
+def _upright(face: int) -> Image.Image:
+    """The 128x128 unrotated die for a face ("L" mode)."""
+    img = Image.new("L", (RENDER, RENDER), 0)
+    draw = ImageDraw.Draw(img)
+    lo, hi = _CENTRE - _BODY_HALF + 0.5, _CENTRE + _BODY_HALF - 0.5
+    draw.rounded_rectangle((lo, lo, hi, hi), radius=_CORNER, fill=255)
+    for dx, dy in PIPS[face]:
+        cx, cy = _CENTRE + dx * _PIP_OFFSET, _CENTRE + dy * _PIP_OFFSET
+        r = _PIP_RADIUS
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=0)
+    return img
+
+
+def check_face_angle(face: int, angle_deg: float) -> None:
+    """Raise ValueError unless face is 1..6 and angle is in [-90, 90)."""
+    if face not in PIPS:
+        raise ValueError(f"face must be 1..6, got {face}")
+    if not ANGLE_MIN <= angle_deg < ANGLE_MAX:
+        raise ValueError(f"angle must be in [-90, 90) degrees, got {angle_deg}")
+
+
+def render(face: int, angle_deg: float) -> np.ndarray:
+    """One die: face 1..6 turned counter-clockwise by angle_deg -> (32, 32) uint8."""
+    check_face_angle(int(face), float(angle_deg))
+    # Default centre = (64, 64) in continuous coordinates, the true canvas centre;
+    # multiples of 90 degrees become exact transposes.
+    big = _upright(int(face)).rotate(float(angle_deg), resample=Image.BICUBIC, fillcolor=0)
+    return np.asarray(big.reduce(RENDER // SIZE), dtype=np.uint8)
+
+
+def render_batch(faces: np.ndarray, angles_deg: np.ndarray) -> np.ndarray:
+    """faces (N,) ints 1..6, angles (N,) degrees -> (N, 32, 32) uint8."""
+    faces, angles_deg = np.asarray(faces), np.asarray(angles_deg)
+    if faces.shape != angles_deg.shape or faces.ndim != 1:
+        raise ValueError(f"faces {faces.shape} and angles {angles_deg.shape} must be equal 1-D")
+    out = np.empty((len(faces), SIZE, SIZE), np.uint8)  # (N, 32, 32)
+    for i, (f, a) in enumerate(zip(faces, angles_deg)):
+        out[i] = render(int(f), float(a))
+    return out
+
+
+def sample_labels(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """n uniform random faces (N,) int64 in 1..6 and angles (N,) float32 in [-90, 90)."""
+    faces = rng.integers(1, 7, size=n)
+    angles = rng.uniform(ANGLE_MIN, ANGLE_MAX, size=n).astype(np.float32)
+    # float32 rounding can land exactly on +90; fold it back into the range.
+    angles[angles >= ANGLE_MAX] = ANGLE_MIN
+    return faces, angles
+
+
+def make_dataset(n: int, seed: int) -> dict[str, np.ndarray]:
+    """n random dice, deterministic for a seed: images (N,32,32) uint8, faces, angles."""
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    faces, angles = sample_labels(n, np.random.default_rng(seed))
+    return {"images": render_batch(faces, angles), "faces": faces, "angles": angles}
+
+
+def angle_to_latent(angle_deg: np.ndarray | float) -> np.ndarray | float:
+    """Degrees in [-90, 90) -> decoder latent in [-1, 1)."""
+    return np.asarray(angle_deg, dtype=np.float32) / np.float32(90.0)
+
+
+def save_dataset(path: str | Path, data: dict[str, np.ndarray]) -> None:
+    np.savez_compressed(path, **data)
+
+
+def load_dataset(path: str | Path) -> dict[str, np.ndarray]:
+    with np.load(path) as z:
+        return {k: z[k] for k in ("images", "faces", "angles")}
+
+
+def cached_dataset(n: int, seed: int, cache: Path | None = None) -> dict[str, np.ndarray]:
+    """make_dataset(n, seed), kept on disk: rendering costs about 0.4 ms per die."""
+    cache = cache or paths.cache_dir()
+    path = cache / f"dice_v{GEOMETRY_VERSION}_n{n}_s{seed}.npz"
+    if path.exists():
+        return load_dataset(path)
+    data = make_dataset(n, seed)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    save_dataset(tmp, data)
+    tmp.replace(path)  # atomic, so a stopped run never leaves a half-written cache
+    return data

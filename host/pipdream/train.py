@@ -1,0 +1,153 @@
+"""Train the conditional decoder: (face, angle latent) -> the ground-truth render.
+
+Targets come from a cached set of random renders (uniform faces, uniform angles
+in [-90, 90)); rendering on the fly would cost more than the training step.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from pipdream import dataset
+from pipdream.decoder import Decoder, DecoderConfig, mac_count, make_input, param_count
+
+CHECKPOINT_FORMAT = "pipdream-decoder"
+CHECKPOINT_VERSION = 1
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 12000
+    batch: int = 256
+    lr: float = 1e-2
+    lr_final: float = 1e-4  # cosine decay ends here
+    warmup: int = 200
+    n_train: int = 60000  # cached renders to draw batches from
+    n_val: int = 2000
+    seed: int = 0
+    threads: int = 2
+
+
+def to_tensors(data: dict[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Dataset dict -> decoder inputs (N, 7) and float targets (N, 1, 32, 32) in [0, 1]."""
+    latents = torch.from_numpy(dataset.angle_to_latent(data["angles"]))
+    x = make_input(torch.from_numpy(data["faces"]), latents)
+    y = torch.from_numpy(data["images"]).float().div_(255.0).unsqueeze(1)
+    return x, y
+
+
+def _lr_at(step: int, tc: TrainConfig) -> float:
+    if step < tc.warmup:
+        return tc.lr * (step + 1) / tc.warmup
+    t = (step - tc.warmup) / max(1, tc.steps - tc.warmup)
+    return tc.lr_final + 0.5 * (tc.lr - tc.lr_final) * (1 + math.cos(math.pi * t))
+
+
+@torch.no_grad()
+def mse_on(model: Decoder, x: torch.Tensor, y: torch.Tensor, batch: int = 1000) -> float:
+    model.eval()
+    total = sum(
+        float(((model(x[i : i + batch]) - y[i : i + batch]) ** 2).sum())
+        for i in range(0, len(x), batch)
+    )
+    return total / y.numel()
+
+
+def train(
+    cfg: DecoderConfig, tc: TrainConfig, progress: bool = True
+) -> tuple[Decoder, dict]:
+    """Train a decoder; returns it with metrics (loss history, val mse, wall times)."""
+    if tc.steps < 1 or tc.batch < 1:
+        raise ValueError("steps and batch must be positive")
+    torch.set_num_threads(tc.threads)
+    torch.manual_seed(tc.seed)
+    rng = np.random.default_rng(tc.seed)
+    t0 = time.perf_counter()
+    x_all, y_all = to_tensors(dataset.cached_dataset(tc.n_train, tc.seed))
+    # Validation renders use a different seed stream from the training cache.
+    x_val, y_val = to_tensors(dataset.cached_dataset(tc.n_val, tc.seed + 10_000))
+    t_data = time.perf_counter() - t0
+
+    model = Decoder(cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
+    history: list[tuple[int, float]] = []  # (step, mean train loss since last entry)
+    log_every = max(1, tc.steps // 200)
+    running, count = 0.0, 0
+    t1 = time.perf_counter()
+    bar = tqdm(range(tc.steps), desc=f"train {cfg.name()}", disable=not progress, leave=False)
+    model.train()
+    for step in bar:
+        idx = torch.from_numpy(rng.integers(0, len(x_all), size=tc.batch))
+        for g in opt.param_groups:
+            g["lr"] = _lr_at(step, tc)
+        loss = torch.mean((model(x_all[idx]) - y_all[idx]) ** 2)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        running, count = running + loss.item(), count + 1
+        if count == log_every or step == tc.steps - 1:
+            history.append((step + 1, running / count))
+            bar.set_postfix(loss=f"{running / count:.5f}")
+            running, count = 0.0, 0
+    t_train = time.perf_counter() - t1
+    model.eval()
+    metrics = {
+        "config": cfg.to_dict(),
+        "train": asdict(tc),
+        "params": param_count(cfg),
+        "macs": mac_count(cfg),
+        "val_mse": mse_on(model, x_val, y_val),
+        "final_train_loss": history[-1][1],
+        "loss_history": history,
+        "train_seconds": round(t_train, 1),
+        "data_seconds": round(t_data, 1),
+        "torch_threads": tc.threads,
+    }
+    return model, metrics
+
+
+def save_checkpoint(path: str | Path, model: Decoder, metrics: dict) -> None:
+    """A small dict: format tag, config, float state_dict, metrics (no loss history)."""
+    slim = {k: v for k, v in metrics.items() if k != "loss_history"}
+    torch.save(
+        {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "config": model.cfg.to_dict(),
+            "state_dict": model.state_dict(),
+            "metrics": slim,
+        },
+        path,
+    )
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"checkpoint not found: {path}")
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a pipdream decoder checkpoint")
+    if ckpt.get("version") != CHECKPOINT_VERSION:
+        raise ValueError(f"{path}: unsupported checkpoint version {ckpt.get('version')}")
+    return ckpt
+
+
+def load_decoder(path: str | Path) -> Decoder:
+    """Checkpoint file -> Decoder in eval mode."""
+    ckpt = load_checkpoint(path)
+    model = Decoder(DecoderConfig(**ckpt["config"]))
+    model.load_state_dict(ckpt["state_dict"])
+    return model.eval()
+
+
+def write_metrics(path: str | Path, metrics: dict) -> None:
+    Path(path).write_text(json.dumps(metrics, indent=2) + "\n")
