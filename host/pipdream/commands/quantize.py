@@ -1,0 +1,62 @@
+"""pipdream quantize: quantization-aware fine-tuning of the float decoder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipdream import quantize, reference
+from pipdream.train import load_decoder
+
+NAME = "quantize"
+HELP = "fine-tune the decoder with int8 fake quantization (QAT) and report its error"
+ORDER = 20
+EXAMPLES = """examples:
+  pipdream quantize --out models/decoder_q.pt
+  pipdream quantize --checkpoint models/decoder.pt --epochs 2 --out /tmp/q.pt
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", type=Path, default=Path("models/decoder.pt"),
+                   help="float decoder checkpoint (default: models/decoder.pt)")
+    p.add_argument("--epochs", type=int, default=4, help="QAT epochs (default: 4)")
+    p.add_argument("--steps-per-epoch", type=int, default=1000, help="steps per epoch (default: 1000)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", type=Path, required=True, help="quantized checkpoint to write (.pt)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.epochs < 1 or args.steps_per_epoch < 1:
+        raise ValueError("--epochs and --steps-per-epoch must be at least 1")
+    float_model = load_decoder(args.checkpoint)
+    tuned = load_decoder(args.checkpoint)
+    qat, metrics = quantize.qat_finetune(
+        tuned, quantize.QATConfig(epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+                                  seed=args.seed), progress=not args.quiet)
+    qmodel = quantize.to_qmodel(qat)
+    rng = np.random.default_rng(args.seed + 1)
+    faces, latents = rng.integers(1, 7, 1000), rng.uniform(-1, 1, 1000)
+    errors = quantize.layer_errors(tuned, qmodel, qmodel.meta["act_scales"], faces, latents)
+    ints = reference.run(qmodel, faces, reference.angle_code(latents)).astype(np.float64) / 255
+    with torch.no_grad():
+        x = quantize.make_input(torch.from_numpy(faces), torch.from_numpy(latents).float())
+        floats = float_model(x)[:, 0].numpy()
+    errors["end_to_end_rms_vs_float"] = float(np.sqrt(np.mean((ints - floats) ** 2)))
+    metrics.update(errors)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(quantize.qcheckpoint(qat, metrics), args.out)
+    slim = {k: v for k, v in metrics.items() if k != "qat_loss_history"}
+    args.out.with_name(args.out.stem + "_metrics.json").write_text(json.dumps(slim, indent=2) + "\n")
+    for e in errors["per_layer"]:
+        print(f"layer {e['layer']} {e['kind']:5s}  rms {e['rms_error']:.5f}  "
+              f"relative {e['relative_rms_error']:.4f}")
+    print(f"end to end rms vs the float model: {errors['end_to_end_rms_vs_float']:.5f} "
+          f"(pixels in [0, 1])")
+    print(f"wrote {args.out}")
+    return 0
