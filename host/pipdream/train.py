@@ -149,5 +149,13 @@ def load_decoder(path: str | Path) -> Decoder:
     return model.eval()
 
 
+@torch.no_grad()
+def decode(model: Decoder, faces: np.ndarray, latents: np.ndarray) -> np.ndarray:
+    """faces (N,) 1..6, latents (N,) in [-1, 1) -> uint8 (N, 32, 32): output * 255, rounded."""
+    x = make_input(torch.as_tensor(faces), torch.as_tensor(latents, dtype=torch.float32))
+    y = model.eval()(x)[:, 0].numpy()  # (N, 32, 32) in [0, 1]
+    return np.clip(np.rint(y * 255.0), 0, 255).astype(np.uint8)
+
+
 def write_metrics(path: str | Path, metrics: dict) -> None:
     Path(path).write_text(json.dumps(metrics, indent=2) + "\n")

@@ -1,0 +1,76 @@
+"""pipdream train: train the conditional decoder and write checkpoint, metrics, plots."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from pipdream import evaluate, paths, train, train_plots
+from pipdream.decoder import DecoderConfig
+
+NAME = "train"
+HELP = "train the conditional decoder (one-hot face + angle -> 32x32 die)"
+ORDER = 12
+EXAMPLES = """examples:
+  pipdream train                                # default 8,8,8,8 + 2 hires -> models/decoder.pt
+  pipdream train --dims 4,4,4,4 --hires 0 --steps 3000 --out /tmp/small.pt
+  pipdream train --steps 200 --out /tmp/try.pt --plots /tmp/try --eval-n 0
+
+Writes the checkpoint, <out stem>_metrics.json beside it, and the plots
+<plots>_loss.png, <plots>_samples.png, <plots>_scan.png.
+"""
+
+
+def parse_dims(text: str) -> tuple[int, int, int, int]:
+    try:
+        dims = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--dims must be four integers like 8,8,8,8, got {text!r}") from None
+    if len(dims) != 4 or min(dims) < 1:
+        raise ValueError(f"--dims must be four positive integers d1,d2,d3,d4, got {text!r}")
+    return dims  # type: ignore[return-value]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    d = train.TrainConfig()
+    p.add_argument("--dims", default="8,8,8,8", help="channels d1,d2,d3,d4 (default 8,8,8,8)")
+    p.add_argument("--hires", type=int, default=2, help="3x3 conv layers at 32x32 (default 2)")
+    p.add_argument("--steps", type=int, default=d.steps, help=f"Adam steps (default {d.steps})")
+    p.add_argument("--batch", type=int, default=d.batch, help=f"batch size (default {d.batch})")
+    p.add_argument("--lr", type=float, default=d.lr, help=f"peak learning rate (default {d.lr})")
+    p.add_argument("--n-train", type=int, default=d.n_train, help="cached renders to sample from")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--threads", type=int, default=d.threads, help="torch threads (default 2)")
+    p.add_argument("--out", type=Path, default=paths.DECODER_PT, help="checkpoint to write")
+    p.add_argument("--plots", type=Path, help="plot file prefix (default: <out> without .pt)")
+    p.add_argument("--eval-n", type=int, default=6000,
+                   help="dice for the final evaluate figures in the metrics (0 skips)")
+
+
+def run(args: argparse.Namespace) -> int:
+    d1, d2, d3, d4 = parse_dims(args.dims)
+    if args.hires < 0:
+        raise ValueError("--hires must be 0 or more")
+    if min(args.steps, args.batch, args.n_train, args.threads) < 1 or args.lr <= 0:
+        raise ValueError("--steps, --batch, --n-train, --threads and --lr must be positive")
+    if args.out.suffix != ".pt":
+        raise ValueError(f"--out must end in .pt, got {args.out}")
+    cfg = DecoderConfig(d1, d2, d3, d4, args.hires)
+    tc = train.TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr,
+                           n_train=args.n_train, seed=args.seed, threads=args.threads)
+    model, metrics = train.train(cfg, tc)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    train.save_checkpoint(args.out, model, metrics)
+    if args.eval_n > 0:
+        scores = evaluate.evaluate("checkpoint", args.out, args.eval_n, seed=0)
+        metrics["evaluate"] = {k: scores[k] for k in ("n", "seed", "mse", "accuracy",
+                                                       "accuracy_1bit")}
+        train.save_checkpoint(args.out, model, metrics)
+    history = metrics.pop("loss_history")
+    metrics_path = args.out.with_name(f"{args.out.stem}_metrics.json")
+    train.write_metrics(metrics_path, metrics)
+    plots = train_plots.write_all(args.plots or args.out.with_suffix(""), model, history)
+    print(json.dumps(metrics, indent=2))
+    print("wrote " + ", ".join(str(p) for p in [args.out, metrics_path, *plots]))
+    return 0
