@@ -1,0 +1,61 @@
+"""Quantization: scale normalisation, the fake-quantized forward and the integer model agree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from pipdream import quantize, reference
+from pipdream.blob import format as F
+from pipdream.blob import load, pack
+from pipdream.decoder import Decoder, DecoderConfig, make_input
+
+
+def test_requant_params_normalise_the_multiplier_and_keep_the_scale():
+    scales = np.array([1e-7, 3.3e-5, 1e-3, 0.05, 0.124, 0.5])
+    mult, shift = quantize.requant_params(scales)
+    assert mult.min() >= F.MULT_MIN and shift.max() <= F.MAX_SHIFT
+    np.testing.assert_allclose(mult / 2.0 ** (16 + shift.astype(float)), scales, rtol=2**-12)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1e-3, 1.0, 1e-12])
+def test_requant_params_refuse_scales_they_cannot_represent(bad):
+    with pytest.raises(ValueError):
+        quantize.requant_params(np.array([bad]))
+
+
+@pytest.fixture(scope="module")
+def tiny_qat():
+    torch.manual_seed(0)
+    model = Decoder(DecoderConfig(4, 4, 4, 4, 1))
+    qat, _ = quantize.qat_finetune(
+        model, quantize.QATConfig(epochs=1, steps_per_epoch=20, n_train=512, batch=64),
+        progress=False)
+    return qat
+
+
+def test_the_packed_qat_model_passes_the_reader(tiny_qat):
+    qmodel = quantize.to_qmodel(tiny_qat)
+    assert load(pack(qmodel)).params == qmodel.params
+
+
+def test_the_fake_quantized_forward_tracks_the_integer_model(tiny_qat):
+    """Fake quantization rounds once where the chip rounds twice: at most 1 LSB apart, rarely."""
+    qmodel = quantize.to_qmodel(tiny_qat)
+    rng = np.random.default_rng(0)
+    faces, latents = rng.integers(1, 7, 300), rng.uniform(-1, 1, 300)
+    ints = reference.run(qmodel, faces, reference.angle_code(latents)).astype(float)
+    with torch.no_grad():
+        fake = tiny_qat(make_input(torch.from_numpy(faces), torch.from_numpy(latents).float()))
+    diff = np.abs(fake[:, 0].numpy() * 255 - ints)
+    assert diff.max() <= 1.01
+    assert (diff > 0.5).mean() < 0.01
+
+
+def test_the_shipped_blob_meets_its_quality_targets(repo_root):
+    import json
+
+    m = json.loads((repo_root / "models" / "default_metrics.json").read_text())
+    assert m["accuracy"] >= 0.999 and m["accuracy_1bit"] >= 0.999
+    assert m["mse"] <= 1.10 * m["float_mse"]
