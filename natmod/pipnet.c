@@ -1,0 +1,585 @@
+/* pipnet: the MicroPython binding of pipdream's C kernels (natmod/kernels/).
+ *
+ * This file only checks arguments and buffers and calls the kernels; all the
+ * arithmetic lives in natmod/kernels/ (no MicroPython include there). The API
+ * is documented in natmod/pipnet.pyi and docs/natmod.md.
+ *
+ *   m = pipnet.Model(blob)                 # ValueError with the parser's message
+ *   m.generate(face, angle_code, out)      # out: bytearray(out_h*out_w); no heap allocation
+ *   m.generate_rows(face, angle_code, cb)  # cb(row, col0, pixels) per row segment
+ *   m.info()                               # layers, params, scratch and MACs per plan
+ *   pipnet.fc / convt / conv(...)          # one layer on caller buffers (REPL experiments)
+ *
+ * Natmod rules (MicroPython 1.23 dynruntime): no initialised writable data, so
+ * the type object and locals table are zero-initialised here and filled in
+ * mpy_init(); no memset/memcpy (no struct copies or array initialisers).
+ */
+#include "py/dynruntime.h"
+#include "py/objarray.h"
+
+#include "pd_model.h"
+
+/* dynruntime.h (1.23) does not name these two. */
+#define mp_type_MemoryError (*(mp_obj_type_t *)(mp_load_global(MP_QSTR_MemoryError)))
+
+/* ---- the Model type (filled in by mpy_init) ---------------------------------- */
+
+mp_obj_full_type_t pipnet_model_type;
+mp_map_elem_t pipnet_model_locals_table[3];
+static MP_DEFINE_CONST_DICT(pipnet_model_locals, pipnet_model_locals_table);
+
+typedef struct {
+    mp_obj_base_t base;
+    mp_obj_t blob;         /* the validated blob: immutable, kept alive here */
+    mp_obj_t scratch;      /* bytearray(plan scratch bytes), allocated once */
+    mp_obj_t row;          /* bytearray(out_w): the pixels handed to generate_rows callbacks */
+    mp_obj_t row_view;     /* memoryview(row); its length is set to each segment's width */
+    mp_obj_t image;        /* full plan: bytearray(out_h * out_w) for generate_rows; else None */
+    uint8_t *scratch_buf;  /* scratch_size bytes, PD_SCRATCH_ALIGN-aligned */
+    uint8_t *row_buf;      /* out_w bytes */
+    uint8_t *image_buf;    /* out_h * out_w bytes or NULL */
+    uint32_t scratch_size;
+    uint32_t epoch;        /* bumped by every generation: detects re-entry from a callback */
+    int32_t plan;          /* PD_PLAN_FULL or PD_PLAN_STREAM */
+    pd_model_t m;
+} model_obj_t;
+
+/* ---- error messages -------------------------------------------------------------
+ * Messages are built in a stack buffer and raised as a new str object (an
+ * exception made from a const char * keeps the pointer, not the text). */
+
+typedef struct {
+    char buf[200];
+    size_t n;
+} msg_t;
+
+static void msg_str(msg_t *m, const char *s) {
+    while (*s && m->n < sizeof(m->buf)) {
+        m->buf[m->n++] = *s++;
+    }
+}
+
+static void msg_int(msg_t *m, mp_int_t v) {
+    char digits[24];
+    size_t k = 0;
+    mp_uint_t u = v < 0 ? (mp_uint_t)0 - (mp_uint_t)v : (mp_uint_t)v;
+    if (v < 0) {
+        msg_str(m, "-");
+    }
+    do {
+        digits[k++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u && k < sizeof(digits));
+    while (k && m->n < sizeof(m->buf)) {
+        m->buf[m->n++] = digits[--k];
+    }
+}
+
+static NORETURN void msg_raise(msg_t *m, const mp_obj_type_t *type) {
+    mp_raise_type_arg(type, mp_obj_new_str(m->buf, m->n));
+}
+
+/* ValueError for a kernel status; `what` says which call failed. */
+static NORETURN void raise_status(const char *what, int status, uint8_t layer) {
+    msg_t m;
+    m.n = 0;
+    msg_str(&m, what);
+    if (layer != 0xFF) {
+        msg_str(&m, ": layer ");
+        msg_int(&m, layer);
+    }
+    msg_str(&m, ": ");
+    msg_str(&m, pd_status_message(status));
+    msg_raise(&m, &mp_type_ValueError);
+}
+
+static NORETURN void raise_range(const char *name, mp_int_t value, mp_int_t lo, mp_int_t hi) {
+    msg_t m;
+    m.n = 0;
+    msg_str(&m, name);
+    msg_str(&m, " ");
+    msg_int(&m, value);
+    msg_str(&m, " not in ");
+    msg_int(&m, lo);
+    msg_str(&m, "..");
+    msg_int(&m, hi);
+    msg_raise(&m, &mp_type_ValueError);
+}
+
+/* ---- argument helpers --------------------------------------------------------------- */
+
+static mp_int_t int_in(mp_obj_t o, const char *name, mp_int_t lo, mp_int_t hi) {
+    mp_int_t v = mp_obj_get_int(o);  /* TypeError for non-integers */
+    if (v < lo || v > hi) {
+        raise_range(name, v, lo, hi);
+    }
+    return v;
+}
+
+/* A readable buffer of at least `need` bytes (exactly `need` when `exact`). */
+static const uint8_t *read_buffer(mp_obj_t o, const char *name, size_t need, bool exact,
+                                  mp_buffer_info_t *bi) {
+    msg_t m;
+    if (!mp_get_buffer(o, bi, MP_BUFFER_READ)) {
+        m.n = 0;
+        msg_str(&m, name);
+        msg_str(&m, " must be a buffer (bytes, bytearray, array)");
+        msg_raise(&m, &mp_type_TypeError);
+    }
+    if (exact ? bi->len != need : bi->len < need) {
+        m.n = 0;
+        msg_str(&m, name);
+        msg_str(&m, " holds ");
+        msg_int(&m, (mp_int_t)bi->len);
+        msg_str(&m, exact ? " bytes, the shape needs exactly " : " bytes, it needs at least ");
+        msg_int(&m, (mp_int_t)need);
+        msg_raise(&m, &mp_type_ValueError);
+    }
+    return (const uint8_t *)bi->buf;
+}
+
+/* A writable buffer of at least `need` bytes: TypeError if read-only, ValueError if short. */
+static uint8_t *write_buffer(mp_obj_t o, const char *name, size_t need) {
+    mp_buffer_info_t bi;
+    msg_t m;
+    if (!mp_get_buffer(o, &bi, MP_BUFFER_WRITE)) {
+        m.n = 0;
+        msg_str(&m, name);
+        msg_str(&m, mp_get_buffer(o, &bi, MP_BUFFER_READ)
+                ? " is read-only: pass a writable buffer such as a bytearray"
+                : " must be a writable buffer such as a bytearray");
+        msg_raise(&m, &mp_type_TypeError);
+    }
+    if (bi.len < need) {
+        m.n = 0;
+        msg_str(&m, name);
+        msg_str(&m, " holds ");
+        msg_int(&m, (mp_int_t)bi.len);
+        msg_str(&m, " bytes, it needs at least ");
+        msg_int(&m, (mp_int_t)need);
+        msg_raise(&m, &mp_type_ValueError);
+    }
+    return (uint8_t *)bi.buf;
+}
+
+static mp_obj_t new_bytearray(size_t n) {
+    mp_obj_t arg = mp_obj_new_int((mp_int_t)n);
+    return mp_call_function_n_kw(mp_load_global(MP_QSTR_bytearray), 1, 0, &arg);  /* MemoryError if no room */
+}
+
+static uint8_t *buffer_of(mp_obj_t o) {
+    mp_buffer_info_t bi;
+    mp_get_buffer_raise(o, &bi, MP_BUFFER_WRITE);
+    return (uint8_t *)bi.buf;
+}
+
+/* ---- Model(blob, plan=STREAM) ---------------------------------------------------------- */
+
+static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 1, 2, true);
+    mp_obj_t plan_obj = n_args > 1 ? args[1] : MP_OBJ_NEW_SMALL_INT(PD_PLAN_STREAM);
+    for (size_t i = 0; i < n_kw; i++) {
+        if (args[n_args + 2 * i] != MP_OBJ_NEW_QSTR(MP_QSTR_plan) || n_args > 1) {
+            mp_raise_TypeError("Model() takes blob and plan only");
+        }
+        plan_obj = args[n_args + 2 * i + 1];
+    }
+    mp_int_t plan = int_in(plan_obj, "plan", PD_PLAN_FULL, PD_PLAN_STREAM);
+
+    /* Keep an immutable blob: a bytearray could be changed or resized under the parsed model. */
+    mp_obj_t blob = args[0];
+    mp_buffer_info_t bi;
+    if (!mp_get_buffer(blob, &bi, MP_BUFFER_READ)) {
+        mp_raise_TypeError("blob must be bytes (or another buffer)");
+    }
+    if (mp_get_buffer(blob, &bi, MP_BUFFER_WRITE)) {
+        blob = mp_obj_new_bytes((const byte *)bi.buf, bi.len);
+        mp_get_buffer_raise(blob, &bi, MP_BUFFER_READ);
+    }
+    if (bi.len > PD_MAX_BLOB_SIZE) {
+        raise_range("blob size", (mp_int_t)bi.len, 0, (mp_int_t)PD_MAX_BLOB_SIZE);
+    }
+
+    model_obj_t *self = (model_obj_t *)m_malloc(sizeof(model_obj_t));
+    if (self == NULL) {
+        mp_raise_msg(&mp_type_MemoryError, "no room for a pipnet.Model");
+    }
+    self->base.type = type;
+    self->blob = blob;
+    self->scratch = mp_const_none;
+    self->row = mp_const_none;
+    self->row_view = mp_const_none;
+    self->image = mp_const_none;
+    self->scratch_buf = NULL;
+    self->row_buf = NULL;
+    self->image_buf = NULL;
+    self->epoch = 0;
+    self->plan = (int32_t)plan;
+
+    int st = pd_model_parse(&self->m, (const uint8_t *)bi.buf, (uint32_t)bi.len);
+    if (st != PD_OK) {
+        raise_status("invalid blob", st, self->m.err_layer);
+    }
+    pd_plan_t info;
+    st = pd_plan(&self->m, (int)plan, &info);
+    if (st != PD_OK) {
+        raise_status("plan", st, 0xFF);
+    }
+    /* All the memory generation needs, allocated once, here. */
+    self->scratch_size = info.scratch_bytes;
+    self->scratch = new_bytearray(info.scratch_bytes ? info.scratch_bytes : PD_SCRATCH_ALIGN);
+    self->scratch_buf = buffer_of(self->scratch);
+    if ((uintptr_t)self->scratch_buf % PD_SCRATCH_ALIGN) {
+        mp_raise_msg(&mp_type_MemoryError, "scratch is not aligned");
+    }
+    self->row = new_bytearray(self->m.out_w);
+    self->row_buf = buffer_of(self->row);
+    self->row_view = mp_call_function_n_kw(mp_load_global(MP_QSTR_memoryview), 1, 0, &self->row);
+    if (plan == PD_PLAN_FULL) {
+        self->image = new_bytearray((size_t)self->m.out_h * self->m.out_w);
+        self->image_buf = buffer_of(self->image);
+    }
+    return MP_OBJ_FROM_PTR(self);
+}
+
+/* ---- generation ---------------------------------------------------------------------- */
+
+static void check_face_angle(const model_obj_t *self, mp_obj_t face, mp_obj_t angle,
+                             int32_t *face_out, int32_t *angle_out) {
+    *face_out = (int32_t)int_in(face, "face", 1, self->m.n_faces);
+    *angle_out = (int32_t)int_in(angle, "angle_code", -PD_ANGLE_CODE_MAX, PD_ANGLE_CODE_MAX);
+}
+
+typedef struct {
+    uint8_t *out;
+    uint8_t out_w;
+} copy_ctx_t;
+
+/* Stream plan into a whole image: each row segment goes to its place in out. */
+static void copy_row(void *ctx, uint8_t row, uint8_t col0, uint8_t width, const uint8_t *pixels) {
+    copy_ctx_t *c = (copy_ctx_t *)ctx;
+    uint8_t *dst = c->out + (size_t)row * c->out_w + col0;
+    for (uint8_t i = 0; i < width; i++) {
+        dst[i] = pixels[i];
+    }
+}
+
+/* Runs the model's plan into out (out_h * out_w bytes). Allocates nothing. */
+static void run_plan(model_obj_t *self, int32_t face, int32_t angle, uint8_t *out) {
+    uint32_t n = (uint32_t)self->m.out_h * self->m.out_w;
+    int st;
+    if (self->plan == PD_PLAN_FULL) {
+        st = pd_generate_full(&self->m, face, angle, self->scratch_buf, self->scratch_size, out, n);
+    } else {
+        copy_ctx_t ctx;
+        ctx.out = out;
+        ctx.out_w = self->m.out_w;
+        st = pd_generate_stream(&self->m, face, angle, self->scratch_buf, self->scratch_size,
+                                copy_row, &ctx);
+    }
+    if (st != PD_OK) {
+        raise_status("generate", st, 0xFF);
+    }
+}
+
+/* Model.generate(face, angle_code, out) -> None */
+static mp_obj_t model_generate(size_t n_args, const mp_obj_t *args) {
+    (void)n_args;
+    model_obj_t *self = MP_OBJ_TO_PTR(args[0]);
+    int32_t face, angle;
+    check_face_angle(self, args[1], args[2], &face, &angle);
+    uint8_t *out = write_buffer(args[3], "out", (size_t)self->m.out_h * self->m.out_w);
+    self->epoch++;
+    run_plan(self, face, angle, out);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(model_generate_obj, 4, 4, model_generate);
+
+typedef struct {
+    model_obj_t *self;
+    mp_obj_t callback;
+    uint32_t epoch;
+} rows_ctx_t;
+
+/* Hands one row segment to the Python callback through the preallocated row view. */
+static void call_row(void *ctx, uint8_t row, uint8_t col0, uint8_t width, const uint8_t *pixels) {
+    rows_ctx_t *c = (rows_ctx_t *)ctx;
+    model_obj_t *self = c->self;
+    for (uint8_t i = 0; i < width; i++) {
+        self->row_buf[i] = pixels[i];
+    }
+    ((mp_obj_array_t *)MP_OBJ_TO_PTR(self->row_view))->len = width;
+    mp_obj_t a[3];
+    a[0] = MP_OBJ_NEW_SMALL_INT(row);
+    a[1] = MP_OBJ_NEW_SMALL_INT(col0);
+    a[2] = self->row_view;
+    mp_call_function_n_kw(c->callback, 3, 0, a);
+    if (self->epoch != c->epoch) {
+        /* The callback ran this model again: our scratch now holds its state. */
+        mp_raise_msg(&mp_type_RuntimeError, "the model was used inside its own generate_rows callback");
+    }
+}
+
+/* Model.generate_rows(face, angle_code, callback) -> None */
+static mp_obj_t model_generate_rows(size_t n_args, const mp_obj_t *args) {
+    (void)n_args;
+    model_obj_t *self = MP_OBJ_TO_PTR(args[0]);
+    int32_t face, angle;
+    check_face_angle(self, args[1], args[2], &face, &angle);
+    if (!MP_OBJ_TYPE_HAS_SLOT(mp_obj_get_type(args[3]), call)) {
+        mp_raise_TypeError("callback must be callable as callback(row, col0, pixels)");
+    }
+    rows_ctx_t ctx;
+    ctx.self = self;
+    ctx.callback = args[3];
+    ctx.epoch = ++self->epoch;
+    if (self->plan == PD_PLAN_FULL) {
+        run_plan(self, face, angle, self->image_buf);
+        for (uint8_t y = 0; y < self->m.out_h; y++) {
+            call_row(&ctx, y, 0, self->m.out_w, self->image_buf + (size_t)y * self->m.out_w);
+        }
+    } else {
+        int st = pd_generate_stream(&self->m, face, angle, self->scratch_buf, self->scratch_size,
+                                    call_row, &ctx);
+        if (st != PD_OK) {
+            raise_status("generate_rows", st, 0xFF);
+        }
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(model_generate_rows_obj, 4, 4, model_generate_rows);
+
+/* ---- Model.info() ------------------------------------------------------------------------ */
+
+static void store(mp_obj_t dict, qstr key, mp_obj_t value) {
+    mp_obj_dict_store(dict, MP_OBJ_NEW_QSTR(key), value);
+}
+
+static mp_obj_t plan_dict(const pd_model_t *m, int kind) {
+    pd_plan_t p;
+    int st = pd_plan(m, kind, &p);
+    if (st != PD_OK) {
+        raise_status("plan", st, 0xFF);
+    }
+    mp_obj_t d = mp_obj_new_dict(4);
+    store(d, MP_QSTR_scratch, mp_obj_new_int_from_uint(p.scratch_bytes));
+    store(d, MP_QSTR_macs, mp_obj_new_int_from_uint(p.macs));
+    store(d, MP_QSTR_strips, MP_OBJ_NEW_SMALL_INT(p.strips));
+    store(d, MP_QSTR_strip_w, MP_OBJ_NEW_SMALL_INT(p.strip_w));
+    return d;
+}
+
+static mp_obj_t model_info(mp_obj_t self_in) {
+    model_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    mp_uint_t params = 0;
+    for (uint8_t i = 0; i < self->m.n_layers; i++) {
+        pd_layer_t l;
+        int st = pd_model_layer(&self->m, i, &l);
+        if (st != PD_OK) {
+            raise_status("info", st, i);
+        }
+        mp_uint_t n_ch = l.kind == PD_KIND_FC ? (mp_uint_t)l.out_c * l.out_h * l.out_w : l.out_c;
+        mp_uint_t taps = l.kind == PD_KIND_FC ? 1 : (mp_uint_t)l.kernel * l.kernel;
+        params += n_ch * taps * l.in_c + n_ch;  /* weights plus one bias per channel */
+    }
+    mp_obj_t d = mp_obj_new_dict(8);
+    store(d, MP_QSTR_layers, MP_OBJ_NEW_SMALL_INT(self->m.n_layers));
+    store(d, MP_QSTR_params, mp_obj_new_int_from_uint(params));
+    store(d, MP_QSTR_faces, MP_OBJ_NEW_SMALL_INT(self->m.n_faces));
+    mp_obj_t shape[2];
+    shape[0] = MP_OBJ_NEW_SMALL_INT(self->m.out_h);
+    shape[1] = MP_OBJ_NEW_SMALL_INT(self->m.out_w);
+    store(d, MP_QSTR_image, mp_obj_new_tuple(2, shape));
+    store(d, MP_QSTR_plan, self->plan == PD_PLAN_FULL ? mp_obj_new_str("full", 4) : mp_obj_new_str("stream", 6));
+    store(d, MP_QSTR_scratch, mp_obj_new_int_from_uint(self->scratch_size));
+    store(d, MP_QSTR_full, plan_dict(&self->m, PD_PLAN_FULL));
+    store(d, MP_QSTR_stream, plan_dict(&self->m, PD_PLAN_STREAM));
+    return d;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(model_info_obj, model_info);
+
+/* ---- low-level kernels on caller buffers ----------------------------------------------- */
+
+/* (C, H, W) from a tuple or list of three ints. */
+static void get_shape(mp_obj_t o, const char *name, mp_int_t max_c, uint8_t chw[3]) {
+    size_t n;
+    mp_obj_t *items;
+    mp_obj_get_array(o, &n, &items);  /* TypeError unless tuple/list */
+    if (n != 3) {
+        msg_t m;
+        m.n = 0;
+        msg_str(&m, name);
+        msg_str(&m, " must be a (C, H, W) tuple");
+        msg_raise(&m, &mp_type_ValueError);
+    }
+    chw[0] = (uint8_t)int_in(items[0], "channels", 1, max_c);
+    chw[1] = (uint8_t)int_in(items[1], "height", 1, PD_MAX_DIM);
+    chw[2] = (uint8_t)int_in(items[2], "width", 1, PD_MAX_DIM);
+}
+
+static mp_int_t out_dim(int kind, mp_int_t n_in, mp_int_t k, mp_int_t s, mp_int_t p, mp_int_t op) {
+    if (kind == PD_KIND_CONVT) {
+        return (n_in - 1) * s - 2 * p + k + op;
+    }
+    mp_int_t num = n_in + 2 * p - k;
+    return num < 0 ? 0 : num / s + 1;
+}
+
+static uint32_t rd32le(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The quantization parameters in range, as the blob parser requires. */
+static void check_values(const uint8_t *w, size_t n_w, const uint8_t *b, const uint8_t *m,
+                         const uint8_t *s, size_t n_ch) {
+    for (size_t i = 0; i < n_w; i++) {
+        if (w[i] == 0x80) {
+            mp_raise_ValueError("weights: -128 is not allowed (symmetric int8 in -127..127)");
+        }
+    }
+    for (size_t i = 0; i < n_ch; i++) {
+        int32_t bias = (int32_t)rd32le(b + 4 * i);
+        uint16_t mult = (uint16_t)(m[2 * i] | m[2 * i + 1] << 8);
+        if (bias > (int32_t)PD_MAX_BIAS || bias < -(int32_t)PD_MAX_BIAS) {
+            raise_range("bias", bias, -(mp_int_t)PD_MAX_BIAS, (mp_int_t)PD_MAX_BIAS);
+        }
+        if (mult < PD_MULT_MIN) {
+            raise_range("mult", mult, PD_MULT_MIN, 65535);
+        }
+        if (s[i] > PD_MAX_SHIFT) {
+            raise_range("shift", s[i], 0, PD_MAX_SHIFT);
+        }
+    }
+}
+
+/* One layer on whole tensors. a: x, x_shape (NULL for fc), y, y_shape, w, bias, mult, shift,
+ * then kernel, stride, padding, output_padding as available for the kind. */
+static mp_obj_t run_layer(int kind, mp_obj_t x_obj, mp_obj_t x_shape, mp_obj_t y_obj, mp_obj_t y_shape,
+                          const mp_obj_t *q, const mp_obj_t *geo, size_t n_geo) {
+    pd_layer_t L;
+    uint8_t in[3], out[3];
+    mp_buffer_info_t xb, wb, bb, mb, sb;
+    if (!mp_get_buffer(x_obj, &xb, MP_BUFFER_READ)) {
+        mp_raise_TypeError("x must be a buffer (bytes, bytearray, array)");
+    }
+    if (kind == PD_KIND_FC) {
+        if (xb.len < 1 || xb.len > PD_MAX_FC_IN) {
+            raise_range("len(x)", (mp_int_t)xb.len, 1, PD_MAX_FC_IN);
+        }
+        in[0] = (uint8_t)xb.len;
+        in[1] = in[2] = 1;
+    } else {
+        get_shape(x_shape, "x_shape", PD_MAX_CHANNELS, in);
+    }
+    get_shape(y_shape, "y_shape", PD_MAX_CHANNELS, out);
+    L.kind = (uint8_t)kind;
+    L.in_c = in[0];
+    L.in_h = in[1];
+    L.in_w = in[2];
+    L.out_c = out[0];
+    L.out_h = out[1];
+    L.out_w = out[2];
+    L.kernel = 1;
+    L.stride = 1;
+    L.padding = 0;
+    L.output_padding = 0;
+    size_t n_ch = out[0];
+    if (kind == PD_KIND_FC) {
+        n_ch = (size_t)out[0] * out[1] * out[2];
+        if (n_ch > PD_MAX_FC_OUT) {
+            raise_range("dense outputs", (mp_int_t)n_ch, 1, PD_MAX_FC_OUT);
+        }
+    } else {
+        L.kernel = (uint8_t)int_in(geo[0], "kernel", 1, PD_MAX_KERNEL);
+        L.stride = (uint8_t)int_in(geo[1], "stride", 1, PD_MAX_STRIDE);
+        L.padding = (uint8_t)int_in(geo[2], "padding", 0, L.kernel - 1);
+        if (n_geo > 3) {
+            L.output_padding = (uint8_t)int_in(geo[3], "output_padding", 0, L.stride - 1);
+        }
+        mp_int_t want_h = out_dim(kind, L.in_h, L.kernel, L.stride, L.padding, L.output_padding);
+        mp_int_t want_w = out_dim(kind, L.in_w, L.kernel, L.stride, L.padding, L.output_padding);
+        if (want_h != L.out_h) {
+            raise_range("y_shape height", L.out_h, want_h, want_h);
+        }
+        if (want_w != L.out_w) {
+            raise_range("y_shape width", L.out_w, want_w, want_w);
+        }
+    }
+    L.in_signed = xb.typecode == 'b';  /* array('b'): int8 input, like the first layer */
+    size_t taps = kind == PD_KIND_FC ? 1 : (size_t)L.kernel * L.kernel;
+    size_t n_w = n_ch * taps * L.in_c;
+    read_buffer(x_obj, "x", (size_t)L.in_c * L.in_h * L.in_w, false, &xb);
+    uint8_t *y = write_buffer(y_obj, "y", (size_t)L.out_c * L.out_h * L.out_w);
+    L.weights = read_buffer(q[0], "w", n_w, true, &wb);
+    L.bias = read_buffer(q[1], "bias", 4 * n_ch, true, &bb);
+    L.mult = read_buffer(q[2], "mult", 2 * n_ch, true, &mb);
+    L.shift = read_buffer(q[3], "shift", n_ch, true, &sb);
+    check_values(L.weights, n_w, L.bias, L.mult, L.shift, n_ch);
+
+    pd_window_t win, wout;
+    win.data = (uint8_t *)xb.buf;
+    win.ring = L.in_h;
+    win.x0 = 0;
+    win.w = L.in_w;
+    win.c = L.in_c;
+    wout.data = y;
+    wout.ring = L.out_h;
+    wout.x0 = 0;
+    wout.w = L.out_w;
+    wout.c = L.out_c;
+    pd_rect_t rect;
+    rect.y0 = 0;
+    rect.y1 = L.out_h;
+    rect.x0 = 0;
+    rect.x1 = L.out_w;
+    int st = pd_layer_run(&L, &win, &wout, &rect);
+    if (st != PD_OK) {
+        raise_status("kernel", st, 0xFF);
+    }
+    return mp_const_none;
+}
+
+/* fc(x, y, y_shape, w, bias, mult, shift) */
+static mp_obj_t pipnet_fc(size_t n_args, const mp_obj_t *a) {
+    (void)n_args;
+    return run_layer(PD_KIND_FC, a[0], mp_const_none, a[1], a[2], a + 3, NULL, 0);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(pipnet_fc_obj, 7, 7, pipnet_fc);
+
+/* convt(x, x_shape, y, y_shape, w, bias, mult, shift, kernel, stride, padding, output_padding) */
+static mp_obj_t pipnet_convt(size_t n_args, const mp_obj_t *a) {
+    (void)n_args;
+    return run_layer(PD_KIND_CONVT, a[0], a[1], a[2], a[3], a + 4, a + 8, 4);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(pipnet_convt_obj, 12, 12, pipnet_convt);
+
+/* conv(x, x_shape, y, y_shape, w, bias, mult, shift, kernel, stride, padding) */
+static mp_obj_t pipnet_conv(size_t n_args, const mp_obj_t *a) {
+    (void)n_args;
+    return run_layer(PD_KIND_CONV, a[0], a[1], a[2], a[3], a + 4, a + 8, 3);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(pipnet_conv_obj, 11, 11, pipnet_conv);
+
+/* ---- module init ---------------------------------------------------------------------- */
+
+mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
+    MP_DYNRUNTIME_INIT_ENTRY
+
+    pipnet_model_type.base.type = (void *)&mp_type_type;
+    pipnet_model_type.flags = MP_TYPE_FLAG_NONE;
+    pipnet_model_type.name = MP_QSTR_Model;
+    MP_OBJ_TYPE_SET_SLOT(&pipnet_model_type, make_new, model_make_new, 0);
+    pipnet_model_locals_table[0] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_generate), MP_OBJ_FROM_PTR(&model_generate_obj) };
+    pipnet_model_locals_table[1] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_generate_rows), MP_OBJ_FROM_PTR(&model_generate_rows_obj) };
+    pipnet_model_locals_table[2] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_info), MP_OBJ_FROM_PTR(&model_info_obj) };
+    MP_OBJ_TYPE_SET_SLOT(&pipnet_model_type, locals_dict, (void *)&pipnet_model_locals, 1);
+
+    mp_store_global(MP_QSTR_Model, MP_OBJ_FROM_PTR(&pipnet_model_type));
+    mp_store_global(MP_QSTR_fc, MP_OBJ_FROM_PTR(&pipnet_fc_obj));
+    mp_store_global(MP_QSTR_convt, MP_OBJ_FROM_PTR(&pipnet_convt_obj));
+    mp_store_global(MP_QSTR_conv, MP_OBJ_FROM_PTR(&pipnet_conv_obj));
+    mp_store_global(MP_QSTR_FULL, MP_OBJ_NEW_SMALL_INT(PD_PLAN_FULL));
+    mp_store_global(MP_QSTR_STREAM, MP_OBJ_NEW_SMALL_INT(PD_PLAN_STREAM));
+
+    MP_DYNRUNTIME_INIT_EXIT
+}
