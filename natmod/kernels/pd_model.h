@@ -97,6 +97,8 @@ enum {
     PD_ERR_RECT,              /* kernel output rectangle outside the output */
     PD_ERR_IN_WINDOW,         /* kernel input window misses needed rows/columns */
     PD_ERR_OUT_WINDOW,        /* kernel output window cannot hold the rectangle */
+    PD_ERR_NO_MODEL,          /* the model was not parsed successfully */
+    PD_ERR_CALLBACK,          /* no row callback given */
     PD_N_STATUS
 };
 

@@ -1,0 +1,57 @@
+/* Geometry shared by the kernels, the plan and the executor: which input
+ * rows/columns feed an output row/column (blob.model.tap_inputs, closed form). */
+#ifndef PD_GEOM_H
+#define PD_GEOM_H
+
+#include <stdint.h>
+
+#include "pd_model.h"
+
+/* x / s for x >= 0, without a division call for the strides that exist. */
+static inline int16_t pd_div(int16_t x, uint8_t s)
+{
+    return s == 1 ? x : s == 2 ? (int16_t)(x >> 1) : (int16_t)(x / s);
+}
+
+/* Input indices [*lo, *hi] feeding output index o along one axis; every index
+ * in the range is a tap (conv: t = i - (o*s - p); convT: t = o + p - i*s).
+ * Returns 0 when no tap lands inside the input. */
+static inline uint8_t pd_hull(uint8_t kind, int16_t o, uint8_t n_in, uint8_t k, uint8_t s, uint8_t p,
+                              int16_t *lo, int16_t *hi)
+{
+    int16_t a, b;
+    if (kind == PD_KIND_FC) {
+        a = 0;
+        b = 0;
+    } else if (kind == PD_KIND_CONVT) {
+        int16_t num = (int16_t)(o + p - k + 1);
+        b = pd_div(o + p, s); /* o + p >= 0 */
+        a = num <= 0 ? 0 : pd_div((int16_t)(num + s - 1), s);
+    } else {
+        a = (int16_t)(o * s - p);
+        b = (int16_t)(a + k - 1);
+    }
+    if (a < 0) {
+        a = 0;
+    }
+    if (b > (int16_t)n_in - 1) {
+        b = (int16_t)(n_in - 1);
+    }
+    *lo = a;
+    *hi = b;
+    return a <= b;
+}
+
+/* Hull of the input indices feeding outputs [o0, o1) along one axis (the
+ * per-output hulls are monotone); returns 0 when none does. */
+uint8_t pd_hull_range(uint8_t kind, int16_t o0, int16_t o1, uint8_t n_in, uint8_t k, uint8_t s,
+                      uint8_t p, int16_t *lo, int16_t *hi);
+
+/* A hand-filled layer is well formed (the parser's layer checks, same codes). */
+int pd_layer_check(const pd_layer_t *layer);
+
+/* Kernel arguments: rect inside the output, windows holding what it needs. */
+int pd_kernel_check(const pd_layer_t *layer, const pd_window_t *in, const pd_window_t *out,
+                    const pd_rect_t *rect);
+
+#endif /* PD_GEOM_H */
