@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from pipdream import quantize
+from pipdream import evaluate, paths, quantize
 from pipdream.blob import load, pack
 
 NAME = "pack"
@@ -14,6 +15,7 @@ ORDER = 21
 EXAMPLES = """examples:
   pipdream pack --out models/default.blob
   pipdream pack --checkpoint /tmp/q.pt --out /tmp/model.blob
+  pipdream pack --out models/default.blob --evaluate 6000   # also writes default_metrics.json
 """
 
 
@@ -21,6 +23,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", type=Path, default=Path("models/decoder_q.pt"),
                    help="checkpoint written by `pipdream quantize` (default: models/decoder_q.pt)")
     p.add_argument("--out", type=Path, required=True, help="blob file to write")
+    p.add_argument("--evaluate", type=int, metavar="N", default=0,
+                   help="score the blob and the float model on N random dice and write "
+                        "<blob>_metrics.json next to the blob")
+    p.add_argument("--float-checkpoint", type=Path, default=paths.DECODER_PT,
+                   help="float model to compare with (default: models/decoder.pt)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,4 +40,14 @@ def run(args: argparse.Namespace) -> int:
     tmp.write_bytes(blob)
     tmp.replace(args.out)  # never leave a half-written blob behind
     print(f"wrote {args.out} ({len(blob)} bytes)")
+    if args.evaluate > 0:
+        q = evaluate.evaluate("blob", args.out, args.evaluate)
+        f = evaluate.evaluate("checkpoint", args.float_checkpoint, args.evaluate)
+        metrics = {**q, "float_mse": f["mse"], "float_accuracy": f["accuracy"],
+                   "float_accuracy_1bit": f["accuracy_1bit"], "blob_bytes": len(blob),
+                   "mse_vs_float": q["mse"] / f["mse"]}
+        out = args.out.with_name(args.out.stem + "_metrics.json")
+        out.write_text(json.dumps(metrics, indent=2) + "\n")
+        print(json.dumps(metrics))
+        print(f"wrote {out}")
     return 0
