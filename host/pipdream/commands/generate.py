@@ -12,16 +12,19 @@ HELP = "draw dice for given faces and angles to a .png grid or a .npy array"
 ORDER = 14
 EXAMPLES = """examples:
   pipdream generate --face 1,2,3,4,5,6 --angle 0,15,30,45,60,75 --out dice.png
-  pipdream generate --face 6 --angle -90,-45,0,45 --out six.npy   # one face, four angles
+  pipdream generate --face 6 --angle=-90,-45,0,45 --out six.npy   # one face, four angles
   pipdream generate --face 3 --angle 10 --checkpoint run.pt --out three.png
 
-Faces are 1..6, angles are degrees in [-90, 90); the lists are zipped pairwise.
+Faces are 1..6, angles are degrees in [-90, 90); the lists are zipped pairwise
+(a single value repeats). A list that starts with a minus sign needs the
+--angle=... form, or argparse takes it for an option.
 """
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--face", required=True, help="face or comma-separated faces, 1..6")
-    p.add_argument("--angle", required=True, help="angle(s) in degrees, [-90, 90)")
+    p.add_argument("--angle", required=True,
+                   help="angle(s) in degrees, [-90, 90); write --angle=-45,0 for negatives")
     p.add_argument("--checkpoint", type=Path, default=paths.DECODER_PT,
                    help="float decoder checkpoint (default: the shipped model)")
     p.add_argument("--out", type=Path, required=True, help=".png preview grid or .npy array")

@@ -1,0 +1,88 @@
+"""Decoder training: parameter formula, loss goes down, deterministic, checkpoints round-trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from pipdream import paths, train, train_plots
+from pipdream.decoder import Decoder, DecoderConfig, layer_specs, mac_count, param_count
+
+CONFIGS = [
+    DecoderConfig(),
+    DecoderConfig(4, 4, 4, 4, 0),
+    DecoderConfig(2, 3, 5, 7, 1),
+    DecoderConfig(16, 12, 8, 6, 3),
+]
+TINY = train.TrainConfig(steps=80, batch=32, lr=1e-2, warmup=5, n_train=400, n_val=50, threads=1)
+
+
+@pytest.fixture(autouse=True)
+def tmp_cache(tmp_path, monkeypatch):
+    """Renders for these tiny runs go to a temporary cache, not the repo's."""
+    monkeypatch.setenv("PIPDREAM_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: c.name())
+def test_param_count_formula_matches_the_torch_model(cfg):
+    model = Decoder(cfg)
+    assert param_count(cfg) == sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: c.name())
+def test_every_layer_has_the_shape_its_spec_says(cfg):
+    model = Decoder(cfg)
+    x = torch.zeros(2, 7)
+    for spec, layer in zip(model.specs, model.layers):
+        x = layer(x)
+        x = x.view(2, *spec.out_shape) if spec.kind == "fc" else x
+        assert tuple(x.shape[1:]) == spec.out_shape
+    assert tuple(x.shape[1:]) == (1, 32, 32)
+
+
+def test_default_decoder_is_the_documented_size():
+    cfg = DecoderConfig()
+    assert param_count(cfg) == 4017
+    assert mac_count(cfg) == sum(s.macs for s in layer_specs(cfg))
+
+
+def test_a_short_training_run_lowers_the_loss():
+    _, metrics = train.train(DecoderConfig(2, 2, 2, 2, 0), TINY, progress=False)
+    losses = [loss for _, loss in metrics["loss_history"]]
+    assert losses[-1] < 0.7 * losses[0]
+    assert metrics["val_mse"] < losses[0]
+
+
+def test_training_is_deterministic_for_a_seed():
+    a, _ = train.train(DecoderConfig(2, 2, 2, 2, 1), TINY, progress=False)
+    b, _ = train.train(DecoderConfig(2, 2, 2, 2, 1), TINY, progress=False)
+    for (name, pa), pb in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(pa, pb), name
+
+
+def test_checkpoint_round_trips_and_writes_plots(tmp_path):
+    model, metrics = train.train(DecoderConfig(2, 2, 2, 2, 1), TINY, progress=False)
+    path = tmp_path / "d.pt"
+    train.save_checkpoint(path, model, metrics)
+    loaded = train.load_decoder(path)
+    assert loaded.cfg == model.cfg
+    x = torch.rand(5, 7)
+    assert torch.equal(loaded(x), model.eval()(x))
+    plots = train_plots.write_all(tmp_path / "d", loaded, metrics["loss_history"])
+    assert all(p.stat().st_size > 0 for p in plots)
+
+
+def test_loading_something_else_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.pt"
+    torch.save({"hello": 1}, bad)
+    with pytest.raises(ValueError, match="not a pipdream decoder"):
+        train.load_decoder(bad)
+    with pytest.raises(ValueError, match="not found"):
+        train.load_decoder(tmp_path / "missing.pt")
+
+
+def test_shipped_decoder_is_the_default_architecture():
+    model = train.load_decoder(paths.DECODER_PT)
+    assert model.cfg == DecoderConfig()
+    images = train.decode(model, np.array([1, 6]), np.array([0.0, -0.5]))
+    assert images.shape == (2, 32, 32) and images.dtype == np.uint8
