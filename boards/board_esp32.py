@@ -1,0 +1,33 @@
+"""ESP32 DevKitC (ESP32-WROOM-32 / -WROVER): SSD1306 on I2C0 (GPIO21/22), button on GPIO4 to GND.
+
+Installed on the board as pdboard.py. Wiring: docs/wiring.md.
+"""
+
+NAME = "esp32"
+PORT = "esp32"
+NATMOD_ARCH = "xtensawin"  # needs ESP-IDF's xtensa-esp32-elf-gcc to build; else viper
+
+I2C_ID = 0
+I2C_SDA = 21  # the DevKitC's usual I2C pins
+I2C_SCL = 22
+I2C_FREQ = 400000
+
+DISPLAY_WIDTH = 128
+DISPLAY_HEIGHT = 64
+DISPLAY_ADDRS = (0x3C, 0x3D)
+
+BUTTON_PIN = 4  # not a strapping pin (0, 2, 5, 12, 15 are); the BOOT button (GPIO0) also works
+BUTTON_PULL = "up"
+BUTTON_ACTIVE = 0
+BUTTON_IRQ_HARD = True
+
+# esp_random() is a true RNG only while the radio (Wi-Fi/BT) runs; otherwise ESP-IDF calls its
+# output pseudo-random. ENTROPY_RADIO switches Wi-Fi on (not connected) at start-up for that.
+ENTROPY = "os.urandom (ESP32 hardware RNG, radio on)"
+ENTROPY_RADIO = True
+
+
+def build():
+    import pdmachine
+
+    return pdmachine.Board(globals())

@@ -1,0 +1,31 @@
+"""ESP32-C3 (DevKitM-1, SuperMini and similar): SSD1306 on I2C0 (GPIO4/5), button on GPIO7 to GND.
+
+Installed on the board as pdboard.py. Wiring: docs/wiring.md.
+"""
+
+NAME = "esp32c3"
+PORT = "esp32"
+NATMOD_ARCH = "rv32imc"  # RISC-V
+
+I2C_ID = 0
+I2C_SDA = 4  # avoids the strapping pins 2, 8, 9 and the USB pins 18, 19
+I2C_SCL = 5
+I2C_FREQ = 400000
+
+DISPLAY_WIDTH = 128
+DISPLAY_HEIGHT = 64
+DISPLAY_ADDRS = (0x3C, 0x3D)
+
+BUTTON_PIN = 7
+BUTTON_PULL = "up"
+BUTTON_ACTIVE = 0
+BUTTON_IRQ_HARD = True
+
+ENTROPY = "os.urandom (ESP32-C3 hardware RNG, radio on)"
+ENTROPY_RADIO = True  # as on the ESP32: the RNG is only truly random with the radio running
+
+
+def build():
+    import pdmachine
+
+    return pdmachine.Board(globals())

@@ -1,0 +1,30 @@
+"""Raspberry Pi Pico / Pico W (RP2040): SSD1306 on I2C0 (GP4/GP5), button on GP15 to GND.
+
+Installed on the board as pdboard.py. Wiring: docs/wiring.md.
+"""
+
+NAME = "pico"
+PORT = "rp2"  # sys.platform
+NATMOD_ARCH = "armv6m"  # Cortex-M0+
+
+I2C_ID = 0  # hardware I2C0; None would mean SoftI2C on the same pins
+I2C_SDA = 4  # GP4, physical pin 6
+I2C_SCL = 5  # GP5, physical pin 7
+I2C_FREQ = 400000
+
+DISPLAY_WIDTH = 128
+DISPLAY_HEIGHT = 64  # 32 for the 128x32 module
+DISPLAY_ADDRS = (0x3C, 0x3D)  # tried in this order
+
+BUTTON_PIN = 15  # GP15, physical pin 20; the other leg to GND (pin 18)
+BUTTON_PULL = "up"  # internal pull-up: reads 1 released, 0 pressed
+BUTTON_ACTIVE = 0
+BUTTON_IRQ_HARD = True
+
+ENTROPY = "os.urandom (RP2040 ring oscillator random bit, via pico_rand)"
+
+
+def build():
+    import pdmachine
+
+    return pdmachine.Board(globals())

@@ -1,0 +1,6 @@
+# pipdream: press the button, roll the die. MicroPython and CircuitPython run this file at boot.
+# The board comes from pdboard.py (`pipdream deploy --board B` installs boards/board_B.py under that
+# name); settings are in pdsettings.py. Ctrl-C stops the app and leaves you at the REPL.
+import pdapp
+
+pdapp.main()

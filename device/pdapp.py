@@ -1,0 +1,428 @@
+"""The die: a small state machine between a button, a random source, the model and a display.
+
+    idle (title screen, or the last roll held) --press--> roll: the die tumbles, frames
+    generated while the angle sweeps, then settles on the rolled face --> idle
+    idle --hold LONG_PRESS_MS--> settings (press: change value, hold: next item / leave)
+
+Nothing here imports `machine`: the board (pdmachine, pdcircuit or a simulation,
+docs/device.md) gives the clock, entropy, button pin and display. Failures never
+stop the die: without a display it rolls on the console and looks for the display
+every DISPLAY_RETRY_MS; without a usable model it says so and shows the number.
+"""
+
+import pdbutton
+import pdrandom
+import pdroll
+import pdsettings
+import pdview
+from pdformat import OUT_H, OUT_W
+
+IDLE = 0
+SETTINGS = 1
+
+# settings menu: label, setting, values, value labels
+_MENU = (
+    ("dither", "DITHER", ("threshold", "bayer"), ("thresh", "bayer")),
+    ("number", "NUMBER", (True, False), ("on", "off")),
+    ("dice", "DICE", (1, 2), ("1", "2")),
+)
+
+
+class Config:
+    """pdsettings' values, with overrides; unknown names are an error (typos do not pass silently)."""
+
+    def __init__(self, overrides=None):
+        for name in dir(pdsettings):
+            if name.isupper():
+                setattr(self, name, getattr(pdsettings, name))
+        for name in overrides or {}:
+            if not hasattr(self, name):
+                raise ValueError("unknown setting %s" % name)
+            setattr(self, name, overrides[name])
+
+
+def _say(msg):
+    print("pipdream: " + msg)
+
+
+def _wrap(text, cols):
+    """Split text into lines of at most cols characters, at spaces where possible."""
+    lines = []
+    line = ""
+    for word in str(text).split():
+        while len(word) > cols:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:cols])
+            word = word[cols:]
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= cols:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _errno_name(e):
+    code = e.args[0] if e.args else None
+    return {2: "ENOENT", 5: "EIO", 19: "ENODEV", 110: "ETIMEDOUT", 116: "ETIMEDOUT"}.get(code, str(e))
+
+
+class App:
+    def __init__(self, board, overrides=None, hooks=None):
+        """board: the board interface (docs/device.md); hooks: optional on_frame / on_roll callbacks."""
+        self.board = board
+        self.cfg = cfg = Config(overrides)
+        self.clock = board.clock
+        self.hooks = hooks
+        self.rng = pdrandom.Rng(board.random_bytes)
+        self.button = pdbutton.Button(board.button_pin, board.clock, board.button_active,
+                                      cfg.DEBOUNCE_MS, cfg.LONG_PRESS_MS)
+        self.button_irq = bool(cfg.BUTTON_IRQ) and board.attach_button_irq(self.button.irq)
+        self.images = [bytearray(OUT_W * OUT_H) for _ in range(2)]  # (32, 32) uint8 per die
+        self.faces = [0, 0]  # the last roll (0: none yet)
+        self.codes = [0, 0]
+        self.rolls = 0
+        self.last = None  # record of the last roll
+        self.state = IDLE
+        self.model = None
+        self.backend = None
+        self.model_error = None
+        self.display = None
+        self.view = None
+        self._display_error = None
+        self._next_display_try = 0
+        self._menu_item = 0
+        self._menu_skip_release = False
+        self._menu_since = 0
+        self._long_seen = False
+
+    # --- start-up -------------------------------------------------------------
+
+    def start(self):
+        _say("board %s, entropy %s, button %s" % (self.board.name, self.board.entropy,
+                                                   "IRQ" if self.button_irq else "polled"))
+        self.load_model()
+        self.find_display()
+        self.redraw()
+
+    def load_model(self):
+        """Load MODEL_PATH with the configured backend; on failure keep a message, never raise."""
+        cfg = self.cfg
+        self.model = None
+        try:
+            import pdinfer
+
+            self.model = pdinfer.load(cfg.MODEL_PATH, backend=cfg.BACKEND)
+            self.backend = getattr(self.model, "backend", None) or "?"
+            self.model_error = None
+            _say("model %s, backend %s" % (cfg.MODEL_PATH, self.backend))
+        except MemoryError:
+            self.model_error = "%s does not fit in RAM" % cfg.MODEL_PATH
+        except OSError as e:
+            if e.args and e.args[0] == 2:
+                self.model_error = "%s not found" % cfg.MODEL_PATH
+            else:
+                self.model_error = "%s unreadable: %s" % (cfg.MODEL_PATH, _errno_name(e))
+        except ImportError as e:
+            self.model_error = "inference code missing (%s)" % (e,)
+        except Exception as e:  # BlobError (corrupt or torn file), unknown backend, ...
+            self.model_error = "%s unusable: %s" % (cfg.MODEL_PATH, e)
+        if self.model_error:
+            self.backend = None
+            _say("no model: " + self.model_error + ". Rolling without pictures; copy a model"
+                 " (pipdream deploy) and reset.")
+        return self.model is not None
+
+    def find_display(self):
+        """Try to open the display; report only when its state changes."""
+        self._next_display_try = self.clock.ticks_add(self.clock.ticks_ms(), self.cfg.DISPLAY_RETRY_MS)
+        try:
+            d = self.board.open_display()
+            self._setup_display(d)
+        except OSError as e:
+            self._lost_display(e)
+            return False
+        _say("display found%s" % ("" if getattr(d, "addr", None) is None else " at 0x%02X" % d.addr))
+        self._display_error = None
+        return True
+
+    def _setup_display(self, d):
+        cfg = self.cfg
+        view = pdview.View(d, cfg.DICE, cfg.SCALE, cfg.DITHER, cfg.THRESHOLD, cfg.NUMBER)
+        if hasattr(d, "contrast"):
+            d.contrast(cfg.CONTRAST)
+        if cfg.ROTATE and hasattr(d, "rotate"):
+            d.rotate(False)  # micropython-lib semantics: rotate(True) is the power-on orientation
+        self.display = d
+        self.view = view
+
+    def _lost_display(self, e):
+        first = self._display_error is None
+        self.display = None
+        self.view = None
+        self._display_error = e
+        if first:
+            _say("no display: %s: %s. Rolling on the console; looking again every %d ms."
+                 % (self.board.display_info, _errno_name(e), self.cfg.DISPLAY_RETRY_MS))
+
+    def _display_call(self, fn, *args):
+        """Run a display operation; an OSError means the display went away."""
+        if self.view is None:
+            return None
+        try:
+            return fn(*args)
+        except OSError as e:
+            self._lost_display(e)
+            return None
+
+    # --- screens --------------------------------------------------------------
+
+    def redraw(self):
+        """Show what the current state should show (after start-up, a found display, settings)."""
+        if self.view is None:
+            return
+        if self.state == SETTINGS:
+            self._show_menu()
+        elif self.model_error:
+            self._show_model_error()
+        elif self.faces[0]:
+            self._display_call(self.view.clear)
+            self._display_call(self.view.frame, self.images, self.faces)
+        else:
+            self._display_call(self.view.message, ["pipdream", "", "press to roll"])
+
+    def _show_model_error(self):
+        cols = self.display.width // 8
+        lines = ["no model:"] + _wrap(self.model_error, cols)
+        rows = self.display.height // 10
+        lines = lines[: rows - 1 if self.faces[0] else rows]
+        if self.faces[0]:
+            lines.append("rolled " + " ".join(str(f) for f in self.faces[: self.cfg.DICE]))
+        self._display_call(self.view.message, lines)
+
+    # --- the loop -------------------------------------------------------------
+
+    def run(self, rolls=None):
+        """Start, then loop forever (or until `rolls` rolls have been made)."""
+        self.start()
+        while rolls is None or self.rolls < rolls:
+            self.step()
+            self.clock.sleep_ms(self.cfg.POLL_MS)
+
+    def step(self):
+        """One pass of the idle loop: button, display retry, settings timeout."""
+        clock = self.clock
+        now = clock.ticks_ms()
+        ev = self.button.poll(now)
+        if self.view is None and clock.ticks_diff(now, self._next_display_try) >= 0:
+            if self.find_display():
+                self.redraw()
+        if self.state == SETTINGS:
+            self._menu_event(ev, now)
+        elif ev == pdbutton.PRESS:
+            self.rng.stir(clock.ticks_us())
+            self.roll()
+            if self._long_seen and self.button.pressed:
+                self._enter_menu()
+        elif ev == pdbutton.LONG:
+            self._enter_menu()
+
+    def roll(self):
+        """Roll every die: pick faces and angles, animate the tumble, hold the result. Returns the record."""
+        cfg = self.cfg
+        clock = self.clock
+        rng = self.rng
+        n_dice = cfg.DICE
+        faces = [rng.face() for _ in range(n_dice)]
+        codes = [rng.angle_code() for _ in range(n_dice)]
+        tumbles = [pdroll.Tumble(rng, faces[d], codes[d], cfg.MAX_FRAMES, cfg.TURNS, cfg.SETTLE_FRAMES,
+                                 cfg.FACE_HOLD_FRAMES) for d in range(n_dice)]
+        self._long_seen = False
+        frame_us = []
+        sent = 0
+        animate = self.model is not None and self.view is not None
+        n = cfg.MAX_FRAMES if animate else 1
+        shown = [0] * n_dice
+        codes_now = [0] * n_dice
+        i = 0 if animate else n - 1
+        while i < n:
+            t0 = clock.ticks_ms()
+            t_us = clock.ticks_us()
+            final = i == n - 1
+            for d in range(n_dice):
+                shown[d] = tumbles[d].face_at(i, n)
+                codes_now[d] = tumbles[d].code_at(i, n)
+            sent += self._frame(shown, codes_now, final)
+            frame_us.append(clock.ticks_diff(clock.ticks_us(), t_us))
+            if i == 0 and animate:  # first frame timed: as many frames as fit ROLL_MS
+                per = max(cfg.FRAME_MS, frame_us[0] // 1000)
+                n = max(cfg.MIN_FRAMES, min(cfg.MAX_FRAMES, cfg.ROLL_MS // per))
+            if self.hooks is not None and hasattr(self.hooks, "on_frame"):
+                self.hooks.on_frame(self, i, n, shown, codes_now)
+            self._pace(t0, 0 if final else cfg.FRAME_MS)
+            i += 1
+        self.faces[:n_dice] = faces
+        self.codes[:n_dice] = codes
+        self.rolls += 1
+        rec = {
+            "roll": self.rolls,
+            "face": faces[0],
+            "angle": codes[0],
+            "faces": faces,
+            "angles": codes,
+            "frames": len(frame_us),
+            "backend": self.backend,
+            "frame_us": frame_us,
+            "display": self.view is not None,
+            "bytes_sent": sent,
+        }
+        self.last = rec
+        if cfg.CONSOLE:
+            _say("roll %d: %s (angle %s, %d frames, %s)" % (
+                self.rolls, " ".join(str(f) for f in faces), " ".join(str(c) for c in codes),
+                len(frame_us), self.backend or "no model"))
+        if self.model_error and self.view is not None:
+            self._show_model_error()
+        if self.hooks is not None and hasattr(self.hooks, "on_roll"):
+            self.hooks.on_roll(self, rec)
+        return rec
+
+    def _frame(self, faces, codes, final):
+        """Generate and draw one frame of every die; returns the image bytes sent to the display."""
+        model = self.model
+        if model is None:
+            return 0
+        view = self.view
+        shown = faces if final and self.cfg.NUMBER else _NO_NUMBERS
+        lock = self.cfg.HEAP_LOCK
+        if lock:
+            import micropython
+
+            micropython.heap_lock()
+        try:
+            for d in range(len(faces)):
+                model.generate(faces[d], codes[d], self.images[d])
+            if view is not None:
+                view.draw(self.images, shown)
+        finally:
+            if lock:
+                micropython.heap_unlock()
+        if view is None:
+            return 0
+        return self._display_call(view.flush) or 0
+
+    def _pace(self, t0, frame_ms):
+        """Wait out the rest of the frame while keeping the button debounced (a long press is noted)."""
+        clock = self.clock
+        while True:
+            now = clock.ticks_ms()
+            if self.button.poll(now) == pdbutton.LONG:
+                self._long_seen = True
+            left = frame_ms - clock.ticks_diff(now, t0)
+            if left <= 0:
+                return
+            clock.sleep_ms(min(left, self.cfg.POLL_MS))
+
+    # --- settings menu --------------------------------------------------------
+
+    def _enter_menu(self):
+        self.state = SETTINGS
+        self._menu_item = 0
+        self._menu_skip_release = True  # the release of the press that opened the menu
+        self._menu_since = self.clock.ticks_ms()
+        _say("settings: press to change, hold for the next item")
+        self._show_menu()
+
+    def _menu_event(self, ev, now):
+        if ev == pdbutton.LONG:
+            self._menu_skip_release = True
+            self._menu_item += 1
+            if self._menu_item >= len(_MENU):
+                self._leave_menu()
+                return
+        elif ev == pdbutton.RELEASE:
+            if self._menu_skip_release:
+                self._menu_skip_release = False
+                return
+            _, name, values, _ = _MENU[self._menu_item]
+            k = values.index(getattr(self.cfg, name)) if getattr(self.cfg, name) in values else -1
+            setattr(self.cfg, name, values[(k + 1) % len(values)])
+        elif ev == pdbutton.NONE:
+            if self.clock.ticks_diff(now, self._menu_since) >= self.cfg.SETTINGS_TIMEOUT_MS:
+                self._leave_menu()
+            return
+        self._menu_since = now
+        self._show_menu()
+
+    def _show_menu(self):
+        lines = ["settings"]
+        for j in range(len(_MENU)):
+            label, name, values, labels = _MENU[j]
+            v = getattr(self.cfg, name)
+            text = labels[values.index(v)] if v in values else str(v)
+            lines.append(("> " if j == self._menu_item else "  ") + label + " " + text)
+        self._display_call(self.view.message, lines)
+
+    def _leave_menu(self):
+        self.state = IDLE
+        cfg = self.cfg
+        _say("settings: dither %s, number %s, dice %d" % (cfg.DITHER, "on" if cfg.NUMBER else "off", cfg.DICE))
+        self.faces[0] = self.faces[1] = 0  # the held roll may no longer fit the layout
+        if self.display is not None:
+            try:
+                self._setup_display(self.display)
+            except (OSError, ValueError) as e:
+                self._lost_display(e if isinstance(e, OSError) else OSError(22, str(e)))
+        self.redraw()
+
+
+_NO_NUMBERS = (0, 0)
+
+
+def find_board():
+    """The board module: pdboard (what `pipdream deploy --board B` installs), else one for this port."""
+    try:
+        import pdboard
+    except ImportError as e:
+        if "pdboard" not in str(e):
+            raise  # pdboard exists but something it imports is missing
+        pdboard = _detect_board()
+    return pdboard.build()
+
+
+def _detect_board():
+    import sys
+
+    try:
+        import os
+
+        machine = os.uname().machine
+    except (ImportError, AttributeError):
+        machine = ""
+    if sys.implementation.name == "circuitpython":
+        name = "board_cp_pico"
+    elif sys.platform == "rp2":
+        name = "board_pico"
+    elif sys.platform == "esp32":
+        name = "board_esp32c3" if "C3" in machine else "board_esp32"
+    else:
+        name = None
+    try:
+        return __import__(name) if name else None
+    except ImportError:
+        pass
+    raise ImportError("no board module: copy boards/board_<name>.py to the board as pdboard.py"
+                      " (pipdream deploy --board <name>); %s on %s" % (sys.platform, machine))
+
+
+def main(overrides=None, board=None):
+    """Entry point of main.py."""
+    if board is None:
+        board = find_board()
+    App(board, overrides).run()

@@ -1,0 +1,40 @@
+"""Every setting of the die app, in one place. Edit here, or pass overrides to pdapp.App.
+
+Values are plain Python so a host test or the simulation can override any of them
+(App(board, overrides={"DITHER": "bayer"})). The settings menu (long press) changes
+DITHER, NUMBER and DICE while the app runs.
+"""
+
+# model
+MODEL_PATH = "model.blob"  # the blob next to main.py (deploy copies models/default.blob here)
+BACKEND = None  # None: best available (natmod, then viper, then pure Python); or "natmod", "viper", "python"
+
+# screen
+DITHER = "threshold"  # "threshold" or "bayer" (4x4 ordered dither at display resolution)
+THRESHOLD = 128  # threshold mode: a pixel is lit when its grey value >= THRESHOLD
+SCALE = 0  # die pixels per model pixel; 0 = the largest that fits (2 on 128x64, 1 on 128x32)
+NUMBER = True  # show the face number beside the die (accessibility)
+DICE = 1  # 1 or 2 dice side by side
+CONTRAST = 255
+ROTATE = False  # True: turn the picture 180 degrees (display mounted upside down)
+DISPLAY_RETRY_MS = 2000  # how often to look for a missing display
+
+# roll animation
+ROLL_MS = 1200  # aim for a tumble about this long ...
+FRAME_MS = 40  # ... with at least this long per frame (25 fps at most) ...
+MIN_FRAMES = 4  # ... and this many frames (a slow backend gets a longer tumble)
+MAX_FRAMES = 30
+TURNS = 1  # extra half turns the die makes while it tumbles
+SETTLE_FRAMES = 3  # the last frames show the rolled face
+FACE_HOLD_FRAMES = 2  # during the tumble the face changes every this many frames
+
+# button
+DEBOUNCE_MS = 30  # a level counts once stable this long (20-50 ms)
+LONG_PRESS_MS = 1000  # hold this long for the settings menu
+BUTTON_IRQ = True  # use pin edge interrupts when the board has them (else polling)
+POLL_MS = 5  # idle loop period
+SETTINGS_TIMEOUT_MS = 15000  # leave the menu after this long without a press
+
+# checks
+HEAP_LOCK = False  # run inference and drawing under micropython.heap_lock() (proves they allocate nothing)
+CONSOLE = True  # print each roll on the console
