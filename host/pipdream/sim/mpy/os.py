@@ -1,0 +1,37 @@
+# os: the built-in module; urandom is seeded when the simulated world has a seed.
+#
+# A board's os.urandom is its hardware entropy. `pipdream demo --seed S` wants the same rolls
+# every time, so with a seed in the world urandom comes from xorshift32 seeded with it;
+# without one it is the host's real urandom.
+
+import sys
+
+_p = sys.path
+sys.path = ()
+try:
+    from os import *  # noqa: the built-in module's functions
+    from os import urandom as _host_urandom
+finally:
+    sys.path = _p
+del _p
+
+import simboard as _sb
+
+_seed = _sb.world.get("seed")
+
+if _seed is None:
+    urandom = _host_urandom
+else:
+    _state = ((int(_seed) * 0x9E3779B1) ^ 0x6A09E667) & 0xFFFFFFFF or 1
+
+    def urandom(n):
+        global _state
+        x = _state
+        out = bytearray(n)
+        for i in range(n):
+            x ^= (x << 13) & 0xFFFFFFFF
+            x ^= x >> 17
+            x ^= (x << 5) & 0xFFFFFFFF
+            out[i] = x >> 24
+        _state = x
+        return bytes(out)

@@ -1,0 +1,471 @@
+# simboard: the simulated board behind the `machine`, `time` and `os` stand-ins.
+#
+# MicroPython code. The host puts this folder first on MICROPYPATH; unchanged device code
+# then imports our `machine`, `time` and `os` (MicroPython lets a .py file on the path extend
+# these built-in modules), and everything they do goes through here:
+#
+# - the clock (time.ticks_*, sleep_*): "fast" (real time of the code plus skipped sleeps: the
+#   app's timings are real, its waits cost nothing), "virtual" (only sleeps and bus transfers
+#   move it, plus `quantum_us` per clock read so polling loops progress: deterministic), or
+#   "real" (sleeps really sleep);
+# - the world: pins driven from outside (the button), I2C and SPI devices, a script of timed
+#   steps (press, release, wait for the display to go quiet, attach/detach a device, end);
+# - the record stream: one text line per bus transaction and event, to the file named by
+#   PIPDREAM_SIM_BUS, which the host turns into pictures (docs/simulation.md has the format).
+#
+# The world comes from the JSON file named by PIPDREAM_SIM_WORLD; without it the board is a
+# Pico with nothing attached, and records go nowhere.
+
+import sys
+import micropython
+from binascii import hexlify
+
+_p = sys.path
+sys.path = ()
+try:
+    import time as _rt  # the built-in modules, not our stand-ins
+    import os as _ros
+finally:
+    sys.path = _p
+del _p
+
+TICKS_PERIOD = 1 << 30  # time.ticks_* wrap here, as on every MicroPython port
+_MASK = TICKS_PERIOD - 1
+
+PICO = {
+    "name": "pico",
+    "heap": 192 * 1024,
+    "freq": 125000000,
+    "unique_id": "e6614864d3417e2f",
+    "i2c_errno": 5,  # rp2 hardware I2C: a NACKed address is EIO (SoftI2C: ENODEV everywhere)
+    "i2c_ids": [0, 1],
+    "i2c_pins": "rp2",  # SCL odd, SDA even, bus = (pin >> 1) & 1
+    "i2c_default": {"0": [5, 4], "1": [7, 6]},
+    "spi_default": {"0": [18, 19, 16], "1": [10, 11, 8]},
+    "timer_ids": [-1],
+    "pin_prefix": "GP",
+    "reset_pull": "down",  # RP2040 pads come out of reset with the pull-down enabled
+}
+
+
+def _load_world():
+    path = _ros.getenv("PIPDREAM_SIM_WORLD")
+    if not path:
+        return {"board": PICO, "devices": [], "script": []}
+    import json
+
+    with open(path) as f:
+        w = json.load(f)
+    b = dict(PICO)
+    b.update(w.get("board") or {})
+    w["board"] = b
+    return w
+
+
+world = _load_world()
+board = world["board"]
+_mode = world.get("clock", "fast")
+if _mode not in ("fast", "virtual", "real"):
+    raise ValueError("PIPDREAM_SIM_WORLD: clock must be fast, virtual or real")
+_quantum = int(world.get("quantum_us", 1))
+_tick0_us = int(world.get("ticks_start_ms", 0)) * 1000
+_limit_us = int(world.get("limit_us", 3600 * 1000000))
+
+# ------------------------------------------------------------------ record stream
+_bus_path = _ros.getenv("PIPDREAM_SIM_BUS")
+_out = open(_bus_path, "wb") if _bus_path else None
+
+
+def emit(kind, *fields):
+    """One record: `kind t_us field...` (fields are str, int or bytes written as hex)."""
+    if _out is None:
+        return
+    parts = [kind, str(now_us())]
+    for f in fields:
+        parts.append(f if isinstance(f, str) else str(f))
+    _out.write(" ".join(parts).encode() + b"\n")
+
+
+def hexof(buf):
+    return hexlify(buf).decode() if len(buf) else "-"
+
+
+# ------------------------------------------------------------------ clock
+_skip = 0  # fast mode: virtual microseconds added on top of real time
+_real = 0  # fast/real modes: real microseconds since boot
+_last_raw = _rt.ticks_us()
+_v = 0  # virtual mode clock
+_depth = 0  # > 0 while simboard fires events (no nested servicing)
+_in_irq = False  # a hard IRQ handler is running: nothing may allocate
+_ended = False
+
+
+def _real_us():
+    global _real, _last_raw
+    raw = _rt.ticks_us()
+    _real += _rt.ticks_diff(raw, _last_raw)
+    _last_raw = raw
+    return _real
+
+
+def now_us():
+    """The board's clock in microseconds since boot (no wrap)."""
+    global _v
+    if _mode == "virtual":
+        _v += _quantum
+        return _v
+    return _real_us() + _skip
+
+
+def _move_to(t):
+    """Move the clock forward to t (never back)."""
+    global _skip, _v
+    if _mode == "virtual":
+        if t > _v:
+            _v = t
+    elif _mode == "fast":
+        n = _real_us() + _skip
+        if t > n:
+            _skip += t - n
+    else:  # real: wait for it
+        d = t - _real_us()
+        if d > 0:
+            _rt.sleep_us(d)
+
+
+def ticks_ms():
+    t = now_us()
+    if not _in_irq and not _depth:
+        service()
+    return ((t + _tick0_us) // 1000) & _MASK
+
+
+def ticks_us():
+    t = now_us()
+    if not _in_irq and not _depth:
+        service()
+    return (t + _tick0_us) & _MASK
+
+
+def sleep_us(us):
+    """Time passes; events due meanwhile fire at their own time."""
+    if us > 0:
+        advance(int(us))
+    elif not _in_irq and not _depth:
+        service()
+
+
+# ------------------------------------------------------------------ events
+_script = world.get("script") or []
+_si = 0  # next script step
+_step_base = 0  # when the previous step completed
+_last_bus = 0  # end of the last display transaction
+timers = []  # active machine.Timer objects (each has _due)
+_wdt = None  # [timeout_us, deadline_us]
+
+
+def _step_due(i):
+    """When script step i fires; a "quiet" step also fires at its timeout."""
+    s = _script[i]
+    due = _step_base + s[0]
+    if s[1] == "quiet":  # [dt, "quiet", quiet_us, max_us]
+        return min(max(due, _last_bus + s[2]), due + s[3])
+    return due
+
+
+def _quiet_timed_out(s):
+    due = _step_base + s[0]
+    return max(due, _last_bus + s[2]) > due + s[3]
+
+
+def _next_event():
+    """(due time, what) of the earliest pending event, or (None, None)."""
+    best, what = _limit_us, "limit"
+    if _si < len(_script):
+        d = _step_due(_si)
+        if d < best:
+            best, what = d, "script"
+    for tm in timers:
+        if tm._due < best:
+            best, what = tm._due, tm
+    if _wdt is not None and _wdt[1] < best:
+        best, what = _wdt[1], "wdt"
+    return best, what
+
+
+def service():
+    """Fire every event due by now (called from the stand-ins' entry points)."""
+    if _ended:
+        raise SystemExit(0)
+    if _depth or _in_irq:
+        return
+    _run_until(now_us(), False)
+
+
+def advance(us, wake=False):
+    """Let `us` microseconds pass; with wake, stop early after an IRQ or timer callback.
+
+    Returns True when woken early."""
+    if _in_irq:
+        _move_to(now_us() + us)  # busy-wait inside an IRQ: time passes, nothing else runs
+        return False
+    target = now_us() + us
+    woke = _run_until(target, wake)
+    if not woke:
+        _move_to(target)
+    if _ended:
+        raise SystemExit(0)
+    return woke
+
+
+def _run_until(limit, wake):
+    global _depth
+    if _ended:
+        raise SystemExit(0)
+    _depth += 1
+    try:
+        while True:
+            due, what = _next_event()
+            if due > limit:
+                return False
+            _move_to(due)
+            if _fire(what) and wake:
+                return True
+    finally:
+        _depth -= 1
+
+
+def _fire(what):
+    """Run one event; True if it called back into the app (a wake-up source)."""
+    global _si, _step_base
+    if what == "script":
+        s = _script[_si]
+        if s[1] == "quiet" and _quiet_timed_out(s):
+            end("timeout: the display did not go quiet for %d ms within %d s"
+                % (s[2] // 1000, s[3] // 1000000))
+        _step_base = _step_due(_si)
+        _si += 1
+        return _do_step(s)
+    if what == "limit":
+        end("time limit %d s reached" % (_limit_us // 1000000))
+    if what == "wdt":
+        end("watchdog reset")
+    return what._expire()  # a Timer
+
+
+def _do_step(s):
+    op = s[1]
+    if op == "level":  # [dt, "level", pin, 0 | 1 | None]: drive a pin from outside (None = let go)
+        emit("ext", str(s[2]), "z" if s[3] is None else str(s[3]))
+        return pin_state(s[2]).drive_external(s[3])
+    if op == "attach" or op == "detach":
+        dev = devices_by_name[s[2]]
+        dev["present"] = op == "attach"
+        emit(op, s[2])
+    elif op == "mark":
+        emit("mark", s[2])
+    elif op == "end":
+        end(s[2] if len(s) > 2 else "script done")
+    # "wait" and "quiet" only move the script's time
+    return False
+
+
+def end(reason):
+    """Stop the simulation: last record, flush, SystemExit in the app's main context."""
+    global _ended
+    if not _ended:
+        _ended = True
+        emit("end", reason)  # the stream is unbuffered: nothing to flush
+    raise SystemExit(0)
+
+
+def bus_activity():
+    global _last_bus
+    _last_bus = now_us()
+
+
+def set_wdt(timeout_us):
+    global _wdt
+    _wdt = [timeout_us, now_us() + timeout_us]
+
+
+def feed_wdt():
+    if _wdt is not None:
+        _wdt[1] = now_us() + _wdt[0]
+
+
+# ------------------------------------------------------------------ IRQ context
+def call_irq(fn, arg, hard):
+    """Call an IRQ handler as the port does: hard under heap_lock now, soft scheduled."""
+    global _in_irq
+    if not hard:
+        try:
+            micropython.schedule(fn, arg)
+        except RuntimeError:  # queue full: the port drops the soft IRQ
+            pass
+        return True
+    _in_irq = True
+    micropython.heap_lock()
+    try:
+        fn(arg)
+    except BaseException as e:  # noqa: the port reports it and disables the IRQ
+        micropython.heap_unlock()
+        _in_irq = False
+        print("Uncaught exception in IRQ callback handler")
+        sys.print_exception(e)
+        return None
+    micropython.heap_unlock()
+    _in_irq = False
+    return True
+
+
+# ------------------------------------------------------------------ pins
+PULL_UP = 1
+PULL_DOWN = 2
+IN = 0
+OUT = 1
+OPEN_DRAIN = 2
+ALT = 3
+_NOPULL = 0
+
+
+class PinState:
+    """One physical pin, shared by every machine.Pin object made for it."""
+
+    def __init__(self, pid):
+        self.id = pid
+        self.mode = IN
+        self.pull = PULL_DOWN if board.get("reset_pull") == "down" else (
+            PULL_UP if board.get("reset_pull") == "up" else _NOPULL)
+        self.out = 0
+        self.ext = None  # level driven from outside (button, another chip), None = not driven
+        self.irq = None  # machine's IRQ object
+        self.watchers = []  # callables (old, new) for devices wired to this pin (RES#, ...)
+        self.floating_reads = 0
+        self.level = self._resolve()
+
+    def _resolve(self):
+        if self.mode == OUT:
+            return self.out
+        if self.mode == OPEN_DRAIN and self.out == 0:
+            return 0
+        if self.ext is not None:
+            return self.ext
+        if self.pull == PULL_UP:
+            return 1
+        if self.pull == PULL_DOWN:
+            return 0
+        ext_pull = world.get("pulls", {}).get(str(self.id))
+        if ext_pull is not None:  # a resistor on the board
+            return ext_pull
+        self.floating_reads += 1
+        return 0
+
+    def update(self):
+        """Recompute the level; fire IRQs and watchers on a change. True if a handler ran."""
+        old = self.level
+        new = self._resolve()
+        if new == old:
+            return False
+        self.level = new
+        for w in self.watchers:
+            w(old, new)
+        irq = self.irq
+        if irq is not None and irq.handler is not None:
+            flag = 4 if new == 0 else 8  # IRQ_FALLING, IRQ_RISING
+            if irq.trigger & flag:
+                irq._flags = flag
+                if call_irq(irq.handler, irq.pin, irq.hard) is None:
+                    irq.trigger = 0  # the port disables an IRQ whose handler raised
+                return True
+        return False
+
+    def drive_external(self, level):
+        self.ext = level
+        return self.update()
+
+
+_pins = {}
+
+
+def pin_id(pid):
+    """Canonical pin id: 'GP15' and 15 are the same pin on a Pico."""
+    pre = board.get("pin_prefix")
+    if isinstance(pid, str) and pre and pid.startswith(pre) and pid[len(pre):].isdigit():
+        return int(pid[len(pre):])
+    return pid
+
+
+def pin_state(pid):
+    pid = pin_id(pid)
+    st = _pins.get(pid)
+    if st is None:
+        st = PinState(pid)
+        _pins[pid] = st
+    return st
+
+
+# ------------------------------------------------------------------ devices
+devices_by_name = {}
+_i2c = {}  # (scl, sda, addr) -> device
+_spi = {}  # sck -> [device]
+
+
+class Ram:
+    """A 256-byte register file at an I2C address (first written byte = register pointer)."""
+
+    def __init__(self):
+        self.mem = bytearray(256)
+        self.ptr = 0
+
+    def write(self, buf):
+        if len(buf):
+            self.ptr = buf[0]
+            for b in buf[1:]:
+                self.mem[self.ptr] = b
+                self.ptr = (self.ptr + 1) & 0xFF
+
+    def read(self, n):
+        out = bytearray(n)
+        for i in range(n):
+            out[i] = self.mem[self.ptr]
+            self.ptr = (self.ptr + 1) & 0xFF
+        return out
+
+
+def _attach_all():
+    for d in world.get("devices", []):
+        d.setdefault("present", True)
+        devices_by_name[d["name"]] = d
+        if d["kind"] == "ram":
+            d["model"] = Ram()
+        if d["bus"] == "i2c":
+            _i2c[(pin_id(d["scl"]), pin_id(d["sda"]), d["addr"])] = d
+        elif d["bus"] == "spi":
+            _spi.setdefault(pin_id(d["sck"]), []).append(d)
+            res = d.get("res")
+            if res is not None:
+                name = d["name"]
+
+                def on_res(old, new, name=name):
+                    if new == 0:
+                        emit("reset", name)
+
+                pin_state(res).watchers.append(on_res)
+        else:
+            raise ValueError("device %s: bus must be i2c or spi" % d["name"])
+
+
+def i2c_device(scl, sda, addr):
+    d = _i2c.get((scl, sda, addr))
+    if d is not None and d["present"]:
+        return d
+    return None
+
+
+def spi_devices(sck):
+    return _spi.get(sck, ())
+
+
+_attach_all()
+emit("boot", board["name"], _mode)

