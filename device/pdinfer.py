@@ -1,0 +1,62 @@
+# Inference backend selection for the device app.
+#
+#   import pdinfer
+#   model, name = pdinfer.load(blob)             # the best available backend
+#   model, name = pdinfer.load(blob, "viper")    # a named one (ImportError if unavailable)
+#   out = bytearray(32 * 32)
+#   model.generate(face, angle_code, out)        # same API and bytes on every backend
+#
+# Order of preference: the pipnet natmod (the .mpy for this board's architecture,
+# copied next to the app), else the viper kernels (native code with no
+# toolchain; MicroPython only), else pure Python (CircuitPython, CPython).
+BACKENDS = ("natmod", "viper", "python")
+PLANS = ("stream", "full")  # natmod plans; the fallbacks always run row by row
+
+# name -> why it is unavailable, filled by select() for the console.
+unavailable = {}
+
+
+def _model_class(name):
+    if name == "natmod":
+        import pipnet  # ImportError if absent, ValueError for another architecture's .mpy
+
+        return pipnet.Model
+    if name == "viper":
+        import pdinfer_viper  # fails where @micropython.viper does not exist
+
+        return pdinfer_viper.Model
+    if name == "python":
+        import pdinfer_py
+
+        return pdinfer_py.Model
+    raise ValueError("unknown backend {!r}; choose from {}".format(name, ", ".join(BACKENDS)))
+
+
+def select(name=None):
+    """(name, Model class): `name` itself, or the first backend of BACKENDS that imports."""
+    if name is not None:
+        try:
+            return name, _model_class(name)
+        except ValueError as e:
+            if name not in BACKENDS:
+                raise
+            raise ImportError("backend {} is unavailable: {}".format(name, e))
+    for candidate in BACKENDS:
+        try:
+            return candidate, _model_class(candidate)
+        except Exception as e:  # noqa: BLE001 - any failure means "use the next one"
+            unavailable[candidate] = "{}: {}".format(type(e).__name__, e)
+    raise ImportError("no inference backend: " + repr(unavailable))
+
+
+def load(blob, name=None, plan=None):
+    """(model, backend name) for a blob; the blob's defects raise ValueError.
+
+    plan: "stream" (least RAM, the default) or "full" (fastest) for the natmod;
+    the fallbacks take None or either name and always run row by row."""
+    if plan is not None and plan not in PLANS:
+        raise ValueError("unknown plan {!r}; choose from {}".format(plan, ", ".join(PLANS)))
+    name, cls = select(name)
+    if name == "natmod" and plan is not None:
+        return cls(blob, cls.FULL if plan == "full" else cls.STREAM), name
+    return cls(blob), name
