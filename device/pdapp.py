@@ -413,10 +413,11 @@ def _detect_board():
         name = "board_esp32c3" if "C3" in machine else "board_esp32"
     else:
         name = None
-    try:
-        return __import__(name) if name else None
-    except ImportError:
-        pass
+    if name:
+        try:
+            return __import__(name)
+        except ImportError:
+            pass
     raise ImportError("no board module: copy boards/board_<name>.py to the board as pdboard.py"
                       " (pipdream deploy --board <name>); %s on %s" % (sys.platform, machine))
 
@@ -424,5 +425,9 @@ def _detect_board():
 def main(overrides=None, board=None):
     """Entry point of main.py."""
     if board is None:
-        board = find_board()
+        try:
+            board = find_board()
+        except ImportError as e:
+            _say(str(e))
+            return
     App(board, overrides).run()

