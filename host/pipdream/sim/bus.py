@@ -55,13 +55,14 @@ class BoardView:
     records: int = 0
     nacks: int = 0
     marks: list[tuple[int, str]] = field(default_factory=list)
-    ended: str | None = None
+    ended: str | None = None  # why the board stopped
+    end_kind: str | None = None  # script, timeout, limit, watchdog or reset
     last_t_us: int = 0
 
     def __post_init__(self) -> None:
         for d in self.world.displays:
             self.displays[d.name] = SSD1306(d.width, d.height, external_vcc=d.external_vcc)
-        self._pending: dict[str, tuple[int, int, int]] = {}  # name -> (t, bus bytes, data bytes) at last frame
+        self._pending: dict[str, tuple[int, int, int]] = {}  # name -> (t, bus, data bytes) at last frame
         self._dirty: dict[str, int] = {}  # name -> time of last data write not yet in a frame
 
     def feed_line(self, line: str) -> None:
@@ -87,7 +88,8 @@ class BoardView:
             self.marks.append((rec.t_us, " ".join(f)))
         elif k == "end":
             self.finish()
-            self.ended = " ".join(f)
+            self.end_kind = f[0] if f else "?"
+            self.ended = " ".join(f[1:])
         if self.on_record is not None:
             self.on_record(rec)
 

@@ -29,7 +29,7 @@ from pipdream.sim.world import World
 MPY_DIR = Path(__file__).resolve().parent / "mpy"
 # Heap our stand-ins use on the unix port (machine/time/os/simboard are in ROM on a board);
 # added to the board's heap so the app gets what it would have. Measured by tests/test_sim_machine.py.
-STANDIN_HEAP = 24 * 1024
+STANDIN_HEAP = 48 * 1024
 END_GRACE_S = 5.0  # after the script's end, the app has this long to exit
 
 
@@ -62,6 +62,10 @@ class RunResult:
     @property
     def ended(self) -> str | None:
         return self.view.ended
+
+    @property
+    def end_kind(self) -> str | None:
+        return self.view.end_kind
 
     def console_text(self) -> str:
         return "\n".join(self.console)
@@ -138,8 +142,8 @@ def run_board(world: World, *, script: Path | None = None, code: str | None = No
                 proc.wait()
         view.finish()
         result.wall_s = time.monotonic() - t0
-    if check and view.ended is None:
+    if check and view.end_kind != "script":
         tail = "\n".join(result.console[-15:])
-        raise SimError(f"the simulated board stopped before its script ended "
-                       f"(exit status {result.returncode}); console:\n{tail}")
+        why = f"it ended: {view.ended}" if view.ended else f"exit status {result.returncode}"
+        raise SimError(f"the simulated board stopped before its script ended ({why}); console:\n{tail}")
     return result

@@ -91,6 +91,12 @@ class Script:
         """Wait until no display traffic for ms (the app is done drawing); fail after max_ms."""
         return self._add("quiet", int(ms * 1000), int(max_ms * 1000))
 
+    def repeat(self, steps: int, times: int) -> Script:
+        """Run the last `steps` steps `times` more times (long runs without a long script)."""
+        if not 1 <= steps <= len(self.steps) or times < 0:
+            raise ValueError("repeat needs 1..len(steps) steps and times >= 0")
+        return self._add("repeat", steps, times)
+
     def attach(self, device: str) -> Script:
         return self._add("attach", device)
 

@@ -35,19 +35,19 @@ def reset_cause():
 
 
 def reset():
-    _sb.end("machine.reset()")
+    _sb.end("reset", "machine.reset()")
 
 
 def soft_reset():
-    _sb.end("machine.soft_reset()")
+    _sb.end("reset", "machine.soft_reset()")
 
 
 def bootloader(*args):
-    _sb.end("machine.bootloader()")
+    _sb.end("reset", "machine.bootloader()")
 
 
 def deepsleep(ms=None):
-    _sb.end("machine.deepsleep(%s)" % ms)
+    _sb.end("reset", "machine.deepsleep(%s)" % ms)
 
 
 def lightsleep(ms=None):

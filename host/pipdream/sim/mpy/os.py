@@ -9,7 +9,7 @@ import sys
 _p = sys.path
 sys.path = ()
 try:
-    from os import *  # noqa: the built-in module's functions
+    from os import *  # the built-in module's functions
     from os import urandom as _host_urandom
 finally:
     sys.path = _p

@@ -29,8 +29,9 @@ finally:
     sys.path = _p
 del _p
 
-TICKS_PERIOD = 1 << 30  # time.ticks_* wrap here, as on every MicroPython port
+TICKS_PERIOD = 1 << 30  # time.ticks_* wrap here on 32-bit boards (the x64 unix port: 2**62)
 _MASK = TICKS_PERIOD - 1
+_HALF = TICKS_PERIOD >> 1
 
 PICO = {
     "name": "pico",
@@ -147,6 +148,15 @@ def ticks_us():
     return (t + _tick0_us) & _MASK
 
 
+def ticks_diff(a, b):
+    """a - b for ticks of a 32-bit board (period 2**30): in -2**29 .. 2**29 - 1."""
+    return ((a - b + _HALF) & _MASK) - _HALF
+
+
+def ticks_add(a, delta):
+    return (a + delta) & _MASK
+
+
 def sleep_us(us):
     """Time passes; events due meanwhile fire at their own time."""
     if us > 0:
@@ -158,6 +168,7 @@ def sleep_us(us):
 # ------------------------------------------------------------------ events
 _script = world.get("script") or []
 _si = 0  # next script step
+_repeats = {}  # index of a "repeat" step -> how many times it has jumped back
 _step_base = 0  # when the previous step completed
 _last_bus = 0  # end of the last display transaction
 timers = []  # active machine.Timer objects (each has _due)
@@ -241,15 +252,22 @@ def _fire(what):
     if what == "script":
         s = _script[_si]
         if s[1] == "quiet" and _quiet_timed_out(s):
-            end("timeout: the display did not go quiet for %d ms within %d s"
+            end("timeout", "the display did not go quiet for %d ms within %d s"
                 % (s[2] // 1000, s[3] // 1000000))
         _step_base = _step_due(_si)
+        if s[1] == "repeat":  # [dt, "repeat", back, times]: run the previous `back` steps again
+            done = _repeats.get(_si, 0)
+            if done < s[3]:
+                _repeats[_si] = done + 1
+                _si -= s[2]
+                return False
+            _repeats[_si] = 0
         _si += 1
         return _do_step(s)
     if what == "limit":
-        end("time limit %d s reached" % (_limit_us // 1000000))
+        end("limit", "time limit of %d s reached" % (_limit_us // 1000000))
     if what == "wdt":
-        end("watchdog reset")
+        end("watchdog", "watchdog reset")
     return what._expire()  # a Timer
 
 
@@ -265,17 +283,20 @@ def _do_step(s):
     elif op == "mark":
         emit("mark", s[2])
     elif op == "end":
-        end(s[2] if len(s) > 2 else "script done")
+        end("script", s[2] if len(s) > 2 else "script done")
     # "wait" and "quiet" only move the script's time
     return False
 
 
-def end(reason):
-    """Stop the simulation: last record, flush, SystemExit in the app's main context."""
+def end(kind, reason):
+    """Stop the simulation: the last record, then SystemExit in the app's main context.
+
+    kind: script (the script's end step), timeout, limit, watchdog, reset (machine.reset and
+    friends, deepsleep)."""
     global _ended
     if not _ended:
         _ended = True
-        emit("end", reason)  # the stream is unbuffered: nothing to flush
+        emit("end", kind, reason)  # the stream is unbuffered: nothing to flush
     raise SystemExit(0)
 
 
@@ -308,7 +329,7 @@ def call_irq(fn, arg, hard):
     micropython.heap_lock()
     try:
         fn(arg)
-    except BaseException as e:  # noqa: the port reports it and disables the IRQ
+    except BaseException as e:  # the port reports it and disables the IRQ
         micropython.heap_unlock()
         _in_irq = False
         print("Uncaught exception in IRQ callback handler")

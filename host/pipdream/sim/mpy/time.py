@@ -9,7 +9,7 @@ import sys
 _p = sys.path
 sys.path = ()
 try:
-    from time import *  # noqa: the built-in module's other functions
+    from time import *  # the built-in module's other functions
 finally:
     sys.path = _p
 del _p
@@ -19,6 +19,8 @@ import simboard as _sb
 ticks_ms = _sb.ticks_ms
 ticks_us = _sb.ticks_us
 ticks_cpu = _sb.ticks_us
+ticks_diff = _sb.ticks_diff
+ticks_add = _sb.ticks_add
 sleep_us = _sb.sleep_us
 
 
