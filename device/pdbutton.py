@@ -21,7 +21,8 @@ PRESS = 1
 RELEASE = 2
 LONG = 3  # held for long_ms (once per press)
 
-_EDGES = 16  # IRQ ring size (power of two); a burst longer than this keeps its newest edges
+_EDGES = 64  # IRQ ring size (power of two): about three bouncy presses between two polls
+_NOISE = 2  # a "level" for a span whose edges were lost: it never becomes the debounced state
 _EVENTS = 8  # pending event ring size (power of two)
 
 
@@ -85,8 +86,12 @@ class Debouncer:
         self._tail = (self._tail + 1) & (_EVENTS - 1)
         return e
 
+    def noise(self, t):
+        """Edges were lost up to time t: nothing before t may count as a stable level."""
+        self.edge(_NOISE, t)
+
     def _settle(self, now):
-        if self._raw != self._state and self._diff(now, self._t_raw) >= self.stable_ms:
+        if self._raw != self._state and self._raw != _NOISE and self._diff(now, self._t_raw) >= self.stable_ms:
             self._state = self._raw
             self._t_state = self._t_raw + self.stable_ms
             if self._state == self.active:
@@ -122,18 +127,20 @@ class Button:
         i = h & (_EDGES - 1)
         self._times[i] = self._ticks_ms()
         self._levels[i] = pin.value()
-        self._head = (h + 1) & 0xFF
+        self._head = (h + 1) & 0xFFFF
 
     def poll(self, now):
         """Drain the IRQ edges, sample the pin, return NONE / PRESS / RELEASE / LONG."""
         h = self._head
         t = self._tail
-        if ((h - t) & 0xFF) > _EDGES:  # ring overrun: the oldest edges were overwritten
-            t = (h - _EDGES) & 0xFF
+        if ((h - t) & 0xFFFF) > _EDGES:  # ring overrun: the oldest edges were overwritten
+            t = (h - _EDGES) & 0xFFFF
+            self.deb.noise(self._times[t & (_EDGES - 1)])
+            t = (t + 1) & 0xFFFF
         while t != h:
             i = t & (_EDGES - 1)
             self.deb.edge(self._levels[i], self._times[i])
-            t = (t + 1) & 0xFF
+            t = (t + 1) & 0xFFFF
         self._tail = t
         self.deb.sample(self.pin.value(), now)
         return self.deb.event(now)
