@@ -242,6 +242,26 @@ def test_a_display_that_never_goes_quiet_ends_the_run_with_a_timeout():
         """))
 
 
+def test_only_waiting_counts_as_quiet_so_a_slow_computation_is_not_the_end_of_a_frame():
+    script = Script().quiet(50).mark("quiet").end()
+    result = run_board(World(clock="fast", script=script), code=textwrap.dedent("""
+        import time
+        from machine import I2C
+        i2c = I2C(0)
+        i2c.writeto(0x3C, b"\\x80\\xe3")
+        t = time.ticks_ms()
+        while time.ticks_diff(time.ticks_ms(), t) < 150:  # computing, not waiting
+            pass
+        i2c.writeto(0x3C, b"\\x80\\xe3")
+        print("second write", time.ticks_us())
+        while True:
+            time.sleep_ms(5)
+    """))
+    second = int(result.console[0].split()[-1])
+    (t_quiet, _), = result.view.marks
+    assert t_quiet >= second + 50_000
+
+
 def test_seeded_urandom_is_reproducible_and_unseeded_is_not():
     code = "import os\nprint(os.urandom(8))"
     a = run(code, World(clock="virtual", seed=5))

@@ -170,7 +170,8 @@ _script = world.get("script") or []
 _si = 0  # next script step
 _repeats = {}  # index of a "repeat" step -> how many times it has jumped back
 _step_base = 0  # when the previous step completed
-_last_bus = 0  # end of the last display transaction
+_last_bus = 0  # end of the last bus transaction
+_skip_at_bus = 0  # _skip then
 timers = []  # active machine.Timer objects (each has _due)
 _wdt = None  # [timeout_us, deadline_us]
 
@@ -180,13 +181,18 @@ def _step_due(i):
     s = _script[i]
     due = _step_base + s[0]
     if s[1] == "quiet":  # [dt, "quiet", quiet_us, max_us]
-        return min(max(due, _last_bus + s[2]), due + s[3])
+        return min(max(due, now_us() + _quiet_left(s[2])), due + s[3])
     return due
 
 
-def _quiet_timed_out(s):
-    due = _step_base + s[0]
-    return max(due, _last_bus + s[2]) > due + s[3]
+def _quiet_left(quiet_us):
+    """Microseconds the board must still wait, without display traffic, to count as quiet.
+
+    Only waiting counts (sleeps, lightsleep, idle): in the fast clock a long computation
+    between two frames is not "quiet", however long it takes."""
+    if _mode == "fast":
+        return quiet_us - (_skip - _skip_at_bus)
+    return quiet_us - (now_us() - _last_bus)
 
 
 def _next_event():
@@ -251,10 +257,13 @@ def _fire(what):
     global _si, _step_base
     if what == "script":
         s = _script[_si]
-        if s[1] == "quiet" and _quiet_timed_out(s):
+        due = _step_due(_si)
+        if s[1] == "quiet" and _quiet_left(s[2]) > 0:
+            if now_us() < _step_base + s[0] + s[3]:
+                return False  # the clock landed a hair early: look again
             end("timeout", "the display did not go quiet for %d ms within %d s"
                 % (s[2] // 1000, s[3] // 1000000))
-        _step_base = _step_due(_si)
+        _step_base = due
         if s[1] == "repeat":  # [dt, "repeat", back, times]: run the previous `back` steps again
             done = _repeats.get(_si, 0)
             if done < s[3]:
@@ -301,8 +310,9 @@ def end(kind, reason):
 
 
 def bus_activity():
-    global _last_bus
+    global _last_bus, _skip_at_bus
     _last_bus = now_us()
+    _skip_at_bus = _skip
 
 
 def set_wdt(timeout_us):
