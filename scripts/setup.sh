@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(gcc-avr avr-libc avrdude simavr libsimavr-dev libelf-dev pkg-config
-              gcc-arm-none-eabi libnewlib-arm-none-eabi clang socat valgrind)
+              gcc-arm-none-eabi libnewlib-arm-none-eabi clang libclang-rt-dev socat valgrind)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
