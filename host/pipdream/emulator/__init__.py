@@ -3,9 +3,47 @@
 `pipdream emulate` (commands/emulate.py) runs a `BoardEmulator`: the REPL
 protocol of the firmware (pyexec.py, readline.py) in front of a real
 MicroPython unix process (child.py, board_runner.py) whose "/" is a host
-directory.  `running_emulator()` runs one in a thread for tests and scripts.
+directory (board_fs.py), with the simulated board of pipdream.sim around it
+(boards.py).  `running_emulator()` runs one in a thread for tests and scripts:
+
+    with running_emulator(tmp_path / "fs") as emu:
+        subprocess.run(["mpremote", "connect", emu.path, "ls"])
 """
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from pipdream.emulator.server import BoardEmulator, EmulatorError
 
-__all__ = ["BoardEmulator", "EmulatorError"]
+__all__ = ["BoardEmulator", "EmulatorError", "running_emulator"]
+
+
+@contextmanager
+def running_emulator(root: Path, board: str = "pico", **kwargs: Any) -> Iterator[BoardEmulator]:
+    """A BoardEmulator serving in a background thread until the block ends."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    emu = BoardEmulator(root, board, **kwargs)
+    errors: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            emu.serve_forever()
+        except BaseException as e:  # noqa: BLE001 - reported to the caller below
+            errors.append(e)
+
+    thread = threading.Thread(target=serve, name="board-emulator", daemon=True)
+    thread.start()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+        thread.join(timeout=10)
+        emu.close()
+    if errors:
+        raise errors[0]

@@ -145,6 +145,13 @@ class FlashVfs:
         self._vfs.remove(path)
 
     def rename(self, old, new):
+        # VfsPosix builds both rooted paths in one buffer, so two absolute paths
+        # collide; the old one made relative to the process cwd (which chdir
+        # keeps in step) avoids it.
+        if old.startswith("/") and new.startswith("/"):
+            cwd = self._vfs.getcwd().strip("/")
+            depth = len(cwd.split("/")) if cwd else 0
+            old = "../" * depth + old.lstrip("/")
         self._vfs.rename(old, new)
 
     def chdir(self, path):

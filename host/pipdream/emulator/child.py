@@ -51,6 +51,7 @@ class BoardSupport:
     directory: Path | None = None
     modules: tuple[str, ...] = ()
     env: dict[str, str] | None = None
+    pass_fds: tuple[int, ...] = ()  # inherited by every process (the sim's record stream)
 
 
 class Child:
@@ -69,7 +70,7 @@ class Child:
         env.update(support.env or {})
         self.proc = subprocess.Popen(
             argv, cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(cmd_r, status_w), env=env, bufsize=0, start_new_session=True,
+            pass_fds=(cmd_r, status_w, *support.pass_fds), env=env, bufsize=0, start_new_session=True,
         )
         os.close(cmd_r)
         os.close(status_w)

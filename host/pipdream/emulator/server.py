@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import sys
+import tempfile
+import threading
 import time
 import tty
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipdream.emulator.child import BoardSupport, Child, Status
+from pipdream.emulator.child import Child, Status
 from pipdream.emulator.pyexec import READ, RESTART, BoardRepl, Exec, cooked
 
 OUTPUT_QUEUE_MAX = 64 * 1024  # like a board's USB buffer with nobody reading: old output is lost
@@ -38,23 +41,53 @@ class EmulatorError(RuntimeError):
 
 
 class BoardEmulator:
+    """One emulated board: `path` is its serial port, `root` its filesystem.
+
+    With the simulation (the default), `view` is the host's view of the
+    simulated display and bus (pipdream.sim.bus.BoardView); the display keeps
+    its picture across soft resets, as a real OLED does.  Records of the bus
+    also go to `record_path` when given (appended, one boot after another).
+    """
+
     def __init__(
         self,
         root: Path,
-        banner: str,
-        heap: int = 192 * 1024,
-        flash: int = 1408 * 1024,
-        support: BoardSupport | None = None,
+        board: str = "pico",
+        *,
+        presses: list[float] = (),
+        clock: str = "real",
+        seed: int | None = None,
+        simulate: bool = True,
         link: Path | None = None,
+        record_path: Path | None = None,
         log: Callable[[str], None] | None = None,
     ) -> None:
+        from pipdream.emulator.boards import emulated_board
+
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise FileNotFoundError(f"board filesystem root {self.root} is not a directory")
-        self.heap = heap
-        self.flash = flash
-        self.support = support or BoardSupport()
         self._log = log or (lambda msg: print(f"emulator: {msg}", file=sys.stderr, flush=True))
+        self._tmp = Path(tempfile.mkdtemp(prefix="pipdream-board-"))
+        self._bus_r = self._bus_w = None
+        self.view = None
+        self._records = open(record_path, "ab") if record_path is not None else None  # noqa: SIM115
+        self._bus_buf = b""
+        self._lock = threading.Lock()
+        if simulate:
+            self._bus_r, self._bus_w = os.pipe()
+            os.set_blocking(self._bus_r, False)
+            self.board = emulated_board(board, presses=list(presses), clock=clock, seed=seed,
+                                        bus_fd=self._bus_w, world_path=str(self._tmp / "world.json"))
+            self.board.world.write(self._tmp / "world.json")
+            from pipdream.sim.bus import BoardView
+
+            self.view = BoardView(self.board.world)
+        else:
+            self.board = emulated_board(board, simulate=False)
+        self.heap = self.board.heap
+        self.flash = self.board.flash
+        self.support = self.board.support
         self.master, self._slave = os.openpty()
         tty.setraw(self._slave)  # no echo of our own output back to us before a client opens it
         os.set_blocking(self.master, False)
@@ -67,7 +100,7 @@ class BoardEmulator:
             link.symlink_to(self.path)
         self._out = bytearray()
         self._in = bytearray()
-        self.repl = BoardRepl(self._write, banner)
+        self.repl = BoardRepl(self._write, self.board.banner())
         self._gen = self.repl.board_main()
         self._want: Any = None  # the request the REPL is blocked on
         self.child: Child | None = None
@@ -79,6 +112,40 @@ class BoardEmulator:
         self._pending_status: Status | None = None
         self.crashes = 0
         self.boots = 0
+
+    # -- the simulation's record stream ----------------------------------------
+    def _pump_records(self) -> None:
+        if self._bus_r is None:
+            return
+        while True:
+            try:
+                chunk = os.read(self._bus_r, 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            self._bus_buf += chunk
+        if b"\n" not in self._bus_buf:
+            return
+        lines, _, self._bus_buf = self._bus_buf.rpartition(b"\n")
+        if self._records is not None:
+            self._records.write(lines + b"\n")
+            self._records.flush()
+        with self._lock:
+            for line in lines.decode(errors="replace").split("\n"):
+                try:
+                    self.view.feed_line(line)
+                except (ValueError, IndexError) as e:
+                    self._log(f"bad record from the simulation: {line[:80]!r} ({e})")
+
+    def display(self, name: str = "oled") -> Any:
+        """The simulated panel now: (height, width) bool array, a copy."""
+        with self._lock:
+            return self.view.displays[name].panel().copy()
+
+    def frames(self) -> list[Any]:
+        with self._lock:
+            return list(self.view.frames)
 
     # -- output -------------------------------------------------------------
     def _write(self, data: bytes) -> None:
@@ -215,6 +282,8 @@ class BoardEmulator:
     def step(self, timeout: float) -> None:
         """One pass of the event loop: wait up to `timeout` seconds for anything."""
         rlist = [self.master]
+        if self._bus_r is not None:
+            rlist.append(self._bus_r)
         if self.child is not None:
             rlist += [self.child.stdout_fd, self.child.status_fd]
         wlist = [self.master] if self._out else []
@@ -229,6 +298,8 @@ class BoardEmulator:
                 data = b""
             if data:
                 self._on_input(data)
+        if self._bus_r is not None and self._bus_r in readable:
+            self._pump_records()
         if self.child is not None and (self.child.stdout_fd in readable or self.child.status_fd in readable):
             self._pump_child_output()
             statuses, closed = self.child.read_statuses()
@@ -265,11 +336,17 @@ class BoardEmulator:
         if self.child is not None:
             self.child.close()
             self.child = None
-        for fd in (self.master, self._slave):
+        self._pump_records()
+        for fd in (self.master, self._slave, self._bus_r, self._bus_w):
+            if fd is None:
+                continue
             try:
                 os.close(fd)
             except OSError:
                 pass
+        if self._records is not None:
+            self._records.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
         if self.link is not None:
             try:
                 Path(self.link).unlink()

@@ -1,0 +1,56 @@
+"""pipdream deploy: the die app onto a MicroPython board over its USB serial port, or into a folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipdream import deploy as D
+
+NAME = "deploy"
+HELP = "copy the app, board module, natmod and model onto a board (mpremote) or into a folder"
+ORDER = 40
+EXAMPLES = """examples:
+  pipdream deploy --board pico --port /dev/ttyACM0
+  pipdream deploy --board esp32 --port /dev/ttyUSB0 --no-natmod
+  pipdream deploy --board pico --stage out/pico            # what would go on the board, into a folder
+  pipdream deploy --board cp_pico --stage /media/$USER/CIRCUITPY
+  pipdream emulate --link /tmp/board & pipdream deploy --board pico --arch x64 --port /tmp/board
+
+Files already on the board with the same sha256 are skipped; each copied file is
+verified by hash and renamed into place (a cut connection never leaves half a file).
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--board", required=True,
+                   help=f"board module boards/board_B.py: {', '.join(D.known_boards())}")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--port", help="the board's serial port (/dev/ttyACM0, COM3, `pipdream emulate`'s)")
+    where.add_argument("--stage", type=Path, metavar="DIR", help="write the board's files into DIR instead")
+    p.add_argument("--arch", help="natmod/viper architecture instead of the board module's NATMOD_ARCH "
+                                  "(x64 for an emulated board)")
+    p.add_argument("--no-natmod", action="store_true",
+                   help="leave the native module out (the app uses viper)")
+    p.add_argument("--model", type=Path, default=D.DEFAULT_MODEL,
+                   help="model blob (default: models/default.blob)")
+    p.add_argument("--no-compile", action="store_true", help="copy .py sources instead of mpy-cross output")
+    p.add_argument("--watch", type=float, default=6.0, metavar="S",
+                   help="after the reset, echo the board's output for up to S seconds (default 6)")
+
+
+def run(args: argparse.Namespace) -> int:
+    board = D.board_module(args.board)
+    if args.stage is not None:
+        items = D.plan_for(board, args.arch or board.natmod_arch, use_natmod=not args.no_natmod,
+                           model=args.model, compile_py=not args.no_compile)
+        written = D.write_stage(items, args.stage)
+        for it in items:
+            state = "wrote" if it.name in written else "same "
+            print(f"{state} {args.stage / it.name}  ({len(it.data)} bytes, from {it.origin})")
+        return 0
+    report = D.deploy(board, args.port, arch=args.arch, use_natmod=not args.no_natmod, model=args.model,
+                      compile_py=not args.no_compile, watch=args.watch)
+    print(f"deployed: {len(report.copied)} copied, {len(report.unchanged)} unchanged"
+          + (f", {len(report.removed)} removed" if report.removed else ""))
+    return 0

@@ -1,0 +1,66 @@
+"""pipdream emulate: a MicroPython board on a pseudo-terminal, for mpremote and pipdream deploy."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import tempfile
+from pathlib import Path
+
+NAME = "emulate"
+HELP = "run an emulated MicroPython board on a pseudo-terminal (for mpremote and pipdream deploy)"
+ORDER = 41
+EXAMPLES = """examples:
+  pipdream emulate --root board-fs                       # prints the port, e.g. /dev/pts/3
+  pipdream emulate --root board-fs --link /tmp/pico      # ... and links /tmp/pico to it
+  mpremote connect /tmp/pico ls                          # then, in another terminal
+  pipdream deploy --board pico --arch x64 --port /tmp/pico
+  pipdream emulate --root board-fs --press 3000 --press 6000 --records bus.log
+
+The board runs the real MicroPython unix port with the board's heap; its "/" is
+--root (a littlefs of the board's flash size), its REPL speaks what the firmware
+speaks (friendly and raw REPL, raw paste, Ctrl-C, Ctrl-D soft reset with boot.py
+and main.py). The simulation gives it an SSD1306 on the board module's I2C pins
+and a button pressed at the --press times (ms after each boot). Native code is
+x64: deploy with --arch x64. Ctrl-C here stops the emulator.
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--board", default="pico", help="board module boards/board_B.py to play (default pico)")
+    p.add_argument("--root", type=Path, help="host folder that is the board's filesystem (default: a new "
+                                             "temporary folder, deleted at exit)")
+    p.add_argument("--link", type=Path, help="also make this symlink to the pseudo-terminal")
+    p.add_argument("--press", type=float, action="append", default=[], metavar="MS",
+                   help="press the button MS milliseconds after each boot (repeatable)")
+    p.add_argument("--clock", choices=("real", "fast", "virtual"), default="real",
+                   help="simulated clock: real (default), fast (sleeps cost nothing), virtual")
+    p.add_argument("--seed", type=int, help="seed os.urandom (the same rolls every boot)")
+    p.add_argument("--records", type=Path, help="append the simulated bus records to this file")
+    p.add_argument("--no-sim", action="store_true", help="no simulated hardware: the plain unix port modules")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipdream.emulator import BoardEmulator
+
+    tmp = None
+    root = args.root
+    if root is None:
+        tmp = tempfile.TemporaryDirectory(prefix="pipdream-fs-")
+        root = Path(tmp.name)
+    root.mkdir(parents=True, exist_ok=True)
+    emu = BoardEmulator(root, args.board, presses=args.press, clock=args.clock, seed=args.seed,
+                        simulate=not args.no_sim, link=args.link, record_path=args.records)
+    print(emu.path, flush=True)
+    print(f"emulated {args.board}: port {emu.path}{f' (link {args.link})' if args.link else ''}, "
+          f"filesystem {root}, heap {emu.heap // 1024} KiB, flash {emu.flash // 1024} KiB", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: emu.stop())
+    try:
+        emu.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emu.close()
+        if tmp is not None:
+            tmp.cleanup()
+    return 0

