@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from pipdream.cli import CommandError, main
 from pipdream.flash import esptool_commands, esptool_major
 
@@ -69,7 +68,8 @@ def test_a_uf2_image_is_sent_to_the_rp2040_instructions(tmp_path):
 
 
 def test_the_cli_reports_a_missing_firmware_in_one_line(tmp_path, capsys):
-    rc = main(["flash", "--chip", "esp32s3", "--port", "/dev/null", "--firmware", str(tmp_path / "missing.bin")])
+    missing = tmp_path / "missing.bin"
+    rc = main(["flash", "--chip", "esp32s3", "--port", "/dev/null", "--firmware", str(missing)])
     err = capsys.readouterr().err
     assert rc == 2
     assert err.startswith("pipdream flash: error: firmware file") and len(err.strip().splitlines()) == 1
