@@ -25,7 +25,7 @@
 /* ---- the Model type (filled in by mpy_init) ---------------------------------- */
 
 mp_obj_full_type_t pipnet_model_type;
-mp_map_elem_t pipnet_model_locals_table[3];
+mp_map_elem_t pipnet_model_locals_table[5];
 static MP_DEFINE_CONST_DICT(pipnet_model_locals, pipnet_model_locals_table);
 
 typedef struct {
@@ -572,6 +572,8 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     pipnet_model_locals_table[0] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_generate), MP_OBJ_FROM_PTR(&model_generate_obj) };
     pipnet_model_locals_table[1] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_generate_rows), MP_OBJ_FROM_PTR(&model_generate_rows_obj) };
     pipnet_model_locals_table[2] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_info), MP_OBJ_FROM_PTR(&model_info_obj) };
+    pipnet_model_locals_table[3] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_FULL), MP_OBJ_NEW_SMALL_INT(PD_PLAN_FULL) };
+    pipnet_model_locals_table[4] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_STREAM), MP_OBJ_NEW_SMALL_INT(PD_PLAN_STREAM) };
     MP_OBJ_TYPE_SET_SLOT(&pipnet_model_type, locals_dict, (void *)&pipnet_model_locals, 1);
 
     mp_store_global(MP_QSTR_Model, MP_OBJ_FROM_PTR(&pipnet_model_type));
