@@ -112,16 +112,21 @@ class App:
         self.redraw()
 
     def load_model(self):
-        """Load MODEL_PATH with the configured backend; on failure keep a message, never raise."""
+        """Read MODEL_PATH and load it with BACKEND (None: the best available); on failure keep a message."""
         cfg = self.cfg
         self.model = None
+        self.backend = None
+        self.model_error = None
+        blob = None
         try:
+            with open(cfg.MODEL_PATH, "rb") as f:
+                blob = f.read()
             import pdinfer
 
-            self.model = pdinfer.load(cfg.MODEL_PATH, backend=cfg.BACKEND)
-            self.backend = getattr(self.model, "backend", None) or "?"
-            self.model_error = None
-            _say("model %s, backend %s" % (cfg.MODEL_PATH, self.backend))
+            self.model, self.backend = pdinfer.load(blob, cfg.BACKEND, cfg.PLAN)
+            for name in getattr(pdinfer, "unavailable", {}):
+                _say("backend %s unavailable (%s)" % (name, pdinfer.unavailable[name]))
+            _say("model %s (%d bytes), backend %s" % (cfg.MODEL_PATH, len(blob), self.backend))
         except MemoryError:
             self.model_error = "%s does not fit in RAM" % cfg.MODEL_PATH
         except OSError as e:
@@ -129,12 +134,15 @@ class App:
                 self.model_error = "%s not found" % cfg.MODEL_PATH
             else:
                 self.model_error = "%s unreadable: %s" % (cfg.MODEL_PATH, _errno_name(e))
-        except ImportError as e:
-            self.model_error = "inference code missing (%s)" % (e,)
-        except Exception as e:  # BlobError (corrupt or torn file), unknown backend, ...
-            self.model_error = "%s unusable: %s" % (cfg.MODEL_PATH, e)
+        except ImportError as e:  # the named backend (or every backend) cannot run here
+            self.model_error = "no inference backend: %s" % (e,)
+        except ValueError as e:  # pdblob.BlobError: a corrupt, torn or foreign file
+            self.model_error = "%s is corrupt: %s" % (cfg.MODEL_PATH, e)
+        except Exception as e:  # anything else a backend raises: report it, keep rolling
+            self.model_error = "%s unusable: %s: %s" % (cfg.MODEL_PATH, type(e).__name__, e)
+        blob = None
         if self.model_error:
-            self.backend = None
+            self.model = None
             _say("no model: " + self.model_error + ". Rolling without pictures; copy a model"
                  " (pipdream deploy) and reset.")
         return self.model is not None

@@ -8,6 +8,7 @@ DITHER, NUMBER and DICE while the app runs.
 # model
 MODEL_PATH = "model.blob"  # the blob next to main.py (deploy copies models/default.blob here)
 BACKEND = None  # None: best available (natmod, then viper, then pure Python); or "natmod", "viper", "python"
+PLAN = None  # natmod only: None or "stream" (least RAM), "full" (fastest)
 
 # screen
 DITHER = "threshold"  # "threshold" or "bayer" (4x4 ordered dither at display resolution)
