@@ -1,0 +1,100 @@
+#include "rng.h"
+
+#include <avr/interrupt.h>
+#include <avr/io.h>
+#include <avr/wdt.h>
+
+#include "cycles.h"
+#include "die_map.h"
+
+typedef struct {
+    uint32_t a, b, c, d;
+} jsf_t;
+
+static jsf_t st;
+static volatile uint32_t wdt_pool;
+static volatile uint8_t wdt_count;
+
+#define ROT(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
+
+uint32_t rng_next(void) {
+    uint32_t e = st.a - ROT(st.b, 27);
+    st.a = st.b ^ ROT(st.c, 17);
+    st.b = st.c + st.d;
+    st.c = st.d + e;
+    st.d = e + st.a;
+    return st.d;
+}
+
+static void jsf_init(uint32_t seed) {
+    st.a = 0xF1EA5EEDUL;
+    st.b = st.c = st.d = seed;
+    for (uint8_t i = 0; i < 20; i++) (void)rng_next();
+}
+
+/* FNV-1a style mixing of each sample into a 32-bit pool. */
+static uint32_t mix(uint32_t h, uint32_t v) {
+    for (uint8_t i = 0; i < 4; i++) {
+        h ^= (uint8_t)v;
+        h *= 16777619UL;
+        v >>= 8;
+    }
+    return h;
+}
+
+ISR(WDT_vect) {
+    wdt_pool = mix(wdt_pool, cycles_now());
+    wdt_count++;
+    /* Keep the interrupt armed: harmless in interrupt mode, and needed where WDIE
+     * is cleared on service (interrupt-and-reset mode; simavr does it always). */
+    WDTCSR |= _BV(WDIE);
+}
+
+uint32_t rng_seed_from_watchdog(void) {
+    wdt_pool = 2166136261UL;
+    wdt_count = 0;
+    uint8_t sreg = SREG;
+    cli();
+    wdt_reset();
+    MCUSR &= (uint8_t)~_BV(WDRF);
+    WDTCSR = _BV(WDCE) | _BV(WDE); /* timed sequence: */
+    WDTCSR = _BV(WDIE);            /* interrupt mode, 16 ms, no reset */
+    SREG = sreg;
+    sei();
+    while (wdt_count < RNG_WDT_SAMPLES) {
+    }
+    cli();
+    WDTCSR = _BV(WDCE) | _BV(WDE);
+    WDTCSR = 0; /* watchdog off */
+    SREG = sreg;
+    sei();
+    uint32_t seed = wdt_pool;
+    jsf_init(seed);
+    return seed;
+}
+
+void rng_stir(uint32_t sample) {
+    st.a ^= mix(2166136261UL, sample);
+    for (uint8_t i = 0; i < 4; i++) (void)rng_next();
+}
+
+uint8_t rng_face(void) {
+    for (;;) {
+        uint32_t r = rng_next();
+        for (uint8_t i = 0; i < 4; i++, r >>= 8) {
+            uint8_t f = die_face_from_byte((uint8_t)r);
+            if (f != DIE_REJECT) return f;
+        }
+    }
+}
+
+int8_t rng_angle_code(void) {
+    for (;;) {
+        uint32_t r = rng_next();
+        for (uint8_t i = 0; i < 4; i++, r >>= 8) {
+            uint8_t ok;
+            int8_t a = die_angle_from_byte((uint8_t)r, &ok);
+            if (ok) return a;
+        }
+    }
+}

@@ -1,0 +1,279 @@
+"""The ATmega328p port from the host: build the firmware and the simavr harness,
+run rolls in the simulator, and turn the recorded I2C stream into what the OLED shows.
+
+    elf = build_firmware(hook=True)                  # make -C boards/atmega328p hook
+    run = run_sim(elf, out_dir, forced=[(3, -42)])   # boards/atmega328p/sim/pd_sim.c
+    panels = replay(run)                             # the project's SSD1306 emulator
+    panels[0] == expected_panel(image, face=3)       # device/pdview.py's drawing
+
+The harness writes uart.log, i2c.txt and events.txt (format in pd_sim.c); this
+module parses them. `pipdream avr-sim` is the command-line front end.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pipdream.blob import format as F
+from pipdream.blob.model import QModel
+from pipdream.blob.synthetic import random_layer
+from pipdream.blob.writer import pack
+from pipdream.decoder import DecoderConfig, layer_specs
+from pipdream.paths import REPO
+
+BOARD = REPO / "boards" / "atmega328p"
+DEVICE = REPO / "device"
+F_CPU = 16_000_000
+DISPLAY_ADDR = 0x3C
+_KINDS = {"fc": F.KIND_FC, "convT": F.KIND_CONVT, "conv": F.KIND_CONV}
+
+
+# ---- models -------------------------------------------------------------------------
+
+
+def synthetic_default_model(seed: int = 0, cfg: DecoderConfig | None = None) -> QModel:
+    """Random weights in the shapes of the default decoder (or `cfg`)."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i, s in enumerate(layer_specs(cfg or DecoderConfig())):
+        in_type = F.DTYPE_INT8 if i == 0 else F.DTYPE_UINT8
+        layers.append(random_layer(rng, _KINDS[s.kind], s.in_shape, s.out_shape, in_type,
+                                   s.kernel, s.stride, s.padding, s.output_padding))
+    return QModel(layers)
+
+
+def synthetic_default_blob(seed: int = 0, cfg: DecoderConfig | None = None) -> bytes:
+    return pack(synthetic_default_model(seed, cfg))
+
+
+# ---- building -------------------------------------------------------------------------
+
+
+def _make(target: str, build_dir: Path, blob: Path | None = None, dot: str = "asm") -> None:
+    cmd = ["make", "-s", "-C", str(BOARD), target, f"BUILD={Path(build_dir).resolve()}",
+           f"PD_AVR_DOT={dot}", f"PY={sys.executable}"]
+    if blob is not None:
+        cmd.append(f"BLOB={Path(blob).resolve()}")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+
+
+def default_build_dir(hook: bool = False, dot: str = "asm") -> Path:
+    return BOARD / "build" / f"{'hook' if hook else 'normal'}-{dot}"
+
+
+def build_firmware(hook: bool = False, blob: Path | None = None, dot: str = "asm",
+                   build_dir: Path | None = None) -> Path:
+    """Build the firmware (make decides what is stale); returns the ELF path.
+
+    hook: the test build whose UART command "G face angle" forces a roll.
+    blob: the model (default: models/default.blob, else a synthetic default-architecture blob).
+    dot: "asm" (the AVR inner loop) or "c" (the kernels' plain C, the reference).
+    """
+    if dot not in ("asm", "c"):
+        raise ValueError(f"dot must be 'asm' or 'c', got {dot!r}")
+    build_dir = Path(build_dir or default_build_dir(hook, dot))
+    _make("hook" if hook else "elf", build_dir, blob, dot)
+    return build_dir / ("pipdream-hook.elf" if hook else "pipdream.elf")
+
+
+def build_harness(build_dir: Path | None = None) -> Path:
+    build_dir = Path(build_dir or BOARD / "build")
+    _make("harness", build_dir)
+    return build_dir / "pd_sim"
+
+
+# ---- running ----------------------------------------------------------------------------
+
+
+@dataclass
+class Roll:
+    """One roll as the firmware reported it (plus the simulator's view of it)."""
+
+    n: int
+    face: int
+    angle: int
+    cycles: int  # the firmware's Timer1 count around the inference
+    i2c: int  # CPU cycles spent in the TWI driver during this roll
+    stack: int  # stack high-water mark since reset, bytes
+    ram: int  # .data + .bss + stack high-water mark, bytes
+    display: str  # "3c", "3d" or "none"
+    status: int = 0  # a kernel status code reported before the roll line (0: ok)
+    led_on: int = 0  # simulator cycle of the busy LED's rising edge
+    led_off: int = 0
+    done: int = 0  # simulator cycle of the report line
+
+    @property
+    def sim_cycles(self) -> int:
+        """Cycles between the busy LED's edges, counted by simavr itself."""
+        return self.led_off - self.led_on
+
+
+@dataclass
+class Transaction:
+    cycle: int
+    addr: int  # 7-bit
+    acked: bool
+    data: bytes
+
+
+@dataclass
+class SimRun:
+    out_dir: Path
+    returncode: int
+    uart: str
+    rolls: list[Roll]
+    transactions: list[Transaction]
+    events: list[tuple[str, int, str]]
+    end_cycle: int
+    end_reason: str
+    info: dict = field(default_factory=dict)  # key=value pairs of the boot lines
+
+    @property
+    def seed(self) -> int:
+        return int(self.info["wdt"])
+
+
+_KV = re.compile(r"(\w+)=(\S+)")
+
+
+def parse_uart(text: str) -> tuple[dict, list[Roll]]:
+    """Boot key=values and the roll reports of a UART log."""
+    info: dict = {}
+    rolls: list[Roll] = []
+    status = 0
+    for line in text.splitlines():
+        kv = dict(_KV.findall(line))
+        if line.startswith("roll "):
+            rolls.append(Roll(int(line.split()[1]), int(kv["face"]), int(kv["angle"]),
+                              int(kv["cycles"]), int(kv["i2c"]), int(kv["stack"]), int(kv["ram"]),
+                              kv["display"], status))
+            status = 0
+        elif line.startswith("error "):
+            status = int(kv["status"])
+            info.setdefault("errors", []).append(status)
+        else:
+            info.update(kv)
+    return info, rolls
+
+
+def run_sim(elf: Path, out_dir: Path, rolls: int | None = None, forced: Sequence[tuple[int, int]] = (),
+            display: bool = True, display_addr: int = DISPLAY_ADDR, wdt_seed: int = 1,
+            bounce_seed: int = 1, hold_ms: float = 80, gap_ms: float = 30,
+            max_seconds: float | None = None, harness: Path | None = None) -> SimRun:
+    """Run the firmware in simavr through pd_sim and parse what it recorded.
+
+    forced: (face, angle code) pairs sent as UART commands (hook builds only);
+    rolls defaults to len(forced) or 1. A run that times out or crashes still
+    returns (check returncode and end_reason).
+    """
+    harness = harness or build_harness()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n = rolls if rolls is not None else (len(forced) or 1)
+    if max_seconds is None:
+        max_seconds = 2.0 + 5.0 * n
+    cmd = [str(harness), "--elf", str(elf), "--out", str(out_dir), "--rolls", str(n),
+           "--display-addr", hex(display_addr), "--wdt-seed", str(wdt_seed),
+           "--bounce-seed", str(bounce_seed), "--hold-ms", str(hold_ms), "--gap-ms", str(gap_ms),
+           "--max-seconds", str(max_seconds)]
+    for face, angle in forced:
+        cmd += ["--force", f"{int(face)},{int(angle)}"]
+    if not display:
+        cmd.append("--no-display")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"pd_sim failed ({proc.returncode}): {proc.stderr.strip()}")
+    return load_run(out_dir, proc.returncode)
+
+
+def load_run(out_dir: Path, returncode: int = 0) -> SimRun:
+    """Parse the three files pd_sim wrote into out_dir."""
+    out_dir = Path(out_dir)
+    uart = (out_dir / "uart.log").read_bytes().decode("ascii", "replace")
+    info, rolls = parse_uart(uart)
+    transactions = []
+    for line in (out_dir / "i2c.txt").read_text().splitlines():
+        parts = line.split()
+        data = bytes.fromhex(parts[3]) if len(parts) > 3 else b""
+        transactions.append(Transaction(int(parts[0]), int(parts[1], 16), parts[2] == "1", data))
+    events: list[tuple[str, int, str]] = []
+    end_cycle, end_reason = 0, "missing"
+    for line in (out_dir / "events.txt").read_text().splitlines():
+        parts = line.split()
+        if parts[0] == "end":
+            end_cycle, end_reason = int(parts[1]), parts[3]
+            continue
+        events.append((parts[0], int(parts[1]), parts[2] if len(parts) > 2 else ""))
+    # Attach the simulator's timestamps: the n-th roll line, and the LED edges before it.
+    dones = [c for name, c, _ in events if name == "roll"]
+    ons = [c for name, c, _ in events if name == "led_on"]
+    offs = [c for name, c, _ in events if name == "led_off"]
+    for r, done in zip(rolls, dones):
+        r.done = done
+        r.led_on = max((c for c in ons if c < done), default=0)
+        r.led_off = max((c for c in offs if c < done), default=0)
+    return SimRun(out_dir, returncode, uart, rolls, transactions, events, end_cycle, end_reason, info)
+
+
+# ---- what the display shows ------------------------------------------------------------------
+
+
+def replay(run: SimRun) -> list[np.ndarray]:
+    """Feed the recorded I2C stream to the SSD1306 emulator; the panel after each roll.
+
+    Returns one (64, 128) bool array per completed roll (True = lit)."""
+    from pipdream.sim.ssd1306 import SSD1306
+
+    oled = SSD1306(128, 64)
+    panels = []
+    txs = iter(t for t in run.transactions if t.acked and t.addr == DISPLAY_ADDR)
+    pending = next(txs, None)
+    for r in run.rolls:
+        while pending is not None and pending.cycle < r.done:
+            oled.write(pending.data)
+            pending = next(txs, None)
+        panels.append(oled.panel().copy())
+    return panels
+
+
+def _pdview():
+    """device/pdview.py (it imports pdformat from device/)."""
+    if str(DEVICE) not in sys.path:
+        sys.path.insert(0, str(DEVICE))
+    return importlib.import_module("pdview")
+
+
+def expected_panel(image: np.ndarray, face: int, width: int = 128, height: int = 64) -> np.ndarray:
+    """What the MicroPython app's View shows for one die (threshold 128, scale 2, number on):
+    a (height, width) bool array, drawn by device/pdview.py itself."""
+    pv = _pdview()
+    slot = pv.layout(width, height, 1)[0]
+    buf = bytearray(width * height // 8)  # MONO_VLSB page buffer
+    off = (slot.y >> 3) * width + slot.x
+    pv.render_die(bytes(np.asarray(image, np.uint8).reshape(-1)), buf, off, width, slot.scale,
+                  pv.THRESHOLD, 128)
+    if slot.num_scale:
+        noff = (slot.num_y >> 3) * width + slot.num_x
+        pv.render_digit(face, buf, noff, width, slot.num_scale)
+    pages = np.frombuffer(bytes(buf), np.uint8).reshape(height // 8, width)
+    bits = np.unpackbits(pages[:, None, :], axis=1, bitorder="little")  # (pages, 8, width)
+    return bits.reshape(height, width).astype(bool)
+
+
+def cycles_to_seconds(cycles: int) -> float:
+    return cycles / F_CPU
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
