@@ -57,15 +57,28 @@ def save_gif(frames: Sequence[np.ndarray], durations_ms: Sequence[int], path: Pa
 _HALF = {(False, False): " ", (True, False): "\u2580", (False, True): "\u2584", (True, True): "\u2588"}
 
 
-def to_terminal(panel: np.ndarray, *, border: bool = True) -> str:
-    """The panel as text, two pixel rows per line with Unicode half blocks (lit = block)."""
+# Quadrant blocks indexed by (top-left, top-right, bottom-left, bottom-right) as a 4-bit number.
+_QUAD = " \u2597\u2596\u2584\u259d\u2590\u259e\u259f\u2598\u259a\u258c\u2599\u2580\u259c\u259b\u2588"
+
+
+def to_terminal(panel: np.ndarray, *, border: bool = True, quarter: bool = False) -> str:
+    """The panel as text: two pixel rows per line with Unicode half blocks (lit = block), or
+    with `quarter` 2x2 pixels per character (quadrant blocks: half the width, for narrow terminals)."""
     h, w = panel.shape
     if h % 2:
         panel = np.vstack([panel, np.zeros((1, w), dtype=bool)])
     lines = []
-    for y in range(0, panel.shape[0], 2):
-        top, bottom = panel[y], panel[y + 1]
-        lines.append("".join(_HALF[(bool(a), bool(b))] for a, b in zip(top, bottom)))
+    if quarter:
+        if w % 2:
+            panel = np.hstack([panel, np.zeros((panel.shape[0], 1), dtype=bool)])
+        p = panel.astype(np.uint8)
+        code = (p[0::2, 0::2] << 3) | (p[0::2, 1::2] << 2) | (p[1::2, 0::2] << 1) | p[1::2, 1::2]
+        lines = ["".join(_QUAD[c] for c in row) for row in code]
+        w = code.shape[1]
+    else:
+        for y in range(0, panel.shape[0], 2):
+            top, bottom = panel[y], panel[y + 1]
+            lines.append("".join(_HALF[(bool(a), bool(b))] for a, b in zip(top, bottom)))
     if border:
         lines = ["\u250c" + "\u2500" * w + "\u2510"] + [f"\u2502{s}\u2502" for s in lines] + [
             "\u2514" + "\u2500" * w + "\u2518"]

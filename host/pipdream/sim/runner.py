@@ -83,21 +83,45 @@ def run_board(world: World, *, script: Path | None = None, code: str | None = No
     With check, raise SimError unless the board reached the world script's end step."""
     if (script is None) == (code is None):
         raise ValueError("give exactly one of script or code")
+    heap = (heap_bytes or world.heap_bytes()) + STANDIN_HEAP
+    cmd = [micropython_binary(), "-X", f"heapsize={heap}"]
+    cmd += [str(script)] if script is not None else ["-c", code]
+    env = {"MICROPYPATH": os.pathsep.join([str(MPY_DIR), "", *map(str, extra_path)])}
+    return run_process(cmd, world, root=root, env=env, on_frame=on_frame, on_record=on_record,
+                       on_console=on_console, timeout_s=timeout_s, check=check)
+
+
+def run_circuitpython(world: World, root: Path, *, on_frame: Callable[[Frame], None] | None = None,
+                      on_record: Callable[[Record], None] | None = None,
+                      on_console: Callable[[str], None] | None = None,
+                      timeout_s: float = 300.0, check: bool = True) -> RunResult:
+    """Run root/code.py on CPython with the CircuitPython stand-ins (pipdream.sim.circuitpython)."""
+    from pipdream.sim.circuitpython import CPY_DIR
+
+    env = {"PYTHONPATH": os.pathsep.join([str(CPY_DIR), str(root)]), "PYTHONUNBUFFERED": "1",
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    return run_process([sys.executable, "code.py"], world, root=root, env=env, on_frame=on_frame,
+                       on_record=on_record, on_console=on_console, timeout_s=timeout_s, check=check)
+
+
+def run_process(cmd: list[str], world: World, *, root: Path | None, env: dict[str, str],
+                on_frame: Callable[[Frame], None] | None = None,
+                on_record: Callable[[Record], None] | None = None,
+                on_console: Callable[[str], None] | None = None,
+                timeout_s: float = 300.0, check: bool = True) -> RunResult:
+    """Run a simulated board's process: world in, record stream and console out, as they come."""
     view = BoardView(world, on_frame=on_frame, on_record=on_record)
     result = RunResult(view)
-    heap = (heap_bytes or world.heap_bytes()) + STANDIN_HEAP
     with tempfile.TemporaryDirectory(prefix="pipdream-sim-") as tmp:
         cwd = Path(root) if root is not None else Path(tmp)
         world_path = world.write(Path(tmp) / "world.json")
         rfd, wfd = os.pipe()
-        env = dict(os.environ)
-        env["MICROPYPATH"] = os.pathsep.join([str(MPY_DIR), "", *map(str, extra_path)])
-        env["PIPDREAM_SIM_WORLD"] = str(world_path)
-        env["PIPDREAM_SIM_BUS"] = f"/dev/fd/{wfd}"
-        cmd = [micropython_binary(), "-X", f"heapsize={heap}"]
-        cmd += [str(script)] if script is not None else ["-c", code]
+        full_env = dict(os.environ)
+        full_env.update(env)
+        full_env["PIPDREAM_SIM_WORLD"] = str(world_path)
+        full_env["PIPDREAM_SIM_BUS"] = f"/dev/fd/{wfd}"
         t0 = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, pass_fds=(wfd,), stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, pass_fds=(wfd,), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         os.close(wfd)
         events: queue.Queue[tuple[str, str | None]] = queue.Queue()

@@ -1,0 +1,153 @@
+"""A simulated board's filesystem and world, from the repo's device app and board modules.
+
+    root = stage_root(tmp, board="pico", natmod=natmod_x64(), settings={"BACKEND": "natmod"})
+    world = board_world("pico", script)
+
+The root holds what `pipdream deploy` puts on a board (device/*.py, the board module as
+pdboard.py, the model as pdsettings.MODEL_PATH), as source, with the x64 natmod (the
+simulation runs on the unix port) and any settings appended to pdsettings.py. The world has
+the board module's display (I2C or SPI pins, address, size) and button.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+from typing import Any
+
+from pipdream.paths import MODELS, REPO
+from pipdream.sim.world import BOARDS, Display, Script, World
+
+DEVICE = REPO / "device"
+BOARDS_DIR = REPO / "boards"
+DEFAULT_MODEL = MODELS / "default.blob"
+
+
+def board_constants(name: str) -> dict[str, Any]:
+    """The literal constants of boards/board_<name>.py, read without running it."""
+    path = BOARDS_DIR / f"board_{name}.py"
+    if not path.is_file():
+        known = sorted(p.stem[len("board_"):] for p in BOARDS_DIR.glob("board_*.py"))
+        raise ValueError(f"unknown board {name!r}; boards/ has {', '.join(known) or 'none'}")
+    out: dict[str, Any] = {}
+    for node in ast.parse(path.read_text(), str(path)).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                out[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
+    return out
+
+
+def circuitpython_board_world(name: str, script: Script, **kw: Any) -> World:
+    """The world of a CircuitPython board module (cp_pico): same display and button wiring."""
+    return World(board="pico", displays=[board_display(board_constants(name))], script=script, **kw)
+
+
+def simulated_boards() -> list[str]:
+    """Boards with both a board module and a simulation profile (MicroPython boards)."""
+    return [b for b in BOARDS if (BOARDS_DIR / f"board_{b}.py").is_file()]
+
+
+def board_display(c: dict[str, Any], name: str = "oled") -> Display:
+    w, h = c.get("DISPLAY_WIDTH", 128), c.get("DISPLAY_HEIGHT", 64)
+    if c.get("SPI_ID") is not None:
+        return Display(name, w, h, bus="spi", sck=c["SPI_SCK"], dc=c["SPI_DC"], cs=c.get("SPI_CS"),
+                       res=c.get("SPI_RES"))
+    addr = (c.get("DISPLAY_ADDRS") or (0x3C,))[0]
+    return Display(name, w, h, addr=addr, scl=c["I2C_SCL"], sda=c["I2C_SDA"])
+
+
+def button(c: dict[str, Any]) -> tuple[int | str, int]:
+    """(pin, active level) of the board's button."""
+    return c["BUTTON_PIN"], c.get("BUTTON_ACTIVE", 0)
+
+
+def board_world(name: str, script: Script, **kw: Any) -> World:
+    if name not in BOARDS:
+        raise ValueError(f"board {name!r} has no simulation profile; simulated: {', '.join(BOARDS)}")
+    return World(board=name, displays=[board_display(board_constants(name))], script=script, **kw)
+
+
+def stage_root(dest: Path, *, board: str = "pico", natmod: Path | None = None,
+               model: Path = DEFAULT_MODEL, settings: dict[str, Any] | None = None) -> Path:
+    """Write the board's filesystem into dest (which must be empty or missing)."""
+    if not model.is_file():
+        raise ValueError(f"model blob {model} not found (pipdream pack writes one)")
+    sources = sorted(DEVICE.glob("*.py"))
+    if not (DEVICE / "main.py").is_file():
+        raise ValueError(f"no device app in {DEVICE} (main.py missing)")
+    board_constants(board)  # a clear error for an unknown board
+    dest.mkdir(parents=True, exist_ok=True)
+    if any(dest.iterdir()):
+        raise ValueError(f"{dest} is not empty")
+    for src in sources:
+        shutil.copyfile(src, dest / src.name)
+    shutil.copyfile(BOARDS_DIR / f"board_{board}.py", dest / "pdboard.py")
+    if natmod is not None:
+        shutil.copyfile(natmod, dest / "pipnet.mpy")
+    settings_py = dest / "pdsettings.py"
+    model_name = _setting(settings_py, "MODEL_PATH")
+    shutil.copyfile(model, dest / str(model_name).lstrip("/"))
+    if settings:
+        with settings_py.open("a") as f:
+            f.write("\n# set by the simulation (pipdream.sim.stage)\n")
+            for k, v in settings.items():
+                if not k.isupper():
+                    raise ValueError(f"setting names are upper case: {k!r}")
+                f.write(f"{k} = {v!r}\n")
+    return dest
+
+
+def stage_circuitpython_root(dest: Path, *, board: str = "cp_pico", model: Path = DEFAULT_MODEL,
+                             settings: dict[str, Any] | None = None) -> Path:
+    """A CircuitPython board's filesystem: the same app with code.py, no natmod, and a
+    font5x8.bin for adafruit_framebuf's text() (see font_bin)."""
+    root = stage_root(dest, board=board, model=model, settings=settings)
+    (root / "main.py").rename(root / "code.py")
+    (root / "font5x8.bin").write_bytes(font_bin())
+    return root
+
+
+def font_bin() -> bytes:
+    """A font file in adafruit_framebuf's format (width, height, then one column byte per pixel
+    column of each of 256 characters, bit 0 at the top) holding MicroPython's built-in 8x8 font,
+    rendered by the real runtime's framebuf: PyPI does not ship Adafruit's font5x8.bin, and this
+    way both paths draw the same glyphs."""
+    import subprocess
+
+    from pipdream.sim.runner import micropython_binary
+
+    code = ("import framebuf, sys\n"
+            "b = bytearray(8)\n"
+            "f = framebuf.FrameBuffer(b, 8, 8, framebuf.MONO_VLSB)\n"
+            "out = bytearray([8, 8])\n"
+            "for c in range(256):\n"
+            "    f.fill(0)\n"
+            "    f.text(chr(c) if 32 <= c < 127 else ' ', 0, 0, 1)\n"
+            "    out += b\n"
+            "sys.stdout.buffer.write(out)\n")
+    r = subprocess.run([micropython_binary(), "-c", code], capture_output=True, check=True, timeout=60)
+    if len(r.stdout) != 2 + 256 * 8:
+        raise RuntimeError(f"font rendering gave {len(r.stdout)} bytes")
+    return r.stdout
+
+
+def device_setting(name: str) -> Any:
+    """A value of device/pdsettings.py (where the app's settings are defined)."""
+    return _setting(DEVICE / "pdsettings.py", name)
+
+
+def _setting(path: Path, name: str) -> Any:
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise ValueError(f"{path.name} defines no {name}")
+
+
+def natmod_x64() -> Path:
+    """The x64 natmod the unix port loads, built with `make -C natmod` when missing or stale."""
+    from pipdream.micropython import natmod_mpy
+
+    return natmod_mpy("x64")
