@@ -50,7 +50,7 @@ class SimBoard:
         self.world = world
         self.board = world.get("board") or {}
         self._t0 = time.monotonic_ns()
-        self._out = open(bus_path, "w", buffering=1) if bus_path else None  # noqa: SIM115 - lives with the process
+        self._out = open(bus_path, "w", buffering=1) if bus_path else None  # lives with the process
         self.script = world.get("script") or []
         self._si = 0
         self._base = 0
@@ -215,7 +215,8 @@ class I2C:
     """busio.I2C: lock, writeto/readfrom_into with start/end, scan; RP2040 pin rules."""
 
     def __init__(self, scl: Pin, sda: Pin, *, frequency: int = 100_000, timeout: int = 255) -> None:
-        if not (scl.number % 2 == 1 and sda.number % 2 == 0 and (scl.number // 2) % 2 == (sda.number // 2) % 2):
+        same_unit = (scl.number // 2) % 2 == (sda.number // 2) % 2
+        if not (scl.number % 2 == 1 and sda.number % 2 == 0 and same_unit):  # SCL odd, SDA even
             raise ValueError("Invalid pins")
         if frequency > 1_000_000:
             raise ValueError("frequency must be 1000000 or less")
@@ -252,7 +253,8 @@ class I2C:
         mv[:] = bytes(len(mv))
 
     def writeto_then_readfrom(self, address: int, out_buffer, in_buffer, *, out_start: int = 0,
-                              out_end: int | None = None, in_start: int = 0, in_end: int | None = None) -> None:
+                              out_end: int | None = None, in_start: int = 0,
+                              in_end: int | None = None) -> None:
         self.writeto(address, out_buffer, start=out_start, end=out_end)
         self.readfrom_into(address, in_buffer, start=in_start, end=in_end)
 
