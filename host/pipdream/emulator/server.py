@@ -109,6 +109,7 @@ class BoardEmulator:
         self._drain_seq = 0
         self._last_interrupt = 0.0
         self._stopped = False
+        self._wake_r, self._wake_w = os.pipe()  # stop() from another thread ends the select at once
         self._pending_status: Status | None = None
         self.crashes = 0
         self.boots = 0
@@ -281,7 +282,7 @@ class BoardEmulator:
 
     def step(self, timeout: float) -> None:
         """One pass of the event loop: wait up to `timeout` seconds for anything."""
-        rlist = [self.master]
+        rlist = [self.master, self._wake_r]
         if self._bus_r is not None:
             rlist.append(self._bus_r)
         if self.child is not None:
@@ -331,13 +332,17 @@ class BoardEmulator:
 
     def stop(self) -> None:
         self._stopped = True
+        try:
+            os.write(self._wake_w, b"!")
+        except OSError:
+            pass
 
     def close(self) -> None:
         if self.child is not None:
             self.child.close()
             self.child = None
         self._pump_records()
-        for fd in (self.master, self._slave, self._bus_r, self._bus_w):
+        for fd in (self.master, self._slave, self._bus_r, self._bus_w, self._wake_r, self._wake_w):
             if fd is None:
                 continue
             try:
