@@ -562,9 +562,9 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(pipnet_conv_obj, 11, 11, pipnet_conv)
 
 /* ---- module init ---------------------------------------------------------------------- */
 
-mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *args) {
-    MP_DYNRUNTIME_INIT_ENTRY
-
+/* Called by mpy_init (pipnet_entry.c) with the module's globals in place. */
+void pipnet_register(void);
+void pipnet_register(void) {
     pipnet_model_type.base.type = (void *)&mp_type_type;
     pipnet_model_type.flags = MP_TYPE_FLAG_NONE;
     pipnet_model_type.name = MP_QSTR_Model;
@@ -582,6 +582,4 @@ mp_obj_t mpy_init(mp_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mp_obj_t *a
     mp_store_global(MP_QSTR_conv, MP_OBJ_FROM_PTR(&pipnet_conv_obj));
     mp_store_global(MP_QSTR_FULL, MP_OBJ_NEW_SMALL_INT(PD_PLAN_FULL));
     mp_store_global(MP_QSTR_STREAM, MP_OBJ_NEW_SMALL_INT(PD_PLAN_STREAM));
-
-    MP_DYNRUNTIME_INIT_EXIT
 }

@@ -4,7 +4,8 @@
 
 MOD = pipnet
 VPATH = $(NATMOD)
-SRC = pipnet.c $(sort $(patsubst $(NATMOD)/%,%,$(wildcard $(NATMOD)/kernels/*.c)))
+# pipnet_entry.c first: 1.23's mpy_ld reaches mpy_init with a short branch on armv6m.
+SRC = pipnet_entry.c pipnet.c $(sort $(patsubst $(NATMOD)/%,%,$(wildcard $(NATMOD)/kernels/*.c)))
 BUILD = obj
 CFLAGS_EXTRA += -I$(NATMOD) -I$(NATMOD)/kernels
 # dynruntime.mk builds with -Wall -Werror -Os; keep this false-positive-prone one a warning.
@@ -14,4 +15,17 @@ CFLAGS_EXTRA += -Wno-error=maybe-uninitialized
 # has no divide instruction and needs its helpers.
 MICROPY_LINK_RUNTIME = 1
 
+# 1.23's dynruntime.mk links no libraries: on ARM, gather the helpers ourselves.
+ifneq ($(filter armv6m armv7m armv7emsp armv7emdp,$(ARCH)),)
+ifeq ($(shell grep -c MICROPY_LINK_RUNTIME $(MPY_DIR)/py/dynruntime.mk),0)
+LIBGCC_RT = $(BUILD)/libgcc_rt.o
+endif
+endif
+
 include $(MPY_DIR)/py/dynruntime.mk
+
+ifdef LIBGCC_RT
+$(BUILD)/$(MOD).native.mpy: $(LIBGCC_RT)
+$(LIBGCC_RT): $(SRC_O) $(NATMOD)/libgcc_rt.sh
+	$(Q)sh $(NATMOD)/libgcc_rt.sh $(CROSS) "$(CFLAGS)" $@ $(SRC_O)
+endif
