@@ -30,7 +30,7 @@ def micropython_exe() -> str:
 
 def run_device_script(script: str, runtime: str = "micropython", extra_path: tuple = (),
                       heapsize: str | None = None, timeout: float = 300, cwd: Path | None = None,
-                      expect_ok: bool = True) -> subprocess.CompletedProcess:
+                      expect_ok: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run `script` with device/ first on sys.path; fail with its stderr unless it exits 0."""
     paths = [str(p) for p in (*extra_path, DEVICE)]
     prologue = f"import sys\nsys.path[:0] = {paths!r}\n"
@@ -44,7 +44,7 @@ def run_device_script(script: str, runtime: str = "micropython", extra_path: tup
             cmd = [sys.executable, name]
         else:
             raise ValueError(runtime)
-        env = dict(os.environ, MICROPYPATH="")  # no user library folders
+        env = dict(os.environ, MICROPYPATH="", **(env or {}))  # no user library folders
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
     finally:
         os.unlink(name)

@@ -1,0 +1,191 @@
+"""Board modules: complete, valid pins for their chip, in step with docs/wiring.md, and buildable.
+
+The build test runs each MicroPython board module's build() on the real runtime
+with the simulated board's `machine` stand-in (host/pipdream/sim/mpy), which
+checks pin and bus arguments as the port does, and opens the display through it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pipdream.sim.world import Display, Script, World
+from test_device_support import BOARDS, ROOT, run_device_script
+
+WIRING = ROOT / "docs" / "wiring.md"
+MODULES = sorted(p.stem for p in BOARDS.glob("board_*.py"))
+MICROPYTHON_BOARDS = ["board_pico", "board_esp32", "board_esp32c3"]
+ARCH = {"board_pico": "armv6m", "board_esp32": "xtensawin", "board_esp32c3": "rv32imc", "board_cp_pico": None}
+REQUIRED = {
+    "NAME": str, "PORT": str, "I2C_SDA": (int, str), "I2C_SCL": (int, str), "I2C_FREQ": int,
+    "DISPLAY_WIDTH": int, "DISPLAY_HEIGHT": int, "DISPLAY_ADDRS": tuple, "BUTTON_PIN": (int, str),
+    "BUTTON_PULL": str, "BUTTON_ACTIVE": int, "ENTROPY": str,
+}
+
+
+def constants(module: str) -> dict:
+    tree = ast.parse((BOARDS / f"{module}.py").read_text())
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            out[node.targets[0].id] = ast.literal_eval(node.value)
+    out["_functions"] = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    return out
+
+
+def test_the_four_boards_of_the_issue_are_there():
+    assert MODULES == ["board_cp_pico", "board_esp32", "board_esp32c3", "board_pico"]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_board_module_names_bus_display_button_arch_and_entropy(module):
+    c = constants(module)
+    for name, kind in REQUIRED.items():
+        assert isinstance(c.get(name), kind), f"{module}.{name}"
+    assert c["NAME"] == module[len("board_"):]
+    assert c["NATMOD_ARCH"] == ARCH[module]
+    assert c["I2C_FREQ"] == 400_000
+    assert (c["DISPLAY_WIDTH"], c["DISPLAY_ADDRS"]) == (128, (0x3C, 0x3D))
+    assert c["DISPLAY_HEIGHT"] in (32, 64)
+    assert c["BUTTON_PULL"] == "up" and c["BUTTON_ACTIVE"] == 0  # to GND, internal pull-up
+    assert len({c["I2C_SDA"], c["I2C_SCL"], c["BUTTON_PIN"]}) == 3
+    assert c["_functions"] == ["build"]
+
+
+def test_pico_pins_are_a_real_i2c0_pair():
+    c = constants("board_pico")
+    sda, scl = c["I2C_SDA"], c["I2C_SCL"]
+    # RP2040: I2C0/1 alternate every two GPIOs; SDA on even pins, SCL on odd ones
+    assert sda % 2 == 0 and scl % 2 == 1 and (sda >> 1) & 1 == (scl >> 1) & 1 == c["I2C_ID"]
+    assert all(0 <= p <= 28 for p in (sda, scl, c["BUTTON_PIN"]))
+
+
+def test_circuitpython_pico_uses_the_same_pins():
+    cp, mp = constants("board_cp_pico"), constants("board_pico")
+    for key in ("I2C_SDA", "I2C_SCL", "BUTTON_PIN"):
+        assert cp[key] == f"GP{mp[key]}"
+
+
+@pytest.mark.parametrize("module, forbidden", [
+    # ESP32: strapping 0, 2, 5, 12, 15; flash 6-11; 34-39 are input-only without pull-ups
+    ("board_esp32", {0, 2, 5, 12, 15, *range(6, 12), *range(34, 40)}),
+    # ESP32-C3: strapping 2, 8, 9; flash 12-17; USB 18, 19
+    ("board_esp32c3", {2, 8, 9, *range(12, 20)}),
+])
+def test_esp_pins_avoid_strapping_flash_and_input_only_pins(module, forbidden):
+    c = constants(module)
+    pins = {c["I2C_SDA"], c["I2C_SCL"], c["BUTTON_PIN"]}
+    assert not pins & forbidden
+    assert c["ENTROPY_RADIO"] is True  # esp_random() is only truly random with the radio on
+
+
+def wiring_sections() -> dict[str, str]:
+    text = WIRING.read_text()
+    parts = re.split(r"^## ", text, flags=re.M)
+    return {p.splitlines()[0]: p for p in parts[1:]}
+
+
+def table_row(section: str, signal: str) -> str:
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells and cells[0] == signal:
+            return cells[1]
+    raise AssertionError(f"no {signal!r} row")
+
+
+def pin_label(module: str, pin) -> str:
+    if isinstance(pin, str):
+        return pin
+    return f"GP{pin}" if module == "board_pico" else f"GPIO{pin}"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_wiring_doc_has_a_table_and_a_diagram_matching_each_board_module(module):
+    (section,) = [s for title, s in wiring_sections().items() if f"`{module}`" in title]
+    c = constants(module)
+    for signal, key in (("OLED SDA", "I2C_SDA"), ("OLED SCL", "I2C_SCL"), ("button", "BUTTON_PIN")):
+        cell = table_row(section, signal)
+        assert cell.split()[0] == pin_label(module, c[key]), (module, signal, cell)
+    if module != "board_cp_pico":  # the CircuitPython Pico refers to the MicroPython Pico's diagram
+        assert "```" in section and "SSD1306" in section
+
+
+def test_wiring_doc_matches_the_atmega_firmware_pins():
+    header = (ROOT / "boards" / "atmega328p" / "src" / "board.h").read_text()
+    (section,) = [s for title, s in wiring_sections().items() if "Arduino Uno" in title]
+    assert "SDA = A4 (PC4), SCL = A5 (PC5)" in header
+    assert "#define BUTTON_BIT PD2" in header and "#define LED_BIT PB5" in header
+    assert table_row(section, "OLED SDA") == "A4 (PC4)"
+    assert table_row(section, "OLED SCL") == "A5 (PC5)"
+    assert table_row(section, "button") == "D2 (PD2)"
+    assert table_row(section, "busy LED") == "D13 (PB5)"
+    assert "```" in section
+
+
+def test_wiring_doc_has_a_bill_of_materials():
+    bom = wiring_sections()["Bill of materials (one die)"]
+    for part in ("microcontroller board", "SSD1306 OLED module", "push button", "jumper wires"):
+        assert part in bom
+
+
+BUILD = r"""
+import json, os
+import %(module)s
+b = %(module)s.build()
+out = {"name": b.name, "arch": b.natmod_arch, "info": b.display_info, "entropy": b.entropy,
+       "random": len(b.random_bytes(16)), "button": b.button_pin.value(), "active": b.button_active,
+       "irq": b.attach_button_irq(lambda pin: None)}
+try:
+    d = b.open_display()
+    out["display"] = [type(d).__name__, d.addr, d.width, d.height]
+except OSError as e:
+    out["display"] = ["OSError", e.args[0]]
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("present", [True, False])
+@pytest.mark.parametrize("module", MICROPYTHON_BOARDS)
+def test_board_builds_on_the_simulated_board_and_finds_or_misses_its_display(tmp_path, module, present):
+    c = constants(module)
+    display = Display("oled", c["DISPLAY_WIDTH"], c["DISPLAY_HEIGHT"], addr=c["DISPLAY_ADDRS"][0],
+                      scl=c["I2C_SCL"], sda=c["I2C_SDA"], present=present)
+    world = World(board=c["NAME"], displays=[display], script=Script().wait(10_000).end())
+    world_json = world.write(tmp_path / "world.json")
+    proc = run_device_script(BUILD % dict(module=module), "micropython",
+                             extra_path=(ROOT / "host" / "pipdream" / "sim" / "mpy", BOARDS),
+                             env={"PIPDREAM_SIM_WORLD": str(world_json)}, cwd=tmp_path)
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert (r["name"], r["arch"]) == (c["NAME"], c["NATMOD_ARCH"])
+    assert r["random"] == 16 and r["irq"] is True
+    assert (r["button"], r["active"]) == (1, 0)  # released: the pull-up holds it high
+    assert "400 kHz" in r["info"] and "0x3C/0x3D" in r["info"]
+    if present:
+        assert r["display"] == ["SSD1306_I2C", 0x3C, 128, c["DISPLAY_HEIGHT"]]
+    else:
+        # a NACKed address: EIO on the rp2 port's hardware I2C, ENODEV on the esp32 port
+        assert r["display"] == ["OSError", 5 if module == "board_pico" else 19]
+
+
+def test_board_modules_never_leak_into_the_app():
+    """App logic never imports machine: only the board builders do."""
+    device = ROOT / "device"
+    for path in device.glob("*.py"):
+        imports = {n.names[0].name for n in ast.walk(ast.parse(path.read_text()))
+                   if isinstance(n, ast.Import)}
+        imports |= {n.module for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ImportFrom)}
+        if path.name not in ("pdmachine.py", "pdcircuit.py"):
+            assert "machine" not in imports, path.name
+        if path.name in ("pdapp.py", "pdview.py", "pdbutton.py", "pdrandom.py", "pdroll.py"):
+            assert not imports & {"board", "busio", "digitalio", "ssd1306", "framebuf"}, path.name
+
+
+def test_board_readme_lists_every_module():
+    readme = (BOARDS / "README.md").read_text()
+    for module in MODULES:
+        assert f"`{module}.py`" in readme
+    assert Path(BOARDS / "atmega328p").is_dir() and "`atmega328p/`" in readme
