@@ -101,6 +101,7 @@ class App:
         self._menu_skip_release = False
         self._menu_since = 0
         self._long_seen = False
+        self._die_on_screen = False  # False: a message covers the screen (clear it before a die)
 
     # --- start-up -------------------------------------------------------------
 
@@ -169,6 +170,7 @@ class App:
             d.rotate(False)  # micropython-lib semantics: rotate(True) is the power-on orientation
         self.display = d
         self.view = view
+        self._die_on_screen = False
 
     def _lost_display(self, e):
         first = self._display_error is None
@@ -200,10 +202,20 @@ class App:
         elif self.model_error:
             self._show_model_error()
         elif self.faces[0]:
-            self._display_call(self.view.clear)
+            self._clear_for_dice()
             self._display_call(self.view.frame, self.images, self.faces)
         else:
-            self._display_call(self.view.message, ["pipdream", "", "press to roll"])
+            self._message(["pipdream", "", "press to roll"])
+
+    def _message(self, lines):
+        self._die_on_screen = False
+        self._display_call(self.view.message, lines)
+
+    def _clear_for_dice(self):
+        """Blank the screen once after a message, so no text is left around the dice."""
+        if not self._die_on_screen and self.view is not None:
+            self._die_on_screen = True
+            self._display_call(self.view.clear)
 
     def _show_model_error(self):
         cols = self.display.width // 8
@@ -212,7 +224,7 @@ class App:
         lines = lines[: rows - 1 if self.faces[0] else rows]
         if self.faces[0]:
             lines.append("rolled " + " ".join(str(f) for f in self.faces[: self.cfg.DICE]))
-        self._display_call(self.view.message, lines)
+        self._message(lines)
 
     # --- the loop -------------------------------------------------------------
 
@@ -259,6 +271,8 @@ class App:
         shown = [0] * n_dice
         codes_now = [0] * n_dice
         i = 0 if animate else n - 1
+        if self.model is not None:
+            self._clear_for_dice()
         while i < n:
             t0 = clock.ticks_ms()
             t_us = clock.ticks_us()
@@ -375,7 +389,7 @@ class App:
             v = getattr(self.cfg, name)
             text = labels[values.index(v)] if v in values else str(v)
             lines.append(("> " if j == self._menu_item else "  ") + label + " " + text)
-        self._display_call(self.view.message, lines)
+        self._message(lines)
 
     def _leave_menu(self):
         self.state = IDLE

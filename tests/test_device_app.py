@@ -183,6 +183,14 @@ def test_a_press_rolls_one_die_that_ends_on_the_reference_image(tmp_path, blob):
     (slot,) = pdview.layout(128, 64, 1)
     shown = die_window(r["buffer"], slot)
     assert np.array_equal(shown, np.kron(want >= 128, np.ones((2, 2), bool)))
+    # the title text is gone: only the die and its number are lit
+    screen = np.unpackbits(np.frombuffer(bytes.fromhex(r["buffer"]), np.uint8).reshape(8, 1, 128),
+                           axis=1, bitorder="little").reshape(64, 128).copy()
+    screen[:, 32:96] = 0
+    nx, ny, nw, nh = slot.num_box()
+    assert screen[ny : ny + nh, nx : nx + nw].any()
+    screen[ny : ny + nh, nx : nx + nw] = 0
+    assert not screen.any()
     said = f"pipdream: roll 1: {roll['face']} (angle {roll['angle']}"
     assert any(line.startswith(said) for line in console)
     # the die window (+ the number's) every frame, never full frames
