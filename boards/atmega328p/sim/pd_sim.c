@@ -12,7 +12,8 @@
  *
  *   uart.log    the UART bytes
  *   i2c.txt     one transaction per line: "<cycle> <addr7 hex> <ack 0|1> <hex bytes>"
- *   events.txt  "<name> <cycle> [value]": press, release, led_on, led_off, roll, end
+ *   events.txt  "<name> <cycle> [value]": press, release, led_on, led_off, command, roll,
+ *               stack_max (deepest stack, bytes below RAMEND), end (rolls, reason)
  *
  * Exit status: 0 when every roll completed, 1 on timeout or a firmware crash.
  */
@@ -381,13 +382,11 @@ int main(int argc, char **argv) {
         avr_flashaddr_t pc = avr->pc;
         avr_cycle_count_t c0 = avr->cycle;
         int st = avr_run(avr);
-        if (hist) {
-            if ((avr->data[0x25] & 0x20) && pc / 2 <= avr->flashend / 2) hist[pc / 2] += avr->cycle - c0;
-            uint16_t sp = (uint16_t)(avr->data[0x5D] | (avr->data[0x5E] << 8));
-            if (sp < sp_min) {
-                sp_min = sp;
-                sp_min_pc = avr->pc;
-            }
+        if (hist && (avr->data[0x25] & 0x20) && pc / 2 <= avr->flashend / 2) hist[pc / 2] += avr->cycle - c0;
+        uint16_t sp = (uint16_t)(avr->data[0x5D] | (avr->data[0x5E] << 8)); /* SPL, SPH */
+        if (sp < sp_min) {
+            sp_min = sp;
+            sp_min_pc = avr->pc;
         }
         if (S.rolls_done >= S.rolls) break;
         if (st == cpu_Done) {
@@ -419,6 +418,8 @@ int main(int argc, char **argv) {
         S.line[S.line_len] = 0;
         if (S.verbose) fprintf(stderr, "uart: %s\n", S.line);
     }
+    /* The deepest stack point seen, as bytes below RAMEND (push stores at SP, then decrements). */
+    fprintf(S.ev_f, "stack_max %llu %u\n", (unsigned long long)avr->cycle, (unsigned)(avr->ramend - sp_min));
     fprintf(S.ev_f, "end %llu %d %s\n", (unsigned long long)avr->cycle, S.rolls_done, reason);
     fclose(S.uart_f);
     fclose(S.i2c_f);

@@ -120,8 +120,33 @@ __zero_reg__ = 1
         std     Y + \off + 1, r31
 .endm
 
-; void NAME(avr_group_t *g): every output channel of P pixels (see avr_conv.c)
-.macro GROUP NAME, P, STEP
+; *out (int32 at ctx+off, advanced) += sign-extended a2:a1:a0; ctx in Y
+.macro ACCUM a0, a1, a2, off
+        clr     r25
+        sbrc    \a2, 7
+        com     r25
+        ldd     r30, Y + \off
+        ldd     r31, Y + \off + 1
+        ld      r22, Z
+        add     r22, \a0
+        st      Z+, r22
+        ld      r22, Z
+        adc     r22, \a1
+        st      Z+, r22
+        ld      r22, Z
+        adc     r22, \a2
+        st      Z+, r22
+        ld      r22, Z
+        adc     r22, r25
+        st      Z+, r22
+        std     Y + \off, r30
+        std     Y + \off + 1, r31
+.endm
+
+; void NAME(avr_group_t *g): every output channel of P pixels (see avr_conv.c);
+; ACC = 0: out[p] are uint8 outputs (bias, requantization); ACC = 1: out[p] are
+; int32 accumulators the sums are added to (no bias, no requantization)
+.macro GROUP NAME, P, STEP, ACC
         .global \NAME
         .type   \NAME, @function
 \NAME:
@@ -178,6 +203,16 @@ __zero_reg__ = 1
         adc     r15, r17
         std     Y + G_W_OFF, r14
         std     Y + G_W_OFF + 1, r15
+.if \ACC
+        ACCUM   r2, r3, r4, G_OUT
+.if \P >= 2
+        ACCUM   r5, r6, r7, G_OUT + 2
+.endif
+.if \P >= 4
+        ACCUM   r8, r9, r10, G_OUT + 4
+        ACCUM   r11, r12, r13, G_OUT + 6
+.endif
+.else
         ldd     r30, Y + G_BIAS ; bias (int32 LE) -> r17:r14
         ldd     r31, Y + G_BIAS + 1
         lpm     r14, Z+
@@ -204,6 +239,7 @@ __zero_reg__ = 1
 .if \P >= 4
         OUTPUT  r8, r9, r10, G_OUT + 4
         OUTPUT  r11, r12, r13, G_OUT + 6
+.endif
 .endif
         movw    r24, r28
         ldd     r16, Y + G_CO_LEFT
@@ -234,13 +270,14 @@ __zero_reg__ = 1
         .size   \NAME, . - \NAME
 .endm
 
-        GROUP   avr_group1, 1, 1
-        GROUP   avr_group2_4, 2, 4
-        GROUP   avr_group4_4, 4, 4
-        GROUP   avr_group2_8, 2, 8
-        GROUP   avr_group4_8, 4, 8
-        GROUP   avr_group2_16, 2, 16
-        GROUP   avr_group4_16, 4, 16
+; Variants (flash is tight: 8-channel models get the fast ones, any other
+; layout runs avr_group1/avr_accum1, correct and about 20% slower).
+        GROUP   avr_group1, 1, 1, 0
+        GROUP   avr_group2_8, 2, 8, 0
+        GROUP   avr_group4_8, 4, 8, 0
+        GROUP   avr_accum1, 1, 1, 1
+        GROUP   avr_accum2_8, 2, 8, 1
+        GROUP   avr_accum4_8, 4, 8, 1
 
 ; uint8_t avr_requant(int32_t acc, uint16_t mult, uint8_t shift)
 ;

@@ -71,6 +71,7 @@ static void roll(uint16_t n, uint8_t face, int8_t angle) {
     uart_put_u32(twi_busy_cycles - i2c0);
     UART_KEY("stack");
     uart_put_u32(stack_high_water());
+    if (stack_overflowed()) uart_putc('!'); /* the stack reached .bss: the figure is a lower bound */
     UART_KEY("ram");
     uart_put_u32(static_ram_bytes() + stack_high_water());
     UART_KEY("display");
@@ -123,7 +124,9 @@ static uint8_t wait_trigger(uint8_t *face, int8_t *angle) {
 }
 #endif
 
-int main(void) {
+/* Everything before the first roll; noinline keeps its locals (the plan) out
+ * of main's frame, which sits under every roll's stack. */
+static void __attribute__((noinline)) boot(void) {
     LED_DDR |= _BV(LED_BIT);
     uart_init();
     cycles_init();
@@ -172,7 +175,10 @@ int main(void) {
     uart_puts_p(oled_init() ? PSTR("yes") : PSTR("no"));
     uart_putc('\n');
     uart_puts_p(PSTR("ready\n"));
+}
 
+int main(void) {
+    boot();
     for (uint16_t n = 1;; n++) {
 #ifdef PD_TEST_HOOK
         uint8_t face;

@@ -30,4 +30,6 @@ uint16_t stack_high_water(void) {
     return (uint16_t)((const uint8_t *)RAMEND + 1 - p);
 }
 
+uint8_t stack_overflowed(void) { return _end != PAINT; }
+
 uint16_t static_ram_bytes(void) { return (uint16_t)(&_end - &__data_start); }

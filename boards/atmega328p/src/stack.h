@@ -6,6 +6,8 @@
 
 /* Bytes of stack ever used since reset (deepest point reached). */
 uint16_t stack_high_water(void);
+/* 1 when the stack has reached the end of .bss (paint gone right above it). */
+uint8_t stack_overflowed(void);
 /* .data + .bss bytes (everything static). */
 uint16_t static_ram_bytes(void);
 
