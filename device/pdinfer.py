@@ -25,22 +25,20 @@ def _model_class(name):
         import pdinfer_viper  # fails where @micropython.viper does not exist
 
         return pdinfer_viper.Model
-    if name == "python":
-        import pdinfer_py
+    import pdinfer_py
 
-        return pdinfer_py.Model
-    raise ValueError("unknown backend {!r}; choose from {}".format(name, ", ".join(BACKENDS)))
+    return pdinfer_py.Model
 
 
 def select(name=None):
     """(name, Model class): `name` itself, or the first backend of BACKENDS that imports."""
     if name is not None:
+        if name not in BACKENDS:
+            raise ValueError("unknown backend {!r}; choose from {}".format(name, ", ".join(BACKENDS)))
         try:
             return name, _model_class(name)
-        except ValueError as e:
-            if name not in BACKENDS:
-                raise
-            raise ImportError("backend {} is unavailable: {}".format(name, e))
+        except Exception as e:  # noqa: BLE001 - ImportError, SyntaxError, ValueError by port
+            raise ImportError("backend {} is unavailable: {}: {}".format(name, type(e).__name__, e))
     for candidate in BACKENDS:
         try:
             return candidate, _model_class(candidate)

@@ -93,8 +93,15 @@ def conv_row(p, w, src, dst, ctab):
     p: parameter block; w: signed bytes of the whole blob (array 'b');
     src: input (HWC rows at the offsets in p); dst: output row at p[P_DST], HWC.
     """
-    ci, co, wo, k = p[P_CI], p[P_CO], p[P_WO], p[P_K]
-    w_off, b_off, nr, o = p[P_W], p[P_B], p[P_NR], p[P_DST]
+    # (one name per line: unpacking more than 3 values builds a tuple on MicroPython)
+    ci = p[P_CI]
+    co = p[P_CO]
+    wo = p[P_WO]
+    k = p[P_K]
+    w_off = p[P_W]
+    b_off = p[P_B]
+    nr = p[P_NR]
+    o = p[P_DST]
     sgn = p[P_SGN]
     cs = 1 + 2 * k
     for ox in range(wo):
@@ -122,8 +129,14 @@ def conv_row(p, w, src, dst, ctab):
 def fc_row(p, w, src, dst):
     """One output row of a dense layer: values p[P_NR] .. p[P_NR] + p[P_CO] (HWC order),
     from the input vector at src[p[P_ROWS]:]."""
-    ci, n, j0, o = p[P_CI], p[P_CO], p[P_NR], p[P_DST]
-    w_off, b_off, sgn, a = p[P_W], p[P_B], p[P_SGN], p[P_ROWS]
+    ci = p[P_CI]
+    n = p[P_CO]
+    j0 = p[P_NR]
+    o = p[P_DST]
+    w_off = p[P_W]
+    b_off = p[P_B]
+    sgn = p[P_SGN]
+    a = p[P_ROWS]
     for j in range(j0, j0 + n):
         acc = _bias(w, b_off + 4 * j)
         wb = w_off + j * ci
@@ -143,7 +156,7 @@ class Model:
 
     def __init__(self, blob):
         if not isinstance(blob, bytes):
-            blob = bytes(blob)  # an immutable copy: the tables below describe this blob
+            blob = bytes(memoryview(blob))  # an immutable copy (TypeError if not a buffer)
         self._blob = blob
         h, layers = pdblob.parse(blob)
         self._h = h
@@ -237,11 +250,15 @@ class Model:
         """Row y of layer i into dst at dst_off."""
         p = self._p[i]
         p[P_DST] = dst_off
-        if i == 0:
-            src, src_off, ring, row_bytes = self._x, 0, 1, 0
-        else:
-            src, src_off, ring, row_bytes = self._scratch, self._off[i - 1], self._ring[i - 1], \
-                self._row_bytes[i - 1]
+        if i == 0:  # the encoded input vector
+            src = self._x
+            src_off = row_bytes = 0
+            ring = 1
+        else:  # the ring of layer i - 1
+            src = self._scratch
+            src_off = self._off[i - 1]
+            ring = self._ring[i - 1]
+            row_bytes = self._row_bytes[i - 1]
         rtab = self._rtab[i]
         if rtab is None:  # dense: all inputs are input row 0
             if i > 0:

@@ -1,0 +1,309 @@
+"""The device's inference fallbacks (device/pdblob.py, pdinfer_py.py, pdinfer_viper.py,
+pdinfer.py): the reader's checks and messages, the reference's bytes on the real
+MicroPython runtime (viper and pure Python) and on CPython (the CircuitPython path),
+nothing allocated while generating, and the backend chosen as documented."""
+
+from __future__ import annotations
+
+import importlib
+import struct
+import sys
+import types
+import zlib
+
+import numpy as np
+import pytest
+from conftest import SHIPPED_BLOB, default_arch_model
+from kernels_support import bit_flips, crafted, random_pairs, truncations
+from pipdream import micropython as mpy
+from pipdream import reference
+from pipdream.backends import generate_images
+from pipdream.blob import BlobError, load, pack
+from pipdream.blob.synthetic import random_model
+
+DEVICE = [mpy.DEVICE_DIR]
+
+
+@pytest.fixture(scope="module")
+def arch_blob() -> bytes:
+    return pack(default_arch_model(9))
+
+
+@pytest.fixture(scope="module")
+def small_blob() -> bytes:
+    return pack(random_model(np.random.default_rng(23), n_layers=3))
+
+
+@pytest.fixture(scope="module")
+def cpython_device():
+    """The device modules imported into CPython, as CircuitPython's would be. CPython has
+    no `micropython` module: a stand-in supplies the one name pdformat.py uses, const()."""
+    with pytest.MonkeyPatch.context() as mp:
+        stub = types.ModuleType("micropython")
+        stub.const = lambda x: x
+        mp.setitem(sys.modules, "micropython", stub)
+        mp.syspath_prepend(str(mpy.DEVICE_DIR))
+        for name in ("pdformat", "pdblob", "pdinfer_py", "pdinfer"):
+            sys.modules.pop(name, None)
+        mods = types.SimpleNamespace(**{n: importlib.import_module(n) for n in ("pdblob", "pdinfer_py",
+                                                                                 "pdinfer")})
+        yield mods
+        for name in ("pdformat", "pdblob", "pdinfer_py", "pdinfer"):
+            sys.modules.pop(name, None)
+
+
+def reader_message(blob: bytes) -> str:
+    try:
+        load(blob)
+    except BlobError as e:
+        return str(e)
+    return "OK"
+
+
+def corruption_suite(arch_blob: bytes, small_blob: bytes) -> list[tuple[str, bytes]]:
+    return (list(crafted(arch_blob)) + list(crafted(small_blob)) + list(truncations(small_blob))
+            + list(bit_flips(small_blob, resign=False)) + list(bit_flips(small_blob, resign=True)))
+
+
+# ---- pdblob: the reader's checks and messages ------------------------------------------------
+
+
+def test_pdblob_on_cpython_says_exactly_what_the_reader_says(cpython_device, arch_blob, small_blob):
+    verdicts = set()
+    for name, blob in corruption_suite(arch_blob, small_blob):
+        try:
+            cpython_device.pdblob.parse(blob)
+            got = "OK"
+        except cpython_device.pdblob.BlobError as e:
+            got = str(e)
+        assert got == reader_message(blob), name
+        verdicts.add(got.split(":")[0].split(".")[-1])
+    assert "OK" in verdicts and len(verdicts) > 30  # accepted flips, and many distinct checks
+
+
+def test_pdblob_on_micropython_says_exactly_what_the_reader_says(arch_blob, small_blob):
+    suite = list(crafted(arch_blob)) + list(crafted(small_blob)) + list(truncations(small_blob))
+    suite += list(bit_flips(small_blob, resign=True))[::7]
+    data = b"".join(struct.pack("<I", len(b)) + b for _, b in suite)
+    script = """
+import pdblob
+with open("blobs.bin", "rb") as f:
+    while True:
+        n = f.read(4)
+        if not n:
+            break
+        try:
+            pdblob.parse(f.read(int.from_bytes(n, "little")))
+            print("OK")
+        except pdblob.BlobError as e:
+            print(e)
+"""
+    lines = mpy.run(script, path=DEVICE, files={"blobs.bin": data}).splitlines()
+    assert len(lines) == len(suite)
+    for (name, blob), line in zip(suite, lines):
+        assert line == reader_message(blob), name
+
+
+def test_the_pure_python_crc_matches_zlib(cpython_device, arch_blob):
+    pdblob = cpython_device.pdblob
+    assert pdblob._crc32_py(arch_blob) == zlib.crc32(arch_blob)
+    assert pdblob._crc32_py(arch_blob[100:], pdblob._crc32_py(arch_blob[:100])) == zlib.crc32(arch_blob)
+
+
+# ---- the reference's bytes ---------------------------------------------------------------------
+
+
+def test_viper_matches_the_reference_on_the_default_architecture(arch_blob):
+    faces, codes = random_pairs(np.random.default_rng(3), 300)
+    want = reference.run(load(arch_blob), faces, codes)
+    assert (generate_images("viper", arch_blob, faces, codes) == want).all()
+
+
+@pytest.mark.skipif(not SHIPPED_BLOB.exists(), reason="no shipped blob yet")
+def test_viper_and_python_match_the_reference_on_the_shipped_blob():
+    blob = SHIPPED_BLOB.read_bytes()
+    faces, codes = np.arange(1, 7), np.array([-127, -60, 0, 33, 90, 127])
+    want = reference.run(load(blob), faces, codes)
+    assert (generate_images("viper", blob, faces, codes) == want).all()
+    assert (generate_images("python", blob, faces[:2], codes[:2]) == want[:2]).all()
+
+
+def test_pure_python_matches_the_reference_on_the_default_architecture(arch_blob):
+    faces, codes = np.array([6, 2]), np.array([127, -127])
+    want = reference.run(load(arch_blob), faces, codes)
+    assert (generate_images("python", arch_blob, faces, codes) == want).all()
+
+
+@pytest.mark.parametrize("backend, n_models", [("viper", 30), ("python", 8)])
+def test_random_valid_models_match_the_reference(backend, n_models):
+    rng = np.random.default_rng(17)
+    for i in range(n_models):
+        model = random_model(rng)
+        faces, codes = random_pairs(rng, 3, model.n_faces)
+        got = generate_images(backend, pack(model), faces, codes)
+        assert (got == reference.run(model, faces, codes)).all(), f"model {i}: {model.layers}"
+
+
+def test_on_cpython_the_circuitpython_path_draws_the_reference_image(cpython_device, arch_blob):
+    rng = np.random.default_rng(5)
+    for model, face, code in [(load(arch_blob), 3, -9)] + [
+            (random_model(rng), int(rng.integers(1, 7)), int(rng.integers(-127, 128))) for _ in range(10)]:
+        m, name = cpython_device.pdinfer.load(pack(model))
+        assert name == "python"
+        out = bytearray(model.out_shape[1] * model.out_shape[2])
+        m.generate(face, code, out)
+        assert bytes(out) == reference.run(model, [face], [code])[0].tobytes()
+
+
+def test_generate_rows_gives_the_rows_of_generate(arch_blob):
+    script = """
+import pdinfer_py, pdinfer_viper
+blob = open("m.blob", "rb").read()
+for M in (pdinfer_viper.Model, pdinfer_py.Model):
+    m = M(blob)
+    whole = bytearray(1024)
+    m.generate(5, 44, whole)
+    rows = []
+    m.generate_rows(5, 44, lambda r, c, px: rows.append((r, c, bytes(px))))
+    print([r for r, _, _ in rows] == list(range(32)), all(c == 0 for _, c, _ in rows),
+          b"".join(px for _, _, px in rows) == whole)
+"""
+    assert mpy.run(script, path=DEVICE, files={"m.blob": arch_blob}).split() == ["True"] * 6
+
+
+# ---- memory ---------------------------------------------------------------------------------------
+
+
+def test_viper_and_python_generation_allocate_nothing_on_the_heap(arch_blob):
+    script = """
+import micropython, pdinfer_py, pdinfer_viper
+blob = open("m.blob", "rb").read()
+out = bytearray(1024)
+acc = bytearray(1)
+def cb(row, col0, px):
+    acc[0] ^= px[0]
+def roll(m, faces):  # in a function: a new module-level name would allocate a dict slot
+    for face in faces:
+        m.generate(face, 20 * face - 70, out)
+    m.generate_rows(2, 17, cb)
+for M, faces in ((pdinfer_viper.Model, range(1, 7)), (pdinfer_py.Model, range(1, 2))):
+    m = M(blob)
+    micropython.heap_lock()
+    try:
+        roll(m, faces)
+    finally:
+        micropython.heap_unlock()
+    print(M.backend, "ok")
+"""
+    out = mpy.run(script, path=DEVICE, files={"m.blob": arch_blob}, heapsize="128k")
+    assert out.split() == ["viper", "ok", "python", "ok"]
+
+
+def test_the_scratch_is_a_few_kilobytes_not_the_full_frames_16(arch_blob):
+    script = "import pdinfer_viper\nprint(pdinfer_viper.Model(open('m.blob', 'rb').read()).info())"
+    info = eval(mpy.run(script, path=DEVICE, files={"m.blob": arch_blob}))  # a dict literal
+    model = load(arch_blob)
+    assert (info["layers"], info["params"], info["macs"]) == (7, model.params, model.macs)
+    # rings: 2+3+2+3+3 rows of the upsampled maps instead of two whole 32x32x8 frames
+    assert info["scratch"] < 2600
+
+
+# ---- choosing a backend ------------------------------------------------------------------------------
+
+CHOOSE = """
+import pdinfer
+blob = open("m.blob", "rb").read()
+m, name = pdinfer.load(blob)
+print(name)
+for k in sorted(pdinfer.unavailable):
+    print(k, pdinfer.unavailable[k].split(":")[0])
+try:
+    pdinfer.load(blob, "natmod")
+    print("natmod loads")
+except ImportError as e:
+    print("ImportError")
+"""
+
+
+def test_the_natmod_is_chosen_when_its_mpy_is_beside_the_app(arch_blob):
+    files = {"m.blob": arch_blob, "pipnet.mpy": mpy.natmod_mpy("x64")}
+    assert mpy.run(CHOOSE, path=DEVICE, files=files).split() == ["natmod", "natmod", "loads"]
+
+
+def test_without_the_natmod_viper_is_chosen_and_the_reason_recorded(arch_blob):
+    assert mpy.run(CHOOSE, path=DEVICE, files={"m.blob": arch_blob}).split() == [
+        "viper", "natmod", "ImportError", "ImportError"]
+
+
+def test_another_architectures_natmod_is_skipped_for_viper(arch_blob):
+    files = {"m.blob": arch_blob, "pipnet.mpy": mpy.natmod_mpy("armv6m")}
+    assert mpy.run(CHOOSE, path=DEVICE, files=files).split() == [
+        "viper", "natmod", "ValueError", "ImportError"]  # "incompatible .mpy arch"
+
+
+def test_on_cpython_pure_python_is_chosen(cpython_device, arch_blob):
+    pdinfer = cpython_device.pdinfer
+    _, name = pdinfer.load(arch_blob)
+    assert name == "python"
+    assert set(pdinfer.unavailable) == {"natmod", "viper"}
+    with pytest.raises(ImportError, match="backend viper is unavailable"):
+        pdinfer.load(arch_blob, "viper")
+    with pytest.raises(ValueError, match="unknown backend"):
+        pdinfer.load(arch_blob, "cuda")
+    with pytest.raises(ValueError, match="unknown plan"):
+        pdinfer.load(arch_blob, plan="fastest")
+
+
+# ---- bad input ------------------------------------------------------------------------------------------
+
+BAD_CALLS = [
+    ("M(42)", "TypeError"),
+    ("M(blob[:-1])", "BlobError"),
+    ("m.generate(0, 0, out)", "ValueError"),
+    ("m.generate(7, 0, out)", "ValueError"),
+    ("m.generate(1, 128, out)", "ValueError"),
+    ("m.generate(1, -128, out)", "ValueError"),
+    ("m.generate(1.0, 0, out)", "TypeError"),
+    ("m.generate(1, '0', out)", "TypeError"),
+    ("m.generate(1, 0, bytes(1024))", "TypeError"),  # read-only
+    ("m.generate(1, 0, bytearray(1023))", "ValueError"),  # short
+    ("m.generate(1, 0)", "TypeError"),
+    ("m.generate_rows(9, 0, print)", "ValueError"),
+]
+
+
+def test_bad_arguments_raise_type_or_value_error(arch_blob):
+    calls = "\n".join(f"    check({call!r})" for call, _ in BAD_CALLS)
+    script = f"""
+import pdinfer_py, pdinfer_viper
+blob = open("m.blob", "rb").read()
+out = bytearray(1024)
+def check(call):
+    try:
+        eval(call)
+        print("no error:", call)
+    except Exception as e:
+        print(type(e).__name__ + ":", e)
+for M in (pdinfer_viper.Model, pdinfer_py.Model):
+    m = M(blob)
+{calls}
+"""
+    lines = mpy.run(script, path=DEVICE, files={"m.blob": arch_blob}).splitlines()
+    assert len(lines) == 2 * len(BAD_CALLS)
+    for (call, want), line in zip(BAD_CALLS * 2, lines):
+        assert line.startswith(want + ": ") and len(line) > len(want) + 5, f"{call} -> {line}"
+
+
+def test_a_mutable_blob_is_copied_so_later_changes_cannot_reach_the_model(arch_blob):
+    script = """
+import pdinfer_viper
+blob = bytearray(open("m.blob", "rb").read())
+m = pdinfer_viper.Model(blob)
+for i in range(len(blob)):
+    blob[i] = 0x80
+out = bytearray(1024)
+m.generate(6, 90, out)
+print(bytes(out).hex())
+"""
+    got = mpy.run(script, path=DEVICE, files={"m.blob": arch_blob}).strip()
+    assert got == reference.run(load(arch_blob), [6], [90])[0].tobytes().hex()
