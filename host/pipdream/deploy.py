@@ -40,6 +40,7 @@ KEEP_SOURCE = ("main.py", "boot.py", "pdsettings.py")  # run by the firmware, or
 NATMOD_NAME = "pipnet.mpy"
 TMP_SUFFIX = ".pipdream-new"  # a file being copied; renamed over the real name once verified
 BOARD_MODULE_NAME = "pdboard"
+CONTACT_TIMEOUT_S = 10.0  # how long a port may stay silent before it is "not a MicroPython board"
 
 # sys.implementation._mpy and .mpy headers number architectures the same way (py/persistentcode.h).
 ARCH_NAMES = (None, "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
@@ -139,19 +140,20 @@ def _natmod_current(artifact: Path) -> bool:
 
 
 def ensure_natmod(arch: str, log: Callable[[str], None] = print) -> tuple[Path | None, str]:
-    """The natmod for arch, built with `make -C natmod ARCH=arch` when missing or stale.
+    """The natmod for arch: the committed natmod/dist artifact while it matches today's sources,
+    else a fresh `make -C natmod build ARCH=arch` (natmod/build/<arch>/, dist is left alone).
 
     Returns (path, "") or (None, why not)."""
     artifact = natmod_artifact(arch)
     if artifact is not None and _natmod_current(artifact):
         return artifact, ""
-    log(f"building the {arch} natmod: make -C natmod ARCH={arch}")
-    r = subprocess.run(["make", "-C", str(NATMOD), f"ARCH={arch}"], capture_output=True, text=True)
-    artifact = natmod_artifact(arch)
-    if r.returncode != 0 or artifact is None:
+    log(f"building the {arch} natmod: make -C natmod build ARCH={arch}")
+    r = subprocess.run(["make", "-C", str(NATMOD), "build", f"ARCH={arch}"], capture_output=True, text=True)
+    built = NATMOD / "build" / arch / NATMOD_NAME
+    if r.returncode != 0 or not built.is_file():
         tail = " ".join((r.stderr or r.stdout).strip().splitlines()[-2:])
         return None, f"could not build the {arch} natmod ({tail or 'make failed'})"
-    return artifact, ""
+    return built, ""
 
 
 # -- what goes on the board ----------------------------------------------------------------
@@ -313,7 +315,7 @@ class DeployReport:
 class Connection:
     """A board behind mpremote's SerialTransport, in its raw REPL."""
 
-    def __init__(self, port: str, timeout: float = 10.0) -> None:
+    def __init__(self, port: str, timeout: float | None = None) -> None:
         from mpremote.transport import TransportError
         from mpremote.transport_serial import SerialTransport
 
@@ -324,12 +326,14 @@ class Connection:
         real = os.path.realpath(port)
         if real.startswith("/dev/pts/"):
             port = real  # mpremote reads a pty without its 10 ms polling only under its /dev/pts name
+        timeout = CONTACT_TIMEOUT_S if timeout is None else timeout
         try:
             self.t = SerialTransport(port, baudrate=115200, timeout=timeout)
         except TransportError as e:
             raise CommandError(f"no board on {port}: {e}") from None
         try:
-            self.t.enter_raw_repl(soft_reset=True)  # stops the running app, fresh interpreter
+            # Ctrl-C stops the app, Ctrl-D gives a fresh interpreter
+            self.t.enter_raw_repl(soft_reset=True, timeout_overall=timeout)
         except (TransportError, OSError) as e:
             self.t.close()
             raise CommandError(f"{port} does not answer like a MicroPython board ({e}); is MicroPython on "
@@ -384,8 +388,11 @@ def _check_space(items: list[Item], sizes: dict[str, int], info: BoardInfo) -> N
 
 def deploy(board: BoardModule, port: str, *, arch: str | None = None, use_natmod: bool = True,
            model: Path = DEFAULT_MODEL, compile_py: bool = True, watch: float = 6.0, quiet: float = 1.5,
-           log: Callable[[str], None] = print) -> DeployReport:
-    """Copy what the board lacks, verify it, soft-reset and return what the app printed."""
+           until: str | None = None, log: Callable[[str], None] = print) -> DeployReport:
+    """Copy what the board lacks, verify it, soft-reset and return what the app printed.
+
+    After the reset the board's output is echoed until it has been quiet for `quiet`
+    seconds, a line contains `until`, the REPL prompt is back, or `watch` seconds passed."""
     from mpremote.transport import TransportError, TransportExecError
 
     if board.circuitpython:
@@ -436,6 +443,10 @@ def deploy(board: BoardModule, port: str, *, arch: str | None = None, use_natmod
             _put(conn, it)
             report.copied.append(it.name)
             log(f"copied {it.name} ({len(it.data)} bytes, sha256 verified) from {it.origin}")
+        if not use_natmod and NATMOD_NAME in sizes:
+            conn.exec(f"import os\nos.remove({'/' + NATMOD_NAME!r})")
+            report.removed.append(NATMOD_NAME)
+            log(f"removed {NATMOD_NAME} (--no-natmod)")
         for it in items:
             for other in it.shadows:
                 if other in sizes:
@@ -444,7 +455,7 @@ def deploy(board: BoardModule, port: str, *, arch: str | None = None, use_natmod
                     log(f"removed {other} (it would be imported instead of {it.name})")
         if not todo:
             log("nothing to copy: the board already has every file")
-        report.output = _reset_and_listen(conn, watch, quiet, log)
+        report.output = _reset_and_listen(conn, watch, quiet, until, log)
     except TransportExecError as e:
         last = (e.error_output.strip().splitlines() or ["?"])[-1]
         if _is_enospc(last):
@@ -495,7 +506,8 @@ def _remove_quietly(conn: Connection, path: str) -> None:
         pass
 
 
-def _reset_and_listen(conn: Connection, watch: float, quiet: float, log: Callable[[str], None]) -> str:
+def _reset_and_listen(conn: Connection, watch: float, quiet: float, until: str | None,
+                      log: Callable[[str], None]) -> str:
     """Soft-reset from the friendly REPL (so main.py runs) and echo what the board prints."""
     serial = conn.t.serial
     conn.t.exit_raw_repl()  # \r\x02: friendly REPL
@@ -519,6 +531,8 @@ def _reset_and_listen(conn: Connection, watch: float, quiet: float, log: Callabl
                 if line and line != "MPY: soft reboot":
                     log("  " + line)
                 shown = end + 1
+                if until is not None and until in line:
+                    return buf.decode(errors="replace").replace("\r\n", "\n")
             if text.endswith(">>> "):
                 break  # main.py ended (or there is none): the REPL is back
         elif buf and time.monotonic() - last > quiet:

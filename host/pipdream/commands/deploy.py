@@ -37,6 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-compile", action="store_true", help="copy .py sources instead of mpy-cross output")
     p.add_argument("--watch", type=float, default=6.0, metavar="S",
                    help="after the reset, echo the board's output for up to S seconds (default 6)")
+    p.add_argument("--until", metavar="TEXT", help="... or until a line contains TEXT")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{state} {args.stage / it.name}  ({len(it.data)} bytes, from {it.origin})")
         return 0
     report = D.deploy(board, args.port, arch=args.arch, use_natmod=not args.no_natmod, model=args.model,
-                      compile_py=not args.no_compile, watch=args.watch)
+                      compile_py=not args.no_compile, watch=args.watch, until=args.until)
     print(f"deployed: {len(report.copied)} copied, {len(report.unchanged)} unchanged"
           + (f", {len(report.removed)} removed" if report.removed else ""))
     return 0

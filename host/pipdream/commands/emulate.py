@@ -36,6 +36,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clock", choices=("real", "fast", "virtual"), default="real",
                    help="simulated clock: real (default), fast (sleeps cost nothing), virtual")
     p.add_argument("--seed", type=int, help="seed os.urandom (the same rolls every boot)")
+    p.add_argument("--flash", type=int, metavar="KIB", help="filesystem size in KiB (default: the board's)")
+    p.add_argument("--baud", type=int, help="serial speed in baud (default: USB speed, unlimited)")
     p.add_argument("--records", type=Path, help="append the simulated bus records to this file")
     p.add_argument("--no-sim", action="store_true", help="no simulated hardware: the plain unix port modules")
 
@@ -50,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
         root = Path(tmp.name)
     root.mkdir(parents=True, exist_ok=True)
     emu = BoardEmulator(root, args.board, presses=args.press, clock=args.clock, seed=args.seed,
-                        simulate=not args.no_sim, link=args.link, record_path=args.records)
+                        simulate=not args.no_sim, flash=args.flash * 1024 if args.flash else None,
+                        link=args.link, record_path=args.records)
+    emu.baud = args.baud
     print(emu.path, flush=True)
     print(f"emulated {args.board}: port {emu.path}{f' (link {args.link})' if args.link else ''}, "
           f"filesystem {root}, heap {emu.heap // 1024} KiB, flash {emu.flash // 1024} KiB", flush=True)

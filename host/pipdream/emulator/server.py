@@ -40,6 +40,38 @@ class EmulatorError(RuntimeError):
     """The emulator itself could not run (not a problem of the code on the board)."""
 
 
+class _Line:
+    """One direction of a serial line at `baud` (10 bits a byte), or unlimited when baud is None."""
+
+    def __init__(self) -> None:
+        self.baud: int | None = None
+        self._credit = 0.0
+        self._t = time.monotonic()
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        if self.baud:
+            self._credit = min(self._credit + (now - self._t) * self.baud / 10, 64.0)
+        self._t = now
+
+    def ready(self) -> bool:
+        self._refill()
+        return not self.baud or self._credit >= 1
+
+    def wait(self) -> float:
+        """Seconds until one byte may pass."""
+        return max(0.0, (1 - self._credit) * 10 / self.baud) if self.baud else 0.0
+
+    def take(self, n: int) -> int:
+        """How many of n bytes may pass now."""
+        self._refill()
+        if not self.baud:
+            return n
+        k = min(n, int(self._credit))
+        self._credit -= k
+        return k
+
+
 class BoardEmulator:
     """One emulated board: `path` is its serial port, `root` its filesystem.
 
@@ -58,6 +90,7 @@ class BoardEmulator:
         clock: str = "real",
         seed: int | None = None,
         simulate: bool = True,
+        flash: int | None = None,
         link: Path | None = None,
         record_path: Path | None = None,
         log: Callable[[str], None] | None = None,
@@ -86,7 +119,7 @@ class BoardEmulator:
         else:
             self.board = emulated_board(board, simulate=False)
         self.heap = self.board.heap
-        self.flash = self.board.flash
+        self.flash = flash or self.board.flash
         self.support = self.board.support
         self.master, self._slave = os.openpty()
         tty.setraw(self._slave)  # no echo of our own output back to us before a client opens it
@@ -108,6 +141,8 @@ class BoardEmulator:
         self._forwarded = 0  # stdin bytes given to the running program
         self._drain_seq = 0
         self._last_interrupt = 0.0
+        self.baud: int | None = None  # None: as fast as USB; a number: a UART's speed, both ways
+        self._in_line, self._out_line = _Line(), _Line()
         self._stopped = False
         self._wake_r, self._wake_w = os.pipe()  # stop() from another thread ends the select at once
         self._pending_status: Status | None = None
@@ -156,8 +191,11 @@ class BoardEmulator:
 
     def _flush_output(self) -> None:
         while self._out:
+            budget = self._out_line.take(len(self._out))
+            if budget == 0:
+                return
             try:
-                n = os.write(self.master, self._out)
+                n = os.write(self.master, self._out[:budget])
             except BlockingIOError:
                 return
             except OSError:
@@ -282,19 +320,30 @@ class BoardEmulator:
 
     def step(self, timeout: float) -> None:
         """One pass of the event loop: wait up to `timeout` seconds for anything."""
-        rlist = [self.master, self._wake_r]
+        rlist = [self._wake_r]
+        for line in (self._in_line, self._out_line):
+            line.baud = self.baud
+        if self._in_line.ready():
+            rlist.append(self.master)
+        else:
+            timeout = min(timeout, self._in_line.wait())
         if self._bus_r is not None:
             rlist.append(self._bus_r)
         if self.child is not None:
             rlist += [self.child.stdout_fd, self.child.status_fd]
-        wlist = [self.master] if self._out else []
+        wlist = []
+        if self._out:
+            if self._out_line.ready():
+                wlist.append(self.master)
+            else:
+                timeout = min(timeout, self._out_line.wait())
         try:
             readable, writable, _ = select.select(rlist, wlist, [], timeout)
         except InterruptedError:
             return
         if self.master in readable:
             try:
-                data = os.read(self.master, 4096)
+                data = os.read(self.master, self._in_line.take(4096))
             except (BlockingIOError, OSError):
                 data = b""
             if data:
