@@ -110,6 +110,3 @@ class Board:
             except (OSError, ValueError) as e:  # adafruit_bus_device: ValueError "No I2C device at address"
                 err = e
         raise OSError(19, str(err))  # 19 = ENODEV, as MicroPython reports a missing device
-
-    def idle(self):
-        pass

@@ -88,9 +88,6 @@ class Board:
                 err = e
         raise err
 
-    def idle(self):
-        machine.idle()
-
 
 def _radio_on():
     """ESP32: esp_random() is only truly random while the radio runs (ESP-IDF docs)."""
