@@ -382,7 +382,7 @@ static mp_obj_t model_info(mp_obj_t self_in) {
         mp_uint_t taps = l.kind == PD_KIND_FC ? 1 : (mp_uint_t)l.kernel * l.kernel;
         params += n_ch * taps * l.in_c + n_ch;  /* weights plus one bias per channel */
     }
-    mp_obj_t d = mp_obj_new_dict(8);
+    mp_obj_t d = mp_obj_new_dict(10);
     store(d, MP_QSTR_layers, MP_OBJ_NEW_SMALL_INT(self->m.n_layers));
     store(d, MP_QSTR_params, mp_obj_new_int_from_uint(params));
     store(d, MP_QSTR_faces, MP_OBJ_NEW_SMALL_INT(self->m.n_faces));
@@ -391,9 +391,15 @@ static mp_obj_t model_info(mp_obj_t self_in) {
     shape[1] = MP_OBJ_NEW_SMALL_INT(self->m.out_w);
     store(d, MP_QSTR_image, mp_obj_new_tuple(2, shape));
     store(d, MP_QSTR_plan, self->plan == PD_PLAN_FULL ? mp_obj_new_str("full", 4) : mp_obj_new_str("stream", 6));
+    store(d, MP_QSTR_backend, mp_obj_new_str("natmod", 6));
+    mp_obj_t full = plan_dict(&self->m, PD_PLAN_FULL);
+    mp_obj_t stream = plan_dict(&self->m, PD_PLAN_STREAM);
+    store(d, MP_QSTR_full, full);
+    store(d, MP_QSTR_stream, stream);
+    /* this Model's plan, as the fallbacks report theirs */
+    mp_obj_t mine = self->plan == PD_PLAN_FULL ? full : stream;
+    store(d, MP_QSTR_macs, mp_obj_subscr(mine, MP_OBJ_NEW_QSTR(MP_QSTR_macs), MP_OBJ_SENTINEL));
     store(d, MP_QSTR_scratch, mp_obj_new_int_from_uint(self->scratch_size));
-    store(d, MP_QSTR_full, plan_dict(&self->m, PD_PLAN_FULL));
-    store(d, MP_QSTR_stream, plan_dict(&self->m, PD_PLAN_STREAM));
     return d;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(model_info_obj, model_info);

@@ -182,6 +182,7 @@ def test_info_reports_the_plans_of_the_host_mirror(natmod, arch_blob):
         assert info[name]["strips"] == want.strips, name
     assert info["full"]["macs"] == model.macs
     assert info["scratch"] == info["stream"]["scratch"]  # what this Model allocated
+    assert info["macs"] == info["stream"]["macs"] and info["backend"] == "natmod"
 
 
 # ---- malformed blobs -------------------------------------------------------------------

@@ -1,0 +1,90 @@
+"""pipnet: pipdream's int8 decoder as a MicroPython native module (natmod/pipnet.c).
+
+Copy the .mpy built for your board's architecture (natmod/dist/<arch>_6.3/pipnet.mpy)
+next to your code, then:
+
+    import pipnet
+    model = pipnet.Model(open("default.blob", "rb").read())
+    out = bytearray(32 * 32)
+    model.generate(6, 0, out)          # face 1..6, angle code -127..127: a 32x32 greyscale die
+
+Every image is byte for byte the one host/pipdream/reference.py draws. Generation
+allocates nothing on the heap (it runs under micropython.heap_lock()); all memory is
+allocated once, by Model(). Bad blobs raise ValueError with the parser's message;
+wrong argument types TypeError; out-of-range values and short buffers ValueError.
+"""
+
+from collections.abc import Callable
+from typing import Final
+
+FULL: Final[int]
+"""Plan: layer by layer, fastest; scratch holds two whole activations (16 KB for the default model)."""
+
+STREAM: Final[int]
+"""Plan (the default): depth first in column strips with ring buffers; about 1.5 KB of scratch."""
+
+class Model:
+    """A validated model blob and the scratch memory of one plan."""
+
+    FULL: Final[int]
+    STREAM: Final[int]
+
+    def __init__(self, blob: bytes, plan: int = STREAM) -> None:
+        """Validate `blob` (format v1: every check of host/pipdream/blob/reader.py) and
+        allocate the plan's scratch, a row buffer, and for FULL a 1,024-byte image.
+
+        An immutable blob (bytes) is kept by reference, not copied; a mutable one
+        (bytearray, array) is copied first, so later changes cannot reach the model.
+        Raises ValueError("invalid blob: <where>: <what>") on any defect,
+        TypeError if blob is not a buffer or plan is not an int."""
+
+    def generate(self, face: int, angle_code: int, out: bytearray) -> None:
+        """Write the out_h * out_w image (32 * 32 = 1,024 bytes, row-major, 0 black ..
+        255 white) for `face` (1..n_faces) and `angle_code` (-127..127, the angle latent
+        times 127) into the writable buffer `out`. Allocates nothing.
+
+        Raises ValueError for out-of-range values or a short out, TypeError for
+        non-integers or a read-only out."""
+
+    def generate_rows(self, face: int, angle_code: int,
+                      callback: Callable[[int, int, memoryview], object]) -> None:
+        """Like generate(), but hands each finished row segment to
+        callback(row, col0, pixels) as soon as it is final: pixels[i] is the pixel at
+        (row, col0 + i). With STREAM the image comes in column strips (rows in order
+        within a strip); with FULL as 32 whole rows after the whole image is computed.
+
+        pixels is one memoryview reused for every call (copy it to keep it). The module
+        allocates nothing; whatever the callback allocates is its own. Using the same
+        model inside its callback raises RuntimeError once the callback returns."""
+
+    def info(self) -> dict:
+        """What the model costs: {'backend': 'natmod', 'layers', 'params', 'faces',
+        'image': (out_h, out_w), 'plan': 'stream' | 'full', 'macs' and 'scratch' of this
+        model's plan, and for each plan 'full' / 'stream': {'scratch': bytes,
+        'macs': per image, 'strips': column strips, 'strip_w': widest strip}}.
+        The figures equal host/pipdream/plan.py's."""
+
+def fc(x: bytes, y: bytearray, y_shape: tuple[int, int, int], w: bytes, bias: bytes, mult: bytes,
+       shift: bytes) -> None:
+    """One dense layer on caller buffers: y (HWC, C*H*W bytes) = requantize(W x + bias).
+
+    x: the len(x) inputs, uint8 (bytes, bytearray) or int8 (array('b')).
+    y_shape: (C, H, W) of the output; one requantization channel per output value.
+    w: int8 weights [C*H*W][len(x)] (blob layout); bias: int32 LE per output value;
+    mult: uint16 LE (>= 4096); shift: uint8 (<= 24). The quantization parameters are
+    checked as the blob parser checks them (ValueError)."""
+
+def convt(x: bytes, x_shape: tuple[int, int, int], y: bytearray, y_shape: tuple[int, int, int],
+          w: bytes, bias: bytes, mult: bytes, shift: bytes, kernel: int, stride: int, padding: int,
+          output_padding: int) -> None:
+    """One transposed convolution on whole HWC tensors (computed per output phase).
+
+    w: int8 [out_c][kernel][kernel][in_c]; bias, mult, shift per output channel.
+    y_shape must be what the geometry gives: (H - 1) * stride - 2 * padding + kernel +
+    output_padding per axis (ValueError otherwise)."""
+
+def conv(x: bytes, x_shape: tuple[int, int, int], y: bytearray, y_shape: tuple[int, int, int],
+         w: bytes, bias: bytes, mult: bytes, shift: bytes, kernel: int, stride: int,
+         padding: int) -> None:
+    """One convolution on whole HWC tensors; y_shape must be (H + 2 * padding - kernel) //
+    stride + 1 per axis. Otherwise as convt()."""
