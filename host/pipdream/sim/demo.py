@@ -78,7 +78,8 @@ class Roll:
 class TerminalShow:
     """Draws frames as they arrive: in place on a terminal, or only each roll's last frame."""
 
-    def __init__(self, mode: str, stream: TextIO = sys.stdout) -> None:
+    def __init__(self, mode: str, stream: TextIO | None = None) -> None:
+        stream = stream or sys.stdout
         tty = stream.isatty()
         self.mode = ("all" if tty else "final") if mode == "auto" else mode
         self.stream = stream

@@ -1,0 +1,46 @@
+"""`pipdream demo` end to end: the real app on the simulated Pico, pictures and rolls.json out."""
+
+from __future__ import annotations
+
+import json
+
+from PIL import Image
+from pipdream.cli import main
+
+
+def test_the_demo_rolls_and_writes_pictures_and_a_log(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--rolls", "2", "--seed", "11", "--out", str(out), "--show", "final"]) == 0
+    printed = capsys.readouterr().out
+    log = json.loads((out / "rolls.json").read_text())
+    assert log["seed"] == 11 and log["board"] == "pico"
+    assert log["display_problems"] == {"unknown_commands": [], "notes": []}
+    assert [r["roll"] for r in log["rolls"]] == [1, 2]
+    for r in log["rolls"]:
+        assert 1 <= r["face"] <= 6 and -127 <= r["angle"] <= 127
+        assert r["backend"] == "natmod"
+        assert f"pipdream: roll {r['roll']}: {r['face']} (angle {r['angle']}," in printed  # the app said so
+        assert r["frames"] >= 1 and len(r["frame_ms"]) == r["frames"] - 1
+        with Image.open(out / r["png"]) as png:
+            assert png.size == (128 * 4, 64 * 4)
+        with Image.open(out / r["gif"]) as gif:
+            assert gif.n_frames == r["frames"]
+    assert (out / "title.png").is_file()
+    assert "\u2502" in printed  # each roll's last frame drawn in the terminal
+
+
+def test_the_same_seed_rolls_the_same_faces(tmp_path):
+    logs = []
+    for run in ("a", "b"):
+        args = ["demo", "--rolls", "1", "--seed", "5", "--out", str(tmp_path / run), "--show", "none"]
+        assert main(args) == 0
+        logs.append(json.loads((tmp_path / run / "rolls.json").read_text())["rolls"][0])
+    assert logs[0]["face"] == logs[1]["face"] and logs[0]["angle"] == logs[1]["angle"]
+
+
+def test_bad_options_get_one_clear_line(tmp_path, capsys):
+    assert main(["demo", "--rolls", "0", "--out", str(tmp_path)]) == 2
+    assert main(["demo", "--board", "uno", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--rolls must be 1..1000" in err and "--board must be one of" in err
+    assert "Traceback" not in err
