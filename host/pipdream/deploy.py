@@ -471,7 +471,8 @@ def deploy(board: BoardModule, port: str, *, arch: str | None = None, use_natmod
 
 def _is_enospc(line: str) -> bool:
     """MicroPython says "OSError: [Errno 28] ENOSPC" (or "OSError: 28" on small ports)."""
-    return "ENOSPC" in line or line.rstrip().endswith(("OSError: 28", "[Errno 28]"))
+    line = line.strip()
+    return line.startswith("OSError") and ("ENOSPC" in line or line.endswith((": 28", "[Errno 28]")))
 
 
 def _put(conn: Connection, it: Item) -> None:
@@ -535,7 +536,7 @@ def _reset_and_listen(conn: Connection, watch: float, quiet: float, until: str |
                     return buf.decode(errors="replace").replace("\r\n", "\n")
             if text.endswith(">>> "):
                 break  # main.py ended (or there is none): the REPL is back
-        elif buf and time.monotonic() - last > quiet:
+        elif buf and until is None and time.monotonic() - last > quiet:
             break
         else:
             time.sleep(0.02)

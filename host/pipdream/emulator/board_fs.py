@@ -7,12 +7,12 @@
 #   * the flash has a size: os.statvfs() reports it, and a write that would
 #     not fit raises OSError(ENOSPC) as littlefs does when the flash is full.
 # Usage is counted in whole blocks per file, plus two blocks of metadata.
-import errno
 import io
 
 import vfs
 
 _BLOCK = 4096
+_ENOSPC = 28  # not in MicroPython's errno module: littlefs raises OSError(28) and it prints so
 
 
 def _blocks(size):
@@ -64,7 +64,7 @@ class FlashFile(io.IOBase):
             size = self._fs.size_of(self._path)
             grow = _blocks(max(size, pos + len(data))) - _blocks(size)
             if grow > 0 and self._fs.used_blocks() + grow > self._fs.total_blocks:
-                raise OSError(errno.ENOSPC)
+                raise OSError(_ENOSPC)
         return self._f.write(data)
 
     def seek(self, offset, whence=0):
@@ -135,7 +135,7 @@ class FlashVfs:
 
     def mkdir(self, path):
         if self.used_blocks() + 1 > self.total_blocks:
-            raise OSError(errno.ENOSPC)
+            raise OSError(_ENOSPC)
         self._vfs.mkdir(path)
 
     def rmdir(self, path):
