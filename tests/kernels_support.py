@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-
 from pipdream import ckernels
 from pipdream.blob import BlobError, load
 from pipdream.blob import format as F
@@ -20,10 +19,10 @@ from pipdream.blob.writer import with_crc
 HEADER = ckernels.KERNELS / "pd_model.h"
 
 
-def kernels() -> ckernels.Kernels:
+def kernels(stream_target_bytes: int | None = None) -> ckernels.Kernels:
     if not ckernels.have_compiler():
         pytest.skip("no C compiler")
-    return ckernels.load()
+    return ckernels.load(stream_target_bytes=stream_target_bytes)
 
 
 def status_codes() -> dict[str, int]:
@@ -34,7 +33,8 @@ def status_codes() -> dict[str, int]:
 
 
 CODES = status_codes()
-PARSER_CODES = [n for n in CODES if CODES["PD_ERR_HEADER_TRUNCATED"] <= CODES[n] <= CODES["PD_ERR_OUTPUT_SHAPE"]]
+PARSER_CODES = [n for n, v in CODES.items()
+                if CODES["PD_ERR_HEADER_TRUNCATED"] <= v <= CODES["PD_ERR_OUTPUT_SHAPE"]]
 
 # reader.py message -> C status name. Fields named "layer i.<field>" map to
 # PD_ERR_L_<FIELD> unless the message text picks a more specific check.

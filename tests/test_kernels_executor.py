@@ -12,10 +12,9 @@ import numpy as np
 import pytest
 from conftest import SHIPPED_BLOB, default_arch_model
 from kernels_support import CODES, kernels, random_pairs
-
 from pipdream import reference
-from pipdream.blob import load, pack
 from pipdream.blob import format as F
+from pipdream.blob import load, pack
 from pipdream.blob.synthetic import random_model
 from pipdream.ckernels import PLAN_FULL, PLAN_STREAM, KernelError
 
@@ -57,6 +56,21 @@ def test_random_valid_blobs(lib):
         assert_both_plans_match(lib, pack(model), faces, codes)
 
 
+def test_random_valid_blobs_cut_into_many_strips():
+    """A build with a tiny scratch target streams every model in as many strips as
+    make its scratch least: halos, empty windows and narrow strips, still exact."""
+    lib = kernels(stream_target_bytes=64)
+    rng = np.random.default_rng(17)
+    strips = []
+    for _ in range(60):
+        model = random_model(rng, n_layers=int(rng.integers(2, 8)))
+        blob = pack(model)
+        strips.append(lib.plan(blob, PLAN_STREAM)[0].strips)
+        faces, codes = random_pairs(rng, 3)
+        assert_both_plans_match(lib, blob, faces, codes)
+    assert max(strips) > 4 and np.mean(np.array(strips) > 1) > 0.5
+
+
 def test_streamed_rows_come_once_each_in_order_strip_by_strip(lib):
     blob = pack(default_arch_model(13))
     info, _ = lib.plan(blob, PLAN_STREAM)
@@ -92,7 +106,8 @@ def run_in_guarded_scratch(lib, blob: bytes, kind: int, size: int) -> tuple[int,
 
 @pytest.mark.parametrize("kind", [PLAN_FULL, PLAN_STREAM])
 def test_plans_stay_inside_their_stated_scratch(lib, kind):
-    for blob in [pack(default_arch_model(14))] + [pack(random_model(np.random.default_rng(s))) for s in range(20)]:
+    blobs = [pack(default_arch_model(14))] + [pack(random_model(np.random.default_rng(s))) for s in range(20)]
+    for blob in blobs:
         need = lib.plan(blob, kind)[0].scratch_bytes
         st, guard = run_in_guarded_scratch(lib, blob, kind, need)
         assert st == 0 and guard == b"\xa5" * 64

@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from kernels_support import CODES, kernels
-
 from pipdream import reference
 from pipdream.blob import format as F
 from pipdream.blob.model import QLayer
@@ -145,6 +144,25 @@ def test_a_rectangle_from_an_input_window_matches_the_reference(lib, kind):
         y0, y1, x0, x1 = rect
         assert np.array_equal(got[y0:y1, x0:x1], want[y0:y1, x0:x1]), (layer, rect)
         assert not got[:y0].any() and not got[y1:].any()  # nothing outside the rectangle is written
+
+
+@pytest.mark.parametrize("kind", [F.KIND_CONV, F.KIND_CONVT])
+def test_accumulating_one_input_row_at_a_time_matches_the_reference(lib, kind):
+    """The streaming plan's last layer: bias + the taps of each input row, added
+    row by row into int32, requantizes to the reference's output row."""
+    rng = np.random.default_rng(40 + kind)
+    for _ in range(100):
+        layer = random_spatial(rng, kind)
+        x = random_input(rng, layer)
+        want = ref_op(layer, x)
+        _, ho, wo = layer.out_shape
+        oy, x0 = int(rng.integers(0, ho)), int(rng.integers(0, wo))
+        x1 = int(rng.integers(x0 + 1, wo + 1))
+        rows = list(range(layer.in_shape[1]))  # every input row: those out of reach add nothing
+        rng.shuffle(rows)
+        acc = lib.accumulate_row(layer, x, oy, x0, x1, rows) + layer.bias.astype(np.int64)
+        got = reference.requantize(acc, layer.mult, layer.shift)
+        assert np.array_equal(got, want[oy, x0:x1]), layer
 
 
 def test_kernels_reject_bad_rectangles_and_windows(lib):

@@ -17,7 +17,6 @@ from kernels_support import (
     python_verdict,
     truncations,
 )
-
 from pipdream import reference
 from pipdream.blob import load, pack
 from pipdream.blob.synthetic import random_model

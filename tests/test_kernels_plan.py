@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from conftest import SHIPPED_BLOB, default_arch_model
 from kernels_support import kernels
-
 from pipdream.blob import load, pack
 from pipdream.blob.model import tap_inputs
 from pipdream.blob.synthetic import random_model
@@ -21,13 +20,13 @@ def lib():
     return kernels()
 
 
-def assert_plans_agree(lib, blob: bytes) -> None:
+def assert_plans_agree(lib, blob: bytes, target_bytes: int = STREAM_TARGET_BYTES) -> None:
     model = load(blob)
     for c_kind, py_kind in ((PLAN_FULL, FULL), (PLAN_STREAM, STREAM)):
         info, layers = lib.plan(blob, c_kind)
-        py = plan(model, py_kind)
-        assert (info.scratch_bytes, info.macs, info.strips, info.strip_w) == (
-            py.scratch_bytes, py.macs, py.strips, py.strip_w)
+        py = plan(model, py_kind, target_bytes)
+        assert (info.scratch_bytes, info.macs, info.strips, info.strip_w, info.acc_rows) == (
+            py.scratch_bytes, py.macs, py.strips, py.strip_w, py.acc_rows)
         for j, (c, p) in enumerate(zip(layers, py.layers)):
             assert (c.bytes, c.macs, c.ring_rows, c.win_w, c.rows) == (
                 p.bytes, p.macs, p.ring_rows, p.win_w, p.rows), f"layer {j}"
@@ -46,6 +45,15 @@ def test_c_and_python_plans_agree_on_random_models(lib):
     rng = np.random.default_rng(22)
     for _ in range(150):
         assert_plans_agree(lib, pack(random_model(rng, n_layers=int(rng.integers(1, 9)))))
+
+
+@pytest.mark.parametrize("target", [64, 400])
+def test_c_and_python_plans_agree_with_other_scratch_targets(target):
+    lib = kernels(stream_target_bytes=target)
+    rng = np.random.default_rng(target)
+    for _ in range(60):
+        assert_plans_agree(lib, pack(random_model(rng, n_layers=int(rng.integers(2, 8)))), target)
+    assert_plans_agree(lib, pack(default_arch_model(21)), target)
 
 
 def test_the_closed_form_hull_is_exactly_the_taps():

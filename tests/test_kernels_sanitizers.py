@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from conftest import SHIPPED_BLOB, default_arch_model
 from kernels_support import CODES, bit_flips, crafted, python_verdict, truncations
-
 from pipdream import ckernels
 from pipdream.blob import pack
 from pipdream.blob.synthetic import random_model
@@ -54,7 +53,7 @@ def checker(tmp_path_factory) -> Path:
 def corruption_suite() -> dict[str, bytes]:
     small = pack(random_model(np.random.default_rng(23), n_layers=3))
     arch = pack(default_arch_model(5))
-    suite = {f"valid arch": arch, "valid small": small}
+    suite = {"valid arch": arch, "valid small": small}
     suite.update({f"valid random {s}": pack(random_model(np.random.default_rng(100 + s))) for s in range(10)})
     if SHIPPED_BLOB.exists():
         suite["shipped"] = SHIPPED_BLOB.read_bytes()
@@ -92,7 +91,8 @@ def test_the_corruption_suite_under_asan_and_ubsan(checker, tmp_path):
 
 
 def test_libfuzzer_finds_nothing_in_a_bounded_run(tmp_path):
-    exe = compile_harness(tmp_path / "pd_fuzz", "fuzzer,address,undefined")
+    # a small scratch target makes the streaming plan cut models into many strips
+    exe = compile_harness(tmp_path / "pd_fuzz", "fuzzer,address,undefined", "-DPD_STREAM_TARGET_BYTES=256UL")
     if exe is None:
         pytest.skip("no clang with libFuzzer runtimes (scripts/setup.sh installs them)")
     seeds = sorted(CORPUS.glob("*.bin"))

@@ -91,7 +91,7 @@ class Rect(C.Structure):
 
 class Plan(C.Structure):
     _fields_ = [("scratch_bytes", C.c_uint32), ("macs", C.c_uint32), ("strips", C.c_uint8),
-                ("strip_w", C.c_uint8)]
+                ("strip_w", C.c_uint8), ("acc_rows", C.c_uint8)]
 
 
 class PlanLayer(C.Structure):
@@ -141,6 +141,8 @@ class Kernels:
         }
         for kernel in ("pd_fc", "pd_conv", "pd_convt", "pd_layer_run"):
             sig[kernel] = (C.c_int, [P(Layer), P(Window), P(Window), P(Rect)])
+        for kernel in ("pd_conv_acc", "pd_convt_acc"):
+            sig[kernel] = (C.c_int, [P(Layer), P(Window), P(Rect), C.c_uint8, P(C.c_int32)])
         for name, (res, args) in sig.items():
             fn = getattr(lib, name)
             fn.restype, fn.argtypes = res, args
@@ -215,7 +217,8 @@ class Kernels:
 
     # ---- single kernels ----
     def run_layer(self, layer: QLayer, x: np.ndarray, rect: tuple[int, int, int, int] | None = None,
-                  in_rows: tuple[int, int] | None = None, in_cols: tuple[int, int] | None = None) -> np.ndarray:
+                  in_rows: tuple[int, int] | None = None,
+                  in_cols: tuple[int, int] | None = None) -> np.ndarray:
         """One kernel call: x (H, W, C) HWC input -> (H', W', C') output, full or a rect.
 
         rect = (y0, y1, x0, x1) computes only that part (the rest stays 0). in_rows / in_cols
@@ -247,6 +250,28 @@ class Kernels:
         self.check(fn[layer.kind](C.byref(L), C.byref(w_in), C.byref(w_out), C.byref(r)))
         return out
 
+    def accumulate_row(self, layer: QLayer, x: np.ndarray, oy: int, x0: int, x1: int,
+                       in_rows: list[int]) -> np.ndarray:
+        """pd_conv_acc / pd_convt_acc: starting from 0, add the taps of output row oy,
+        columns [x0, x1), that read each of in_rows (one at a time, through a 1-row
+        ring, as the streaming plan's last layer does); int32 (x1 - x0, out_c)."""
+        co, ho, wo = layer.out_shape
+        ci, hi, wi = layer.in_shape
+        arrays = self._layer_arrays(layer)
+        L = Layer(kind=layer.kind, in_c=ci, in_h=hi, in_w=wi, out_c=co, out_h=ho, out_w=wo,
+                  kernel=layer.kernel, stride=layer.stride, padding=layer.padding,
+                  output_padding=layer.output_padding, in_signed=int(layer.in_type == F.DTYPE_INT8),
+                  weights=arrays[0].ctypes.data, bias=arrays[1].ctypes.data, mult=arrays[2].ctypes.data,
+                  shift=arrays[3].ctypes.data)
+        acc = np.zeros((x1 - x0, co), np.int32)
+        fn = self.lib.pd_conv_acc if layer.kind == F.KIND_CONV else self.lib.pd_convt_acc
+        for iy in in_rows:
+            row = np.ascontiguousarray(x[iy].view(np.uint8))  # the 1-row ring: all columns of row iy
+            win = Window(row.ctypes.data, 1, 0, wi, ci)
+            r = Rect(oy, oy + 1, x0, x1)
+            self.check(fn(C.byref(L), C.byref(win), C.byref(r), iy, acc.ctypes.data_as(C.POINTER(C.c_int32))))
+        return acc
+
     @staticmethod
     def _layer_arrays(layer: QLayer) -> list[np.ndarray]:
         return [np.ascontiguousarray(layer.weights, "<i1"), np.ascontiguousarray(layer.bias, "<i4"),
@@ -256,9 +281,11 @@ class Kernels:
 _loaded: dict[Path, Kernels] = {}
 
 
-def load(cc: str | None = None) -> Kernels:
-    """Build (if needed) and load the host library; one instance per build."""
-    path = build(cc=cc)
+def load(cc: str | None = None, stream_target_bytes: int | None = None) -> Kernels:
+    """Build (if needed) and load the host library; one instance per build.
+    stream_target_bytes overrides PD_STREAM_TARGET_BYTES (tests force many strips)."""
+    extra = () if stream_target_bytes is None else (f"-DPD_STREAM_TARGET_BYTES={stream_target_bytes}UL",)
+    path = build(cc=cc, extra=extra)
     if path not in _loaded:
         _loaded[path] = Kernels(path)
     return _loaded[path]

@@ -9,9 +9,11 @@ one scratch buffer (ping-pong), the last layer writes the caller's image.
 Streaming plan: depth first, in `strips` column strips of the output. Per
 strip, every layer's needed input columns are back-propagated from the strip
 (halos are recomputed), and layer j keeps a ring of R_j input rows of that
-window; it computes rows [0, P_j), the rows its consumer reads. The strip
-count is the smallest whose scratch fits STREAM_TARGET_BYTES (else the one
-with the least scratch). docs/kernels.md explains the design; a test checks
+window; it computes rows [0, P_j), the rows its consumer reads. When that is
+smaller, the last layer instead takes its input one row at a time and adds
+its taps into A int32 accumulator rows, requantized in place into the output
+row (accumulator mode). The strip count is the smallest whose scratch fits
+STREAM_TARGET_BYTES (else the one with the least scratch). docs/kernels.md explains the design; a test checks
 this module and the C plan agree on every figure.
 """
 
@@ -45,8 +47,9 @@ class PlanInfo:
     strips: int  # column strips of the output (1 for the full plan)
     strip_w: int  # columns of the widest strip
     layers: list[PlanLayer] = field(default_factory=list)
+    acc_rows: int = 0  # streaming: int32 accumulator rows of the last layer (0: ring mode)
     state_bytes: int = 0  # streaming executor state (part of scratch_bytes)
-    row_bytes: int = 0  # streaming output row segment (part of scratch_bytes)
+    row_bytes: int = 0  # streaming output row segment in ring mode (part of scratch_bytes)
 
 
 def _sat(x: int) -> int:
@@ -88,7 +91,8 @@ def stream_rows(model: QModel, j: int) -> int:
 def stream_ring(model: QModel, j: int) -> int:
     """R_j: input rows layer j keeps (at least 1)."""
     layer = model.layers[j]
-    spans = [h[1] - h[0] + 1 for o in range(stream_rows(model, j)) if (h := hull(layer, o, layer.in_shape[1]))]
+    hulls = [hull(layer, o, layer.in_shape[1]) for o in range(stream_rows(model, j))]
+    spans = [h[1] - h[0] + 1 for h in hulls if h]
     return max([1, *spans])
 
 
@@ -111,11 +115,54 @@ def stream_win_w(model: QModel, strips: int, j: int) -> int:
     return max([1 if j == 0 else 0, *widths])  # layer 0's window always holds the input pixel
 
 
+def acc_rows_needed(model: QModel) -> int:
+    """Accumulator rows open at once when the last layer takes input rows 0, 1, ...
+    in turn: a row opens when an input row first reaches it and closes once its
+    last input row is in (the executor's order)."""
+    last = model.layers[-1]
+    out_h, n_in = last.out_shape[1], last.in_shape[1]
+    hulls = [hull(last, o, n_in) for o in range(out_h)]
+    opened = emit = 0
+    most = 1
+    for r in range(stream_rows(model, len(model.layers) - 2)):
+        for o in range(emit, out_h):
+            h = hulls[o]
+            if h and h[0] > r:
+                break
+            if h and h[1] >= r:
+                opened = max(opened, o + 1)
+        most = max(most, opened - emit)
+        while emit < out_h and not (hulls[emit] and hulls[emit][1] > r):
+            emit += 1
+            opened = max(opened, emit)
+    return most
+
+
+def stream_acc_rows(model: QModel, strips: int) -> int:
+    """A if the last layer runs in accumulator mode with this many strips, else 0."""
+    last = model.layers[-1]
+    if len(model.layers) < 2 or last.kind == F.KIND_FC:
+        return 0
+    strip_w = -(-model.out_shape[2] // strips)
+    acc = acc_rows_needed(model)
+    win = stream_win_w(model, strips, len(model.layers) - 1) * last.in_shape[0]
+    ring_cost = stream_ring(model, len(model.layers) - 1) * win + strip_w * F.OUT_C
+    acc_cost = win + acc * strip_w * F.OUT_C * 4
+    return acc if acc_cost < ring_cost else 0
+
+
+def stream_layer_bytes(model: QModel, strips: int, j: int, acc_rows: int) -> int:
+    ci = model.layers[j].in_shape[0]
+    if acc_rows and j == len(model.layers) - 1:
+        return stream_win_w(model, strips, j) * ci + acc_rows * -(-model.out_shape[2] // strips) * F.OUT_C * 4
+    return stream_ring(model, j) * stream_win_w(model, strips, j) * ci
+
+
 def stream_scratch(model: QModel, strips: int) -> int:
-    total = state_bytes(model)
-    for j, layer in enumerate(model.layers):
-        total += stream_ring(model, j) * stream_win_w(model, strips, j) * layer.in_shape[0]
-    return total + -(-model.out_shape[2] // strips) * F.OUT_C
+    acc_rows = stream_acc_rows(model, strips)
+    total = state_bytes(model) + sum(stream_layer_bytes(model, strips, j, acc_rows)
+                                     for j in range(len(model.layers)))
+    return total + (0 if acc_rows else -(-model.out_shape[2] // strips) * F.OUT_C)
 
 
 def state_bytes(model: QModel) -> int:
@@ -123,11 +170,11 @@ def state_bytes(model: QModel) -> int:
     return 8 * len(model.layers)
 
 
-def stream_strips(model: QModel) -> int:
+def stream_strips(model: QModel, target_bytes: int = STREAM_TARGET_BYTES) -> int:
     best, best_bytes = 1, None
     for n in range(1, model.out_shape[2] + 1):
         nbytes = stream_scratch(model, n)
-        if nbytes <= STREAM_TARGET_BYTES:
+        if nbytes <= target_bytes:
             return n
         if best_bytes is None or nbytes < best_bytes:
             best, best_bytes = n, nbytes
@@ -143,10 +190,11 @@ def layer_macs(layer: QLayer, rows: int, c0: int, c1: int) -> int:
     per = layer.in_shape[0] * layer.out_shape[0]
     if layer.kind == F.KIND_FC:
         return _sat(per * rows * (c1 - c0))
-    return _sat(_sat(per * _taps(layer, layer.in_shape[1], 0, rows)) * _taps(layer, layer.in_shape[2], c0, c1))
+    taps_y = _taps(layer, layer.in_shape[1], 0, rows)
+    return _sat(_sat(per * taps_y) * _taps(layer, layer.in_shape[2], c0, c1))
 
 
-def plan_layer(model: QModel, kind: int, j: int) -> PlanLayer:
+def plan_layer(model: QModel, kind: int, j: int, target_bytes: int = STREAM_TARGET_BYTES) -> PlanLayer:
     layer = model.layers[j]
     ci, hi, wi = layer.in_shape
     co, ho, wo = layer.out_shape
@@ -154,21 +202,24 @@ def plan_layer(model: QModel, kind: int, j: int) -> PlanLayer:
         return PlanLayer(hi * wi * ci, layer_macs(layer, ho, 0, wo), hi, wi, ho)
     if kind != STREAM:
         raise ValueError(f"unknown plan kind {kind}")
-    strips = stream_strips(model)
-    ring, win_w, rows = stream_ring(model, j), stream_win_w(model, strips, j), stream_rows(model, j)
+    strips = stream_strips(model, target_bytes)
+    acc_rows = stream_acc_rows(model, strips)
+    ring = 1 if acc_rows and j == len(model.layers) - 1 else stream_ring(model, j)
+    win_w, rows = stream_win_w(model, strips, j), stream_rows(model, j)
     macs = 0
     for t in range(strips):
         (a, b), wins = strip_cols(model, strips, t)
         if j + 1 < len(model.layers):  # this layer fills its consumer's window
             a, b = wins[j + 1][0], wins[j + 1][0] + wins[j + 1][1]
         macs = _sat(macs + layer_macs(layer, rows, a, b))
-    return PlanLayer(ring * win_w * ci, macs, ring, win_w, rows)
+    return PlanLayer(stream_layer_bytes(model, strips, j, acc_rows), macs, ring, win_w, rows)
 
 
-def plan(model: QModel, kind: int | str) -> PlanInfo:
-    """Scratch bytes, MACs and geometry of a plan ("full"/FULL or "stream"/STREAM)."""
+def plan(model: QModel, kind: int | str, target_bytes: int = STREAM_TARGET_BYTES) -> PlanInfo:
+    """Scratch bytes, MACs and geometry of a plan ("full"/FULL or "stream"/STREAM).
+    target_bytes: the streaming plan's scratch target (PD_STREAM_TARGET_BYTES)."""
     kind = KINDS[kind] if isinstance(kind, str) else kind
-    layers = [plan_layer(model, kind, j) for j in range(len(model.layers))]
+    layers = [plan_layer(model, kind, j, target_bytes) for j in range(len(model.layers))]
     macs = 0
     for pl in layers:
         macs = _sat(macs + pl.macs)
@@ -177,10 +228,11 @@ def plan(model: QModel, kind: int | str) -> PlanInfo:
         need = [pl.bytes + (0 if j + 1 == len(layers) else int(_prod(model.layers[j].out_shape)))
                 for j, pl in enumerate(layers)]
         return PlanInfo(kind, max(need), macs, 1, out_w, layers)
-    strips = stream_strips(model)
+    strips = stream_strips(model, target_bytes)
     strip_w = -(-out_w // strips)
-    return PlanInfo(kind, stream_scratch(model, strips), macs, strips, strip_w, layers,
-                    state_bytes(model), strip_w * F.OUT_C)
+    acc_rows = stream_acc_rows(model, strips)
+    return PlanInfo(kind, stream_scratch(model, strips), macs, strips, strip_w, layers, acc_rows,
+                    state_bytes(model), 0 if acc_rows else strip_w * F.OUT_C)
 
 
 def _prod(shape: tuple[int, ...]) -> int:

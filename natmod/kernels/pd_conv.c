@@ -1,48 +1,103 @@
 /* Convolution, square kernel up to PD_MAX_KERNEL, stride 1 or 2, zero padding:
  *   out[oy][ox][co] = requant(bias[co] + sum w[co][ky][kx][ci] * in[iy][ix][ci])
  *   with iy = oy*s - p + ky, ix = ox*s - p + kx inside the input (pd_hull).
- * Computes the output rows/columns of `rect` from an input row window. */
+ * pd_conv computes the output rows/columns of `rect` from an input row window;
+ * pd_conv_acc adds one input row's taps to int32 accumulators of one output row. */
 #include "pd_dot.h"
 #include "pd_geom.h"
 #include "pd_requant.h"
 
+/* Sum of the taps of output pixel (ox, channel co) over the given input rows
+ * (x_row[j] the ring slot of a row, ky[j] its kernel row) and input columns [lo, hi]. */
+static int32_t pixel_sum(const pd_layer_t *L, const pd_window_t *in, const uint8_t *const *x_row,
+                         const uint8_t *ky, uint8_t n_rows, int16_t ox, int16_t lo, int16_t hi, uint8_t co)
+{
+    const uint8_t k = L->kernel, s = L->stride, p = L->padding, ci = L->in_c;
+    const uint8_t *w_co = L->weights + (size_t)co * k * k * ci; /* [k][k][ci] */
+    int32_t acc = 0;
+    int16_t ix;
+    uint8_t j;
+    for (j = 0; j < n_rows; j++) {
+        const uint8_t *w_row = w_co + (size_t)ky[j] * k * ci;
+        for (ix = lo; ix <= hi; ix++) {
+            const uint8_t kx = (uint8_t)(ix - (ox * s - p));
+            acc += pd_dot(w_row + (size_t)kx * ci, x_row[j] + (size_t)(ix - in->x0) * ci, ci, L->in_signed);
+        }
+    }
+    return acc;
+}
+
+/* The input rows of output row oy, restricted to [iy0, iy1]: ring slots and kernel rows. */
+static uint8_t row_taps(const pd_layer_t *L, const pd_window_t *in, int16_t oy, int16_t iy0, int16_t iy1,
+                        const uint8_t **x_row, uint8_t *ky)
+{
+    const uint8_t s = L->stride, p = L->padding;
+    int16_t lo, hi;
+    uint8_t n = 0;
+    if (!pd_hull(PD_KIND_CONV, oy, L->in_h, L->kernel, s, p, &lo, &hi)) {
+        return 0;
+    }
+    if (lo < iy0) {
+        lo = iy0;
+    }
+    if (hi > iy1) {
+        hi = iy1;
+    }
+    for (; lo <= hi; lo++, n++) {
+        x_row[n] = in->data + (uint8_t)lo % in->ring * ((size_t)in->w * L->in_c);
+        ky[n] = (uint8_t)(lo - (oy * s - p));
+    }
+    return n;
+}
+
 int pd_conv(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r)
 {
-    const uint8_t k = L->kernel, s = L->stride, p = L->padding, ci = L->in_c, n_co = L->out_c;
-    const size_t in_row = (size_t)in->w * ci;     /* bytes of one input ring slot */
+    const uint8_t n_co = L->out_c;
     const size_t out_row = (size_t)out->w * n_co; /* bytes of one output ring slot */
     const uint8_t *x_row[PD_MAX_KERNEL];          /* input rows feeding this output row */
     uint8_t ky[PD_MAX_KERNEL];                    /* and their kernel rows */
-    int16_t oy, ox, lo, hi, ix;
-    uint8_t n_rows, j, co;
+    int16_t oy, ox, lo, hi;
+    uint8_t n_rows, co;
     int st = pd_kernel_check(L, in, out, r);
     if (st != PD_OK || r->x0 == r->x1) {
         return st;
     }
     for (oy = r->y0; oy < r->y1; oy++) {
         uint8_t *dst = out->data + (uint8_t)oy % out->ring * out_row + (size_t)(r->x0 - out->x0) * n_co;
-        n_rows = 0;
-        if (pd_hull(PD_KIND_CONV, oy, L->in_h, k, s, p, &lo, &hi)) {
-            for (; lo <= hi; lo++, n_rows++) {
-                x_row[n_rows] = in->data + (uint8_t)lo % in->ring * in_row;
-                ky[n_rows] = (uint8_t)(lo - (oy * s - p));
-            }
-        }
+        n_rows = row_taps(L, in, oy, 0, PD_MAX_DIM, x_row, ky);
         for (ox = r->x0; ox < r->x1; ox++) {
-            uint8_t n_cols = pd_hull(PD_KIND_CONV, ox, L->in_w, k, s, p, &lo, &hi) ? (uint8_t)(hi - lo + 1) : 0;
+            if (!pd_hull(PD_KIND_CONV, ox, L->in_w, L->kernel, L->stride, L->padding, &lo, &hi)) {
+                hi = (int16_t)(lo - 1); /* no column taps */
+            }
             for (co = 0; co < n_co; co++) {
                 int32_t acc = (int32_t)PD_RD32LE(L->bias + 4 * (size_t)co);
-                const uint8_t *w_co = L->weights + (size_t)co * k * k * ci; /* [k][k][ci] */
-                for (j = 0; n_cols && j < n_rows; j++) {
-                    const uint8_t *w_row = w_co + (size_t)ky[j] * k * ci;
-                    for (ix = lo; ix <= hi; ix++) {
-                        const uint8_t kx = (uint8_t)(ix - (ox * s - p));
-                        acc += pd_dot(w_row + (size_t)kx * ci, x_row[j] + (size_t)(ix - in->x0) * ci, ci,
-                                      L->in_signed);
-                    }
-                }
+                acc += pixel_sum(L, in, x_row, ky, n_rows, ox, lo, hi, co);
                 *dst++ = pd_requantize(acc, PD_RD16LE(L->mult + 2 * (size_t)co), PD_RD8(L->shift + co));
             }
+        }
+    }
+    return PD_OK;
+}
+
+int pd_conv_acc(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy, int32_t *acc)
+{
+    const uint8_t *x_row[1];
+    uint8_t ky[1], n_rows, co;
+    int16_t ox, lo, hi;
+    int st = pd_kernel_check(L, in, 0, r);
+    if (st != PD_OK || r->x0 == r->x1 || r->y0 == r->y1) {
+        return st;
+    }
+    if (r->y1 != r->y0 + 1 || iy >= L->in_h) {
+        return PD_ERR_RECT;
+    }
+    n_rows = row_taps(L, in, r->y0, iy, iy, x_row, ky);
+    for (ox = r->x0; n_rows && ox < r->x1; ox++) {
+        if (!pd_hull(PD_KIND_CONV, ox, L->in_w, L->kernel, L->stride, L->padding, &lo, &hi)) {
+            hi = (int16_t)(lo - 1); /* no column taps */
+        }
+        for (co = 0; co < L->out_c; co++) {
+            *acc++ += pixel_sum(L, in, x_row, ky, n_rows, ox, lo, hi, co);
         }
     }
     return PD_OK;

@@ -3,6 +3,7 @@
 #include "pd_access.h"
 #include "pd_geom.h"
 #include "pd_plan_internal.h"
+#include "pd_requant.h"
 
 int pd_layer_run(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r)
 {
@@ -100,9 +101,12 @@ int pd_generate_full(const pd_model_t *m, int32_t face, int32_t angle_code, uint
 /* Scratch state of the streaming executor (PD_STREAM_STATE_BYTES), per layer j:
  * off[j] ring offset, ring[j] rows, x0[j]/w[j] this strip's input window, next[j] row. */
 typedef struct {
+    uint8_t *scratch;
     uint32_t *off;
     uint8_t *ring, *x0, *w, *next;
-} stream_state_t;
+    uint8_t *row_out; /* [strip_w] the last layer's output row segment (ring mode) */
+    uint8_t a, b;     /* this strip's output columns */
+} stream_t;
 
 /* Layer j's next output row needs input rows up to *hi; returns 0 if it needs none. */
 static uint8_t needs_up_to(const pd_model_t *m, uint8_t j, uint8_t row, int16_t *hi)
@@ -113,18 +117,149 @@ static uint8_t needs_up_to(const pd_model_t *m, uint8_t j, uint8_t row, int16_t 
                    PD_RD8(e + PD_L_STRIDE), PD_RD8(e + PD_L_PADDING), &lo, hi);
 }
 
+static void input_window(const stream_t *S, uint8_t j, uint8_t in_c, pd_window_t *in)
+{
+    set_window(in, S->scratch + S->off[j], S->ring[j], S->x0[j], S->w[j], in_c);
+}
+
+/* Computes rows of layer `target` until row `row` is done, depth first: each
+ * step computes the next row of the first layer (going down from target)
+ * whose inputs are all in its ring. The last layer in ring mode writes
+ * row_out and hands it over. */
+static int produce(const pd_model_t *m, stream_t *S, uint8_t target, uint8_t row, pd_row_fn on_row, void *ctx)
+{
+    const uint8_t last = (uint8_t)(m->n_layers - 1);
+    pd_layer_t L;
+    pd_window_t in, dst;
+    pd_rect_t r;
+    int16_t hi;
+    uint8_t j;
+    int st;
+    while (S->next[target] <= row) {
+        j = target;
+        while (j > 0 && needs_up_to(m, j, S->next[j], &hi) && hi >= S->next[j - 1]) {
+            j--;
+        }
+        (void)pd_model_layer(m, j, &L);
+        input_window(S, j, L.in_c, &in);
+        if (j == last) {
+            set_window(&dst, S->row_out, 1, S->a, (uint8_t)(S->b - S->a), L.out_c);
+        } else {
+            set_window(&dst, S->scratch + S->off[j + 1], S->ring[j + 1], S->x0[j + 1], S->w[j + 1], L.out_c);
+        }
+        r.y0 = S->next[j];
+        r.y1 = (uint8_t)(S->next[j] + 1);
+        r.x0 = dst.x0;
+        r.x1 = (uint8_t)(dst.x0 + dst.w);
+        st = pd_layer_run(&L, &in, &dst, &r);
+        if (st != PD_OK) {
+            return st;
+        }
+        if (j == last) {
+            on_row(ctx, S->next[j], S->a, dst.w, S->row_out);
+        }
+        S->next[j]++;
+    }
+    return PD_OK;
+}
+
+/* Accumulator mode: acc row o % n_acc holds output row o of the strip, [w][out_c] int32. */
+static void acc_open(const pd_layer_t *L, int32_t *acc_row, uint8_t w)
+{
+    uint8_t x, c;
+    for (x = 0; x < w; x++) {
+        for (c = 0; c < L->out_c; c++) {
+            *acc_row++ = (int32_t)PD_RD32LE(L->bias + 4 * (size_t)c);
+        }
+    }
+}
+
+/* Requantizes an accumulator row in place (byte i is written after int32 i is read,
+ * and byte i lies in an int32 at or before i) and hands it over. */
+static void acc_close(const pd_layer_t *L, int32_t *acc_row, uint8_t w, uint8_t row, uint8_t col0,
+                      pd_row_fn on_row, void *ctx)
+{
+    uint8_t *px = (uint8_t *)acc_row;
+    uint16_t i = 0;
+    uint8_t x, c;
+    for (x = 0; x < w; x++) {
+        for (c = 0; c < L->out_c; c++, i++) {
+            int32_t v = acc_row[i];
+            px[i] = pd_requantize(v, PD_RD16LE(L->mult + 2 * (size_t)c), PD_RD8(L->shift + c));
+        }
+    }
+    on_row(ctx, row, col0, w, px);
+}
+
+/* One strip with the last layer in accumulator mode: input rows r = 0, 1, ...
+ * of the last layer are produced into its 1-row ring, their taps added to
+ * every open output row they reach, and rows closed as soon as final (the
+ * order pd_plan.c's acc_rows_needed simulates). */
+static int strip_acc(const pd_model_t *m, stream_t *S, int32_t *acc, uint8_t n_acc, pd_row_fn on_row, void *ctx)
+{
+    const uint8_t last = (uint8_t)(m->n_layers - 1), rows_in = pd_stream_rows(m, (uint8_t)(last - 1));
+    const uint8_t w = (uint8_t)(S->b - S->a);
+    const size_t acc_row = (size_t)w * PD_OUT_C; /* int32 per accumulator row */
+    pd_layer_t L;
+    pd_window_t in;
+    pd_rect_t rect;
+    uint8_t r, open = 0, emit = 0;
+    int16_t o, lo, hi;
+    int st;
+    (void)pd_model_layer(m, last, &L);
+    rect.x0 = S->a;
+    rect.x1 = S->b;
+    for (r = 0; r <= rows_in; r++) {
+        if (r < rows_in) {
+            st = produce(m, S, (uint8_t)(last - 1), r, on_row, ctx);
+            if (st != PD_OK) {
+                return st;
+            }
+            input_window(S, last, L.in_c, &in);
+            for (o = emit; o < L.out_h; o++) {
+                uint8_t taps = pd_hull(L.kind, o, L.in_h, L.kernel, L.stride, L.padding, &lo, &hi);
+                if (taps && lo > r) {
+                    break;
+                }
+                if (!taps || hi < r) {
+                    continue;
+                }
+                for (; open <= o; open++) {
+                    acc_open(&L, acc + open % n_acc * acc_row, w);
+                }
+                rect.y0 = (uint8_t)o;
+                rect.y1 = (uint8_t)(o + 1);
+                st = L.kind == PD_KIND_CONV ? pd_conv_acc(&L, &in, &rect, r, acc + o % n_acc * acc_row)
+                                            : pd_convt_acc(&L, &in, &rect, r, acc + o % n_acc * acc_row);
+                if (st != PD_OK) {
+                    return st;
+                }
+            }
+        }
+        /* close the rows that are final: no taps, or their last input row is in */
+        while (emit < L.out_h &&
+               (r == rows_in || !pd_hull(L.kind, emit, L.in_h, L.kernel, L.stride, L.padding, &lo, &hi) ||
+                hi <= r)) {
+            if (open <= emit) {
+                acc_open(&L, acc + emit % n_acc * acc_row, w);
+                open = (uint8_t)(emit + 1);
+            }
+            acc_close(&L, acc + emit % n_acc * acc_row, w, emit, S->a, on_row, ctx);
+            emit++;
+        }
+    }
+    return PD_OK;
+}
+
 int pd_generate_stream(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
                        uint32_t scratch_size, pd_row_fn on_row, void *ctx)
 {
     pd_plan_t plan;
     pd_layer_t L;
-    pd_window_t in, dst;
-    pd_rect_t r;
-    stream_state_t S;
-    uint8_t *row_out; /* [strip_w] the last layer's output row segment */
-    uint8_t n = m->n_layers, last = (uint8_t)(m->n_layers - 1), j, t, a, b;
+    stream_t S;
+    int32_t *acc; /* [acc_rows][strip_w][out_c] accumulator mode only */
+    uint8_t n = m->n_layers, last = (uint8_t)(m->n_layers - 1), j, t;
     uint32_t off;
-    int16_t hi;
     int st = check_inputs(m, face, angle_code);
     if (st != PD_OK) {
         return st;
@@ -142,52 +277,38 @@ int pd_generate_stream(const pd_model_t *m, int32_t face, int32_t angle_code, ui
     if (scratch_size < plan.scratch_bytes) {
         return PD_ERR_SCRATCH_SIZE;
     }
+    /* layout: state | accumulators (4-aligned) | rings | output row segment (ring mode) */
+    S.scratch = scratch;
     S.off = (uint32_t *)(void *)scratch; /* [n] */
     S.ring = scratch + 4u * n;            /* [n] each */
     S.x0 = S.ring + n;
     S.w = S.x0 + n;
     S.next = S.w + n;
     off = PD_STREAM_STATE_BYTES(n);
+    acc = (int32_t *)(void *)(scratch + off);
+    off += (uint32_t)plan.acc_rows * plan.strip_w * PD_OUT_C * 4u;
     for (j = 0; j < n; j++) { /* rings: R_j rows of W_j columns of in_c_j channels */
         (void)pd_model_layer(m, j, &L);
         S.off[j] = off;
-        S.ring[j] = pd_stream_ring(m, j);
+        S.ring[j] = (plan.acc_rows != 0 && j == last) ? 1 : pd_stream_ring(m, j);
         off += (uint32_t)S.ring[j] * pd_stream_win_w(m, plan.strips, j) * L.in_c;
     }
-    row_out = scratch + off;
+    S.row_out = scratch + off;
     encode(m, face, angle_code, scratch + S.off[0]); /* layer 0's one input pixel, kept all along */
 
     for (t = 0; t < plan.strips; t++) {
-        pd_strip_cols(m, plan.strips, t, &a, &b, S.x0, S.w);
+        pd_strip_cols(m, plan.strips, t, &S.a, &S.b, S.x0, S.w);
         S.x0[0] = 0; /* the input pixel sits at column 0 of ring 0 */
         for (j = 0; j < n; j++) {
             ((volatile uint8_t *)S.next)[j] = 0; /* volatile: no memset call in natmods */
         }
-        while (S.next[last] < m->out_h) {
-            /* Depth first: descend to the first layer whose next row has its inputs. */
-            j = last;
-            while (j > 0 && needs_up_to(m, j, S.next[j], &hi) && hi >= S.next[j - 1]) {
-                j--;
-            }
-            (void)pd_model_layer(m, j, &L);
-            set_window(&in, scratch + S.off[j], S.ring[j], S.x0[j], S.w[j], L.in_c);
-            if (j == last) {
-                set_window(&dst, row_out, 1, a, (uint8_t)(b - a), L.out_c);
-            } else {
-                set_window(&dst, scratch + S.off[j + 1], S.ring[j + 1], S.x0[j + 1], S.w[j + 1], L.out_c);
-            }
-            r.y0 = S.next[j];
-            r.y1 = (uint8_t)(S.next[j] + 1);
-            r.x0 = dst.x0;
-            r.x1 = (uint8_t)(dst.x0 + dst.w);
-            st = pd_layer_run(&L, &in, &dst, &r);
-            if (st != PD_OK) {
-                return st;
-            }
-            if (j == last) {
-                on_row(ctx, S.next[j], a, (uint8_t)(b - a), row_out);
-            }
-            S.next[j]++;
+        if (plan.acc_rows != 0) {
+            st = strip_acc(m, &S, acc, plan.acc_rows, on_row, ctx);
+        } else {
+            st = produce(m, &S, last, (uint8_t)(m->out_h - 1), on_row, ctx);
+        }
+        if (st != PD_OK) {
+            return st;
         }
     }
     return PD_OK;

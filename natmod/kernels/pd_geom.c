@@ -93,8 +93,8 @@ int pd_kernel_check(const pd_layer_t *L, const pd_window_t *in, const pd_window_
     if (r->y0 == r->y1 || r->x0 == r->x1) {
         return PD_OK; /* nothing to compute */
     }
-    if (out->data == 0 || out->c != L->out_c || out->ring == 0 || r->x0 < out->x0 ||
-        r->x1 > out->x0 + out->w) {
+    if (out != 0 && (out->data == 0 || out->c != L->out_c || out->ring == 0 || r->x0 < out->x0 ||
+                     r->x1 > out->x0 + out->w)) {
         return PD_ERR_OUT_WINDOW;
     }
     if (in->data == 0 || in->c != L->in_c || in->ring == 0) {
@@ -104,7 +104,7 @@ int pd_kernel_check(const pd_layer_t *L, const pd_window_t *in, const pd_window_
         (lo < in->x0 || hi >= in->x0 + in->w)) {
         return PD_ERR_IN_WINDOW;
     }
-    for (oy = r->y0; oy < r->y1; oy++) {
+    for (oy = r->y0; out != 0 && oy < r->y1; oy++) { /* all of an output row's input rows at once */
         if (pd_hull(L->kind, oy, L->in_h, L->kernel, L->stride, L->padding, &lo, &hi) &&
             hi - lo >= in->ring) {
             return PD_ERR_IN_WINDOW;

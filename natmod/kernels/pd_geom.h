@@ -50,7 +50,8 @@ uint8_t pd_hull_range(uint8_t kind, int16_t o0, int16_t o1, uint8_t n_in, uint8_
 /* A hand-filled layer is well formed (the parser's layer checks, same codes). */
 int pd_layer_check(const pd_layer_t *layer);
 
-/* Kernel arguments: rect inside the output, windows holding what it needs. */
+/* Kernel arguments: rect inside the output, windows holding what it needs.
+ * out == NULL (the accumulating kernels): no output window, one input row at a time. */
 int pd_kernel_check(const pd_layer_t *layer, const pd_window_t *in, const pd_window_t *out,
                     const pd_rect_t *rect);
 

@@ -168,6 +168,11 @@ typedef struct {
 int pd_fc(const pd_layer_t *layer, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *rect);
 int pd_convt(const pd_layer_t *layer, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *rect);
 int pd_conv(const pd_layer_t *layer, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *rect);
+/* Accumulating variants (the streaming plan's last layer): add the taps that
+ * read input row `iy` (in its ring slot) to acc[(x - rect.x0) * out_c + c]
+ * for the single output row rect.y0 and columns [rect.x0, rect.x1). */
+int pd_conv_acc(const pd_layer_t *layer, const pd_window_t *in, const pd_rect_t *rect, uint8_t iy, int32_t *acc);
+int pd_convt_acc(const pd_layer_t *layer, const pd_window_t *in, const pd_rect_t *rect, uint8_t iy, int32_t *acc);
 /* Dispatch on layer->kind. */
 int pd_layer_run(const pd_layer_t *layer, const pd_window_t *in, const pd_window_t *out,
                  const pd_rect_t *rect);
@@ -179,14 +184,19 @@ enum { PD_PLAN_FULL = 0, PD_PLAN_STREAM = 1 };
 /* Scratch buffers must be aligned to this many bytes. */
 #define PD_SCRATCH_ALIGN 4
 /* The streaming plan uses the fewest column strips whose scratch fits in this
- * many bytes (else the strip count with the least scratch); plan.py mirrors it. */
+ * many bytes (else the strip count with the least scratch); plan.py mirrors it.
+ * Its last layer either keeps a ring of input rows or, when smaller, takes its
+ * input one row at a time into int32 accumulator rows (docs/kernels.md). */
+#ifndef PD_STREAM_TARGET_BYTES /* tests build with small targets to force many strips */
 #define PD_STREAM_TARGET_BYTES 1536UL
+#endif
 
 typedef struct {
     uint32_t scratch_bytes;  /* caller scratch the plan needs */
     uint32_t macs;           /* multiply-accumulates per image */
     uint8_t strips;          /* column strips of the output (1 for the full plan) */
     uint8_t strip_w;         /* columns of the widest strip */
+    uint8_t acc_rows;        /* streaming: int32 accumulator rows of the last layer (0: none) */
 } pd_plan_t;
 
 typedef struct {

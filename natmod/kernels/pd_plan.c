@@ -9,7 +9,11 @@
  * each layer's needed input columns are back-propagated from the strip
  * (halos recomputed), and each layer j keeps a ring of R_j input rows of that
  * window. Layer j computes rows [0, P_j) per strip, P_j from its consumer.
- * Scratch = executor state + sum_j R_j * W_j * in_c_j + one output row segment. */
+ * Scratch = executor state + sum_j R_j * W_j * in_c_j + one output row segment.
+ * When smaller, the last layer instead takes each input row as it comes
+ * (R = 1) and adds its taps into A int32 accumulator rows of the strip, which
+ * are requantized in place into the output row segment (accumulator mode):
+ * Scratch = executor state + A * strip_w * 4 + sum_j R_j * W_j * in_c_j. */
 #include "pd_geom.h"
 #include "pd_plan_internal.h"
 
@@ -32,7 +36,7 @@ static void get_layer(const pd_model_t *m, uint8_t j, pd_layer_t *L)
 
 /* Rows layer j computes per strip: all of the image for the last layer, else
  * up to the last input row its consumer reads (P_j in the file comment). */
-static uint8_t stream_rows(const pd_model_t *m, uint8_t j)
+uint8_t pd_stream_rows(const pd_model_t *m, uint8_t j)
 {
     pd_layer_t L;
     uint8_t i, rows = m->out_h;
@@ -49,7 +53,7 @@ static uint8_t stream_rows(const pd_model_t *m, uint8_t j)
 uint8_t pd_stream_ring(const pd_model_t *m, uint8_t j)
 {
     pd_layer_t L;
-    uint8_t rows = stream_rows(m, j), ring = 1;
+    uint8_t rows = pd_stream_rows(m, j), ring = 1;
     int16_t o, lo, hi;
     get_layer(m, j, &L);
     for (o = 0; o < rows; o++) {
@@ -97,16 +101,85 @@ uint8_t pd_stream_win_w(const pd_model_t *m, uint8_t strips, uint8_t j)
     return widest;
 }
 
-static uint32_t stream_scratch(const pd_model_t *m, uint8_t strips)
+uint8_t pd_layer_row_hull(const pd_model_t *m, uint8_t j, int16_t o, int16_t *lo, int16_t *hi)
 {
     pd_layer_t L;
-    uint32_t total = PD_STREAM_STATE_BYTES(m->n_layers);
-    uint8_t j;
-    for (j = 0; j < m->n_layers; j++) {
-        get_layer(m, j, &L);
-        total += (uint32_t)pd_stream_ring(m, j) * pd_stream_win_w(m, strips, j) * L.in_c;
+    get_layer(m, j, &L);
+    return pd_hull(L.kind, o, L.in_h, L.kernel, L.stride, L.padding, lo, hi);
+}
+
+/* Accumulator rows open at once when the last layer takes input rows
+ * 0, 1, ... in turn: a row opens (bias) when an input row first reaches it
+ * and closes (requantized, handed over) once its last input row is in; the
+ * executor follows exactly this order. */
+static uint8_t acc_rows_needed(const pd_model_t *m)
+{
+    const uint8_t last = (uint8_t)(m->n_layers - 1), rows_in = pd_stream_rows(m, (uint8_t)(last - 1));
+    uint8_t r, open = 0, emit = 0, most = 1;
+    int16_t o, lo, hi;
+    for (r = 0; r < rows_in; r++) {
+        for (o = emit; o < m->out_h; o++) {
+            uint8_t taps = pd_layer_row_hull(m, last, o, &lo, &hi);
+            if (taps && lo > r) {
+                break;
+            }
+            if (taps && hi >= r && o + 1 > open) {
+                open = (uint8_t)(o + 1);
+            }
+        }
+        if (open - emit > most) {
+            most = (uint8_t)(open - emit);
+        }
+        while (emit < m->out_h && !(pd_layer_row_hull(m, last, emit, &lo, &hi) && hi > r)) {
+            emit++; /* final: opened (if not yet) and closed at once */
+            if (open < emit) {
+                open = emit;
+            }
+        }
     }
-    return total + (uint32_t)((m->out_w + strips - 1) / strips) * PD_OUT_C; /* one output row segment */
+    return most;
+}
+
+uint8_t pd_stream_acc_rows(const pd_model_t *m, uint8_t strips)
+{
+    pd_layer_t L;
+    const uint8_t last = (uint8_t)(m->n_layers - 1);
+    uint32_t strip_w = (uint32_t)(m->out_w + strips - 1) / strips, win, ring_cost, acc_cost;
+    uint8_t acc;
+    get_layer(m, last, &L);
+    if (m->n_layers < 2 || L.kind == PD_KIND_FC) {
+        return 0;
+    }
+    acc = acc_rows_needed(m);
+    win = (uint32_t)pd_stream_win_w(m, strips, last) * L.in_c;
+    ring_cost = pd_stream_ring(m, last) * win + strip_w * PD_OUT_C;
+    acc_cost = win + (uint32_t)acc * strip_w * PD_OUT_C * 4u;
+    return acc_cost < ring_cost ? acc : 0;
+}
+
+/* Bytes of layer j's input ring (and, for an accumulating last layer, its accumulators). */
+static uint32_t stream_layer_bytes(const pd_model_t *m, uint8_t strips, uint8_t j, uint8_t acc_rows)
+{
+    pd_layer_t L;
+    get_layer(m, j, &L);
+    if (acc_rows != 0 && j + 1 == m->n_layers) {
+        return (uint32_t)pd_stream_win_w(m, strips, j) * L.in_c +
+               (uint32_t)acc_rows * ((m->out_w + strips - 1) / strips) * PD_OUT_C * 4u;
+    }
+    return (uint32_t)pd_stream_ring(m, j) * pd_stream_win_w(m, strips, j) * L.in_c;
+}
+
+static uint32_t stream_scratch(const pd_model_t *m, uint8_t strips)
+{
+    uint32_t total = PD_STREAM_STATE_BYTES(m->n_layers);
+    uint8_t j, acc_rows = pd_stream_acc_rows(m, strips);
+    for (j = 0; j < m->n_layers; j++) {
+        total += stream_layer_bytes(m, strips, j, acc_rows);
+    }
+    if (acc_rows == 0) {
+        total += (uint32_t)((m->out_w + strips - 1) / strips) * PD_OUT_C; /* one output row segment */
+    }
+    return total;
 }
 
 uint8_t pd_stream_strips(const pd_model_t *m)
@@ -172,11 +245,11 @@ int pd_plan_layer(const pd_model_t *m, int kind, uint8_t j, pd_plan_layer_t *inf
         info->macs = layer_macs(&L, L.out_h, 0, L.out_w);
     } else if (kind == PD_PLAN_STREAM) {
         uint8_t x0[PD_MAX_LAYERS], w[PD_MAX_LAYERS];
-        uint8_t strips = pd_stream_strips(m), t, a, b;
-        info->ring_rows = pd_stream_ring(m, j);
+        uint8_t strips = pd_stream_strips(m), t, a, b, acc_rows = pd_stream_acc_rows(m, strips);
+        info->ring_rows = (acc_rows != 0 && j + 1 == m->n_layers) ? 1 : pd_stream_ring(m, j);
         info->win_w = pd_stream_win_w(m, strips, j);
-        info->rows = stream_rows(m, j);
-        info->bytes = (uint32_t)info->ring_rows * info->win_w * L.in_c;
+        info->rows = pd_stream_rows(m, j);
+        info->bytes = stream_layer_bytes(m, strips, j, acc_rows);
         info->macs = 0;
         for (t = 0; t < strips; t++) {
             pd_strip_cols(m, strips, t, &a, &b, x0, w);
@@ -208,6 +281,7 @@ int pd_plan(const pd_model_t *m, int kind, pd_plan_t *info)
         uint32_t need, out;
         info->strips = 1;
         info->strip_w = m->out_w;
+        info->acc_rows = 0;
         info->scratch_bytes = 0;
         for (j = 0; j < m->n_layers; j++) {
             st = pd_plan_layer(m, kind, j, &li);
@@ -231,6 +305,7 @@ int pd_plan(const pd_model_t *m, int kind, pd_plan_t *info)
     info->strips = pd_stream_strips(m);
     info->strip_w = (uint8_t)((m->out_w + info->strips - 1) / info->strips);
     info->scratch_bytes = stream_scratch(m, info->strips);
+    info->acc_rows = pd_stream_acc_rows(m, info->strips);
     for (j = 0; j < m->n_layers; j++) {
         st = pd_plan_layer(m, kind, j, &li);
         if (st != PD_OK) {

@@ -13,8 +13,19 @@
 /* Strips the streaming plan uses for this model. */
 uint8_t pd_stream_strips(const pd_model_t *m);
 
-/* Input rows layer j keeps (its ring), at least 1. */
+/* Rows layer j computes per strip. */
+uint8_t pd_stream_rows(const pd_model_t *m, uint8_t j);
+
+/* Input rows layer j keeps (its ring), at least 1 (ring mode). */
 uint8_t pd_stream_ring(const pd_model_t *m, uint8_t j);
+
+/* Accumulator rows of the last layer if, with `strips` strips, it takes its
+ * input row by row into int32 accumulators (then its ring is 1 row); 0 if it
+ * keeps a ring of input rows instead (the smaller of the two, see pd_plan.c). */
+uint8_t pd_stream_acc_rows(const pd_model_t *m, uint8_t strips);
+
+/* Whether output row o of a (conv/convT) layer has input rows, and which. */
+uint8_t pd_layer_row_hull(const pd_model_t *m, uint8_t j, int16_t o, int16_t *lo, int16_t *hi);
 
 /* Columns of the widest input window of layer j over `strips` strips. */
 uint8_t pd_stream_win_w(const pd_model_t *m, uint8_t strips, uint8_t j);

@@ -18,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: conftest
 
 from conftest import default_arch_model  # noqa: E402
 from kernels_support import crafted  # noqa: E402
-
 from pipdream.blob import pack  # noqa: E402
 from pipdream.blob.synthetic import random_model  # noqa: E402
 
@@ -32,7 +31,7 @@ def seeds() -> dict[str, bytes]:
         model = random_model(rng, n_layers=int(rng.integers(1, 6)), n_faces=int(rng.integers(1, 9)))
         out[f"random_{i:02d}"] = bytes([1 | (i << 1), (i * 37) % 256]) + pack(model)
     small = pack(random_model(np.random.default_rng(23), n_layers=3))
-    for i, (name, bad) in enumerate(crafted(small)):
+    for i, (_name, bad) in enumerate(crafted(small)):
         if i % 9 == 0:  # a sample of defects, CRC as stored
             out[f"defect_{i:03d}"] = bytes([0, 0]) + bad
     return out
