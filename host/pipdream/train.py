@@ -81,7 +81,7 @@ def train(
     history: list[tuple[int, float]] = []  # (step, mean train loss since last entry)
     log_every = max(1, tc.steps // 200)
     running, count = 0.0, 0
-    t1 = time.perf_counter()
+    t1, cpu1 = time.perf_counter(), time.process_time()
     bar = tqdm(range(tc.steps), desc=f"train {cfg.name()}", disable=not progress, leave=False)
     model.train()
     for step in bar:
@@ -97,7 +97,7 @@ def train(
             history.append((step + 1, running / count))
             bar.set_postfix(loss=f"{running / count:.5f}")
             running, count = 0.0, 0
-    t_train = time.perf_counter() - t1
+    t_train, cpu_train = time.perf_counter() - t1, time.process_time() - cpu1
     model.eval()
     metrics = {
         "config": cfg.to_dict(),
@@ -108,6 +108,8 @@ def train(
         "final_train_loss": history[-1][1],
         "loss_history": history,
         "train_seconds": round(t_train, 1),
+        # CPU time over all threads: on a shared box wall time also counts other people's jobs.
+        "train_cpu_seconds": round(cpu_train, 1),
         "data_seconds": round(t_data, 1),
         "torch_threads": tc.threads,
     }

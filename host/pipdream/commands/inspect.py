@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from pipdream import plan
 from pipdream.blob import format as F
 from pipdream.blob import load
 from pipdream.blob.writer import blob_crc
@@ -41,13 +42,10 @@ def describe(data: bytes) -> dict:
         "n_faces": model.n_faces, "out": list(model.out_shape), "layers": layers,
         "params": model.params, "macs": model.macs, "plans": {},
     }
-    try:
-        from pipdream import plan
-    except ImportError:  # the kernels' plan mirror is not installed yet
-        return report
-    for kind in plan.PLAN_KINDS:
+    for name, kind in plan.KINDS.items():
         info = plan.plan(model, kind)
-        report["plans"][kind] = {"scratch_bytes": info.scratch_bytes, "macs": info.macs}
+        report["plans"][name] = {"scratch_bytes": info.scratch_bytes, "macs": info.macs,
+                                 "strips": info.strips}
     return report
 
 
@@ -69,5 +67,7 @@ def run(args: argparse.Namespace) -> int:
               f"{geo:>9} {la['params']:>7} {la['macs']:>8} {la['bytes']:>6}")
     print(f"total: {r['params']} params, {r['macs']} MACs per image")
     for kind, p in r["plans"].items():
-        print(f"plan {kind}: {p['scratch_bytes']} bytes of scratch, {p['macs']} MACs")
+        extra = p["macs"] / r["macs"] - 1
+        print(f"plan {kind:6s}: {p['scratch_bytes']:6d} bytes of scratch, {p['macs']} MACs "
+              f"({extra:+.1%} vs the layer total), {p['strips']} strip(s)")
     return 0

@@ -1,0 +1,88 @@
+"""The blob commands: inspect, export-c, pack, as a user meets them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pipdream import plan
+from pipdream.blob import load
+
+PIPDREAM = [sys.executable, "-m", "pipdream"]
+
+
+def pipdream(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([*PIPDREAM, *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_inspect_reports_layers_totals_and_both_plans(repo_root):
+    r = pipdream("inspect", str(repo_root / "models" / "default.blob"), "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    model = load((repo_root / "models" / "default.blob").read_bytes())
+    assert report["params"] == model.params and report["macs"] == model.macs
+    assert [la["kind"] for la in report["layers"]] == ["fc", "convT", "convT", "convT", "convT",
+                                                       "conv", "conv"]
+    for name, kind in plan.KINDS.items():
+        assert report["plans"][name]["scratch_bytes"] == plan.plan(model, kind).scratch_bytes
+
+
+def test_the_shipped_blob_streams_in_1536_bytes_with_at_most_25_percent_more_macs(shipped_model):
+    full, stream = plan.plan(shipped_model, plan.FULL), plan.plan(shipped_model, plan.STREAM)
+    assert stream.scratch_bytes <= 1536
+    assert stream.macs <= 1.25 * full.macs
+
+
+@pytest.mark.parametrize("cut", [0, 10, 100, -1])
+def test_inspect_on_a_truncated_blob_exits_2_with_one_clear_line(tmp_path, shipped_blob, cut):
+    bad = tmp_path / "bad.blob"
+    bad.write_bytes(shipped_blob[:cut] if cut >= 0 else shipped_blob[:-1])
+    r = pipdream("inspect", str(bad))
+    assert r.returncode == 2
+    assert r.stderr.startswith("pipdream inspect: error: header")
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_inspect_on_a_missing_file_says_so(tmp_path):
+    r = pipdream("inspect", str(tmp_path / "nope.blob"))
+    assert r.returncode == 2 and "blob not found" in r.stderr
+
+
+def test_export_c_compiles_for_the_host_and_the_avr_and_holds_the_same_bytes(tmp_path,
+                                                                             shipped_blob):
+    blob = tmp_path / "m.blob"
+    blob.write_bytes(shipped_blob)
+    header = tmp_path / "m.h"
+    assert pipdream("export-c", str(blob), "--out", str(header)).returncode == 0
+    main = tmp_path / "dump.c"
+    main.write_text('#include <stdio.h>\n#include "m.h"\nint main(void) {\n'
+                    "  fwrite(pd_model_blob, 1, PD_MODEL_BLOB_SIZE, stdout); return 0; }\n")
+    subprocess.run(["cc", "-std=c99", "-Wall", "-Werror", "-o", str(tmp_path / "dump"), str(main)],
+                   check=True)
+    out = subprocess.run([str(tmp_path / "dump")], capture_output=True, check=True).stdout
+    assert out == shipped_blob
+    avr = subprocess.run(["avr-gcc", "-mmcu=atmega328p", "-std=c99", "-c", "-o",
+                          str(tmp_path / "m.o"), "-x", "c", str(header)], capture_output=True)
+    assert avr.returncode == 0, avr.stderr
+    sections = subprocess.run(["avr-objdump", "-h", str(tmp_path / "m.o")], capture_output=True,
+                              text=True).stdout
+    assert ".progmem" in sections  # in flash, not copied to the 2 KB of SRAM
+
+
+def test_export_c_refuses_a_bad_blob_and_a_bad_name(tmp_path, shipped_blob):
+    bad = tmp_path / "bad.blob"
+    bad.write_bytes(shipped_blob[:-4])
+    assert pipdream("export-c", str(bad), "--out", str(tmp_path / "x.h")).returncode == 2
+    good = tmp_path / "good.blob"
+    good.write_bytes(shipped_blob)
+    r = pipdream("export-c", str(good), "--out", str(tmp_path / "x.h"), "--name", "9lives")
+    assert r.returncode == 2 and "C identifier" in r.stderr
+
+
+def test_pack_refuses_a_missing_checkpoint(tmp_path):
+    r = pipdream("pack", "--checkpoint", str(tmp_path / "q.pt"), "--out", str(tmp_path / "m.blob"))
+    assert r.returncode == 2 and "checkpoint not found" in r.stderr
+    assert not (tmp_path / "m.blob").exists()
