@@ -6,7 +6,6 @@
 #
 # Constants come from pdformat.py (generated from host/pipdream/blob/format.py);
 # the field widths below are those of format.HEADER_FIELDS and LAYER_FIELDS.
-import struct
 
 import pdformat as F
 
@@ -270,7 +269,8 @@ def _check_values(d, e, at):
                         "[-127, 127]".format(at("w_off", F.L_W_OFF), j, n_w))
     for field, f_off, off, step, bad, msg in (
             ("b_off", F.L_B_OFF, e.b_off, 4, _bias_bad, "exceeds +-{}".format(F.MAX_BIAS)),
-            ("m_off", F.L_M_OFF, e.m_off, 2, _mult_bad, "is below {}, the least multiplier".format(F.MULT_MIN)),
+            ("m_off", F.L_M_OFF, e.m_off, 2, _mult_bad,
+             "is below {}, the least multiplier".format(F.MULT_MIN)),
             ("s_off", F.L_S_OFF, e.s_off, 1, _shift_bad, "exceeds {}".format(F.MAX_SHIFT))):
         j = _first_bad(d, off, n_ch, step, bad)
         if j >= 0:
