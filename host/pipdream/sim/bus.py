@@ -4,7 +4,10 @@ Each record is one line `kind t_us field...` (docs/simulation.md lists them). `B
 feeds the display transactions to one SSD1306 emulator per display and cuts the stream into
 frames: a frame is complete when the controller's address pointer wraps back to the start of
 its window after data (what a driver's show() does in horizontal or vertical addressing), or,
-for drivers that write page by page, when the display has been idle for FRAME_GAP_US.
+for drivers that write page by page, when the display has been idle for FRAME_GAP_US. A window
+completed within MERGE_US of the previous frame belongs to it (an app that sends the die and
+the face number as two windows draws one frame): that frame is updated, and `on_frame` is
+called again with the same Frame object.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pipdream.sim.ssd1306 import MODE_PAGE, SSD1306
 from pipdream.sim.world import World
 
 FRAME_GAP_US = 2000
+MERGE_US = 5000  # shorter than one 64x64 window at 400 kHz I2C (11.5 ms): frames never merge
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Frame:
     panel: np.ndarray  # (h, w) bool
     bus_bytes: int  # I2C bytes (address + control + payload) or SPI bytes since the previous frame
     data_bytes: int  # GDDRAM bytes since the previous frame
+    windows: int = 1  # windows (show() calls) merged into this frame
 
 
 @dataclass
@@ -64,6 +69,7 @@ class BoardView:
             self.displays[d.name] = SSD1306(d.width, d.height, external_vcc=d.external_vcc)
         self._pending: dict[str, tuple[int, int, int]] = {}  # name -> (t, bus, data bytes) at last frame
         self._dirty: dict[str, int] = {}  # name -> time of last data write not yet in a frame
+        self._last_frame: dict[str, Frame] = {}
 
     def feed_line(self, line: str) -> None:
         line = line.rstrip("\n")
@@ -118,11 +124,21 @@ class BoardView:
         self._dirty.pop(name, None)
         oled = self.displays[name]
         t = oled.traffic
-        _, bus0, data0 = self._pending.get(name, (0, 0, 0))
+        t0, bus0, data0 = self._pending.get(name, (-MERGE_US, 0, 0))
         bus = t.i2c_bytes + t.spi_bytes
-        frame = Frame(name, t_us, oled.panel(), bus - bus0, t.data_bytes - data0)
+        last = self._last_frame.get(name)
+        if last is not None and t_us - t0 < MERGE_US:
+            last.t_us = t_us
+            last.panel = oled.panel()
+            last.bus_bytes += bus - bus0
+            last.data_bytes += t.data_bytes - data0
+            last.windows += 1
+            frame = last
+        else:
+            frame = Frame(name, t_us, oled.panel(), bus - bus0, t.data_bytes - data0)
+            self.frames.append(frame)
+            self._last_frame[name] = frame
         self._pending[name] = (t_us, bus, t.data_bytes)
-        self.frames.append(frame)
         if self.on_frame is not None:
             self.on_frame(frame)
 

@@ -169,10 +169,12 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> dict[str,
     rolls: list[Roll] = []
     title_frame: list[Frame] = []
 
-    def on_frame(f: Frame) -> None:
+    def on_frame(f: Frame) -> None:  # a new frame, or the last one updated (bus.MERGE_US)
         if rolls:
-            rolls[-1].frames.append(f)
-            show.frame(f, f"roll {rolls[-1].number} of {opts.rolls}, frame {len(rolls[-1].frames)}")
+            frames = rolls[-1].frames
+            if not frames or frames[-1] is not f:
+                frames.append(f)
+            show.frame(f, f"roll {rolls[-1].number} of {opts.rolls}, frame {len(frames)}")
         else:
             title_frame[:] = [f]
             show.frame(f, "booting")
