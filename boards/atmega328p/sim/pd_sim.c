@@ -59,6 +59,7 @@ typedef struct {
     int line_len;
     int ready, rolls_done, next_forced;
     int pressed;
+    uint16_t sp_min, sp_boot, sp_run; /* deepest SP overall, before "ready", after it */
     /* TWI transaction in progress */
     int tx_open, tx_selected;
     uint8_t tx_addr;
@@ -98,6 +99,7 @@ static void on_line(const char *line) {
     if (S.verbose) fprintf(stderr, "uart: %s\n", line);
     if (strcmp(line, "ready") == 0) {
         S.ready = 1;
+        S.sp_boot = S.sp_min;
         schedule_next();
     } else if (strncmp(line, "roll ", 5) == 0) {
         S.rolls_done++;
@@ -264,6 +266,11 @@ static avr_watchdog_t *find_watchdog(avr_t *avr) {
 
 /* ---- main ----------------------------------------------------------------------- */
 
+/* Is opcode `op` "out A, rN" with I/O address A? */
+static int is_out(uint16_t op, uint8_t a) {
+    return (op & 0xF800) == 0xB800 && (((op >> 5) & 0x30) | (op & 0x0F)) == a;
+}
+
 static void no_sleep(avr_t *avr, avr_cycle_count_t how_long) { /* simulate, never wait */ }
 
 static void usage(void) {
@@ -374,8 +381,9 @@ int main(int argc, char **argv) {
     avr_cycle_count_t limit = (avr_cycle_count_t)(S.max_seconds * 16e6);
     /* --profile: cycles spent at each flash word while the busy LED is on */
     uint64_t *hist = S.profile ? calloc(avr->flashend / 2 + 1, sizeof *hist) : NULL;
-    uint16_t sp_min = 0xFFFF;
-    avr_flashaddr_t sp_min_pc = 0;
+    S.sp_min = S.sp_run = 0xFFFF;
+    avr_flashaddr_t sp_min_pc = 0, sp_run_pc = 0;
+    static uint8_t stack_dump[2048];
     const char *reason = "rolls";
     int status = 0;
     for (;;) {
@@ -384,8 +392,18 @@ int main(int argc, char **argv) {
         int st = avr_run(avr);
         if (hist && (avr->data[0x25] & 0x20) && pc / 2 <= avr->flashend / 2) hist[pc / 2] += avr->cycle - c0;
         uint16_t sp = (uint16_t)(avr->data[0x5D] | (avr->data[0x5E] << 8)); /* SPL, SPH */
-        if (sp < sp_min) {
-            sp_min = sp;
+        /* A frame set-up writes SPH, (restores SREG,) then SPL: skip the half-written
+         * value in between (just ran "out 0x3e, rN", or "out 0x3d, rN" comes next). */
+        uint16_t op = (uint16_t)(avr->flash[pc] | (avr->flash[pc + 1] << 8));
+        uint16_t next = (uint16_t)(avr->flash[avr->pc] | (avr->flash[avr->pc + 1] << 8));
+        if (is_out(op, 0x3E) || is_out(next, 0x3D)) sp = 0xFFFF;
+        if (S.ready && sp < S.sp_run) {
+            S.sp_run = sp;
+            sp_run_pc = avr->pc;
+            if (hist) memcpy(stack_dump, avr->data + sp + 1, avr->ramend - sp); /* for --profile */
+        }
+        if (sp < S.sp_min) {
+            S.sp_min = sp;
             sp_min_pc = avr->pc;
         }
         if (S.rolls_done >= S.rolls) break;
@@ -407,7 +425,13 @@ int main(int argc, char **argv) {
     }
     if (hist) {
         FILE *f = fopen(S.profile, "w");
-        if (f) fprintf(f, "# sp_min %04x at %x\n", sp_min, sp_min_pc);
+        if (f) {
+            fprintf(f, "# sp_min %04x at %x\n# sp_rolls %04x at %x\n", S.sp_min, sp_min_pc, S.sp_run, sp_run_pc);
+            fprintf(f, "#stack ");
+            for (unsigned i = 0; S.sp_run != 0xFFFF && i < (unsigned)(avr->ramend - S.sp_run); i++)
+                fprintf(f, "%02x", stack_dump[i]);
+            fprintf(f, "\n");
+        }
         for (uint32_t w = 0; f && w <= avr->flashend / 2; w++)
             if (hist[w]) fprintf(f, "%x %llu\n", w * 2, (unsigned long long)hist[w]);
         if (f) fclose(f);
@@ -419,7 +443,9 @@ int main(int argc, char **argv) {
         if (S.verbose) fprintf(stderr, "uart: %s\n", S.line);
     }
     /* The deepest stack point seen, as bytes below RAMEND (push stores at SP, then decrements). */
-    fprintf(S.ev_f, "stack_max %llu %u\n", (unsigned long long)avr->cycle, (unsigned)(avr->ramend - sp_min));
+    fprintf(S.ev_f, "stack_max %llu %u\n", (unsigned long long)avr->cycle, (unsigned)(avr->ramend - S.sp_min));
+    if (S.sp_boot) fprintf(S.ev_f, "stack_boot 0 %u\n", (unsigned)(avr->ramend - S.sp_boot));
+    if (S.sp_run != 0xFFFF) fprintf(S.ev_f, "stack_rolls 0 %u\n", (unsigned)(avr->ramend - S.sp_run));
     fprintf(S.ev_f, "end %llu %d %s\n", (unsigned long long)avr->cycle, S.rolls_done, reason);
     fclose(S.uart_f);
     fclose(S.i2c_f);

@@ -20,8 +20,7 @@
 typedef struct {
     const uint8_t *w; /* weights of output channel 0 (flash) */
     const uint8_t *x; /* activations of pixel 0 (RAM) */
-    uint8_t n;        /* bytes */
-} avr_seg_t;
+} avr_seg_t;          /* seg_n bytes each (the same for the whole group) */
 
 /* One call of an avr_group routine: every output channel of up to 4 pixels that
  * share the segment list. Byte offsets are mirrored in src/avr_mac.S (G_*). */
@@ -34,9 +33,10 @@ typedef struct {
     uint8_t *out[4];                           /* 12: output pixel, advanced per channel */
     uint16_t w_off;                            /* 20: the routine's own */
     uint8_t co_left;                           /* 22: the routine's own */
+    uint8_t seg_n;                             /* 23: bytes per segment */
 } avr_group_t;
 
-_Static_assert(sizeof(avr_seg_t) == 5 && sizeof(avr_group_t) == 23, "layout shared with avr_mac.S");
+_Static_assert(sizeof(avr_seg_t) == 4 && sizeof(avr_group_t) == 24, "layout shared with avr_mac.S");
 
 typedef void (*avr_group_fn)(avr_group_t *g);
 
@@ -96,7 +96,7 @@ static void group_c(avr_group_t *g, uint8_t px, uint16_t step, uint8_t accumulat
             int32_t acc = accumulate ? 0 : (int32_t)PD_RD32LE(g->bias + 4u * co);
             for (uint8_t t = 0; t < g->nseg; t++) {
                 const uint8_t *w = g->seg[t].w + w_off, *x = g->seg[t].x + (uint16_t)(i * step);
-                for (uint8_t j = 0; j < g->seg[t].n; j++) acc += (int16_t)PD_RDS8(w + j) * (int16_t)x[j];
+                for (uint8_t j = 0; j < g->seg_n; j++) acc += (int16_t)PD_RDS8(w + j) * (int16_t)x[j];
             }
             if (accumulate) ((int32_t *)(void *)g->out[i])[co] += acc;
             else g->out[i][co] = avr_requant(acc, PD_RD16LE(g->mult + 2u * co), PD_RD8(g->shift + co));
@@ -104,115 +104,143 @@ static void group_c(avr_group_t *g, uint8_t px, uint16_t step, uint8_t accumulat
     }
 }
 
-/* Output rows of rect (acc == 0: requantized into `out`), or one output row's
- * taps from input row iy only, added to int32 acc[(x - rect.x0) * out_c + c]. */
-static int conv_like(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r,
-                     uint8_t iy_only, int32_t *acc) {
-    const uint8_t kind = L->kind, k = L->kernel, s = L->stride, p = L->padding;
-    const uint8_t ci = L->in_c, n_co = L->out_c;
-    const uint8_t convt = kind == PD_KIND_CONVT;
-    const uint8_t d = convt ? s : 1;                  /* outputs sharing a tap pattern are d apart */
-    const uint8_t di = convt ? 1 : s;                 /* ... and their inputs di apart */
-    const uint16_t step = (uint16_t)di * ci;          /* input bytes between grouped pixels */
-    const uint16_t in_row = (uint16_t)in->w * ci;     /* bytes of one input ring slot */
-    const uint16_t out_row = out ? (uint16_t)out->w * n_co : 0; /* bytes of one output ring slot */
-    const uint16_t co_stride = (uint16_t)k * k * ci;  /* weights of one output channel */
-    const uint8_t *rows[PD_MAX_KERNEL];               /* input row of each row tap */
-    uint8_t kys[PD_MAX_KERNEL];                       /* its kernel row */
-    avr_seg_t seg[k * k]; /* at most one segment per tap: 9 for 3x3 (a VLA keeps the stack small) */
-    avr_group_t g;
-    uint8_t n_rows = 0;
-    int16_t ylo, yhi, lo, hi, lo2, hi2, iy, ix;
-    int st = pd_kernel_check(L, in, out, r);
-    if (st != PD_OK || r->x0 == r->x1 || r->y0 == r->y1) return st;
-    if (acc != 0 && (r->y1 != r->y0 + 1 || iy_only >= L->in_h)) return PD_ERR_RECT;
+/* What the groups of one output row share (built once per row). */
+typedef struct {
+    const pd_layer_t *L;
+    const uint8_t *rows[PD_MAX_KERNEL]; /* input row (ring slot) of each row tap */
+    uint8_t kys[PD_MAX_KERNEL];         /* its kernel row */
+    uint8_t n_rows;
+    uint8_t convt;
+    uint8_t d, di;       /* grouped outputs are d apart, their inputs di apart */
+    uint8_t in_x0;       /* first column held by the input window */
+    uint8_t accumulate;  /* int32 accumulators instead of requantized bytes */
+    uint8_t px_bytes;    /* output bytes per pixel */
+    int16_t dst_x0;      /* column of dst[0] */
+    uint8_t *dst;        /* output row */
+} row_t;
 
+/* One group: output columns ox, ox + d, ... (px of them), input columns [lo, hi]
+ * for ox. Builds its segment list and runs it for every output channel. */
+static __attribute__((noinline)) void group(const row_t *R, int16_t ox, int16_t lo, int16_t hi,
+                                            avr_group_fn fn, uint8_t px) {
+    const pd_layer_t *L = R->L;
+    const uint8_t k = L->kernel, s = L->stride, p = L->padding, ci = L->in_c;
+    avr_seg_t seg[R->convt ? k * k : k]; /* convT: one segment per tap; conv: one per row */
+    avr_group_t g;
+    uint8_t nseg = 0;
+    for (uint8_t t = 0; t < R->n_rows; t++) {
+        const uint8_t *wk = L->weights + (uint16_t)R->kys[t] * k * ci; /* [k][ci] of this row */
+        const uint8_t *xr = R->rows[t] + (uint16_t)(lo - R->in_x0) * ci;
+        if (!R->convt) { /* taps lo..hi are kernel columns kx0.. in order: one segment */
+            seg[nseg].w = wk + (uint16_t)(lo - (ox * s - p)) * ci;
+            seg[nseg].x = xr;
+            nseg++;
+        } else {
+            for (int16_t ix = lo; ix <= hi; ix++) {
+                seg[nseg].w = wk + (uint16_t)(ox + p - ix * s) * ci;
+                seg[nseg].x = xr + (uint16_t)(ix - lo) * ci;
+                nseg++;
+            }
+        }
+    }
+    for (uint8_t i = 0; i < px; i++) g.out[i] = R->dst + (uint16_t)(ox + i * R->d - R->dst_x0) * R->px_bytes;
+    g.seg = seg;
+    g.nseg = nseg;
+    g.seg_n = R->convt ? ci : (uint8_t)((hi - lo + 1) * ci);
+    uint16_t products = (uint16_t)nseg * g.seg_n;
+    g.n_co = L->out_c;
+    g.co_stride = (uint16_t)k * k * ci;
+    g.bias = L->bias;
+    g.mult = L->mult;
+    g.shift = L->shift;
+    if (products <= MAC_MAX_PRODUCTS) fn(&g);
+    else group_c(&g, px, (uint16_t)R->di * ci, R->accumulate);
+}
+
+/* Output rows of rect (acc == 0: requantized into `out`), or one output row's
+ * taps from input row iy only, added to int32 acc[(x - rect.x0) * out_c + c].
+ * Arguments are already checked (run()). */
+static __attribute__((noinline)) int conv_like(const pd_layer_t *L, const pd_window_t *in,
+                                               const pd_window_t *out, const pd_rect_t *r,
+                                               uint8_t iy_only, int32_t *acc) {
+    const uint8_t kind = L->kind, k = L->kernel, s = L->stride, p = L->padding, n_co = L->out_c;
+    const uint16_t in_row = (uint16_t)in->w * L->in_c; /* bytes of one input ring slot */
+    row_t R;
+    int16_t ylo, yhi, lo, hi, lo2, hi2;
+    if (r->x0 == r->x1 || r->y0 == r->y1) return PD_OK;
+    R.L = L;
+    R.convt = kind == PD_KIND_CONVT;
+    R.d = R.convt ? s : 1;
+    R.di = R.convt ? 1 : s;
+    R.in_x0 = in->x0;
+    R.accumulate = acc != 0;
+    R.px_bytes = acc ? (uint8_t)(4u * n_co) : n_co;
+    R.dst_x0 = acc ? r->x0 : out->x0;
+    const uint16_t step = (uint16_t)R.di * L->in_c; /* input bytes between grouped pixels */
     for (int16_t oy = r->y0; oy < r->y1; oy++) {
-        uint8_t *dst = acc ? (uint8_t *)(void *)acc : out->data + (uint16_t)((uint8_t)oy % out->ring) * out_row;
-        const uint8_t px_bytes = acc ? (uint8_t)(4u * n_co) : n_co; /* per output pixel */
-        const int16_t dst_x0 = acc ? r->x0 : out->x0;
-        n_rows = 0;
+        R.dst = acc ? (uint8_t *)(void *)acc
+                    : out->data + (uint16_t)((uint8_t)oy % out->ring) * ((uint16_t)out->w * n_co);
+        R.n_rows = 0;
         if (hull(kind, oy, L->in_h, k, s, p, &ylo, &yhi)) {
             if (acc != 0) { /* only input row iy_only, if it is a tap */
                 if (iy_only < ylo || iy_only > yhi) continue;
                 ylo = yhi = iy_only;
             }
-            for (iy = ylo; iy <= yhi; iy++) {
-                kys[n_rows] = (uint8_t)(convt ? oy + p - iy * s : iy - (oy * s - p));
-                rows[n_rows] = in->data + (uint16_t)((uint8_t)iy % in->ring) * in_row;
-                n_rows++;
+            for (int16_t iy = ylo; iy <= yhi; iy++, R.n_rows++) {
+                R.kys[R.n_rows] = (uint8_t)(R.convt ? oy + p - iy * s : iy - (oy * s - p));
+                R.rows[R.n_rows] = in->data + (uint16_t)((uint8_t)iy % in->ring) * in_row;
             }
         }
-        if (acc != 0 && n_rows == 0) continue;
-        for (uint8_t phase = 0; phase < d; phase++) {
+        if (acc != 0 && R.n_rows == 0) continue;
+        for (uint8_t phase = 0; phase < R.d; phase++) {
             int16_t ox = (int16_t)(r->x0 + phase);
             while (ox < r->x1) {
-                uint8_t px = 1, nseg = 0, cols = hull(kind, ox, L->in_w, k, s, p, &lo, &hi);
+                uint8_t px = 1, cols = hull(kind, ox, L->in_w, k, s, p, &lo, &hi);
                 /* how many of ox, ox + d, ... share this tap pattern, shifted by di */
-                while (px < 4 && ox + px * d < r->x1 && cols &&
-                       hull(kind, (int16_t)(ox + px * d), L->in_w, k, s, p, &lo2, &hi2) &&
-                       lo2 == lo + px * di && hi2 == hi + px * di) {
+                while (px < 4 && ox + px * R.d < r->x1 && cols &&
+                       hull(kind, (int16_t)(ox + px * R.d), L->in_w, k, s, p, &lo2, &hi2) &&
+                       lo2 == lo + px * R.di && hi2 == hi + px * R.di) {
                     px++;
                 }
-                if (px == 3) px = 2;
-                avr_group_fn run = pick(px, step, acc != 0);
-                px = group_pixels(run);
-                for (uint8_t t = 0; cols && t < n_rows; t++) {
-                    const uint8_t *wk = L->weights + (uint16_t)kys[t] * k * ci; /* [k][ci] of this row */
-                    const uint8_t *xr = rows[t] + (uint16_t)(lo - in->x0) * ci;
-                    if (!convt) { /* taps lo..hi are kernel columns kx0.. in order: one segment */
-                        seg[nseg].w = wk + (uint16_t)(lo - (ox * s - p)) * ci;
-                        seg[nseg].x = xr;
-                        seg[nseg].n = (uint8_t)((hi - lo + 1) * ci);
-                        nseg++;
-                    } else {
-                        for (ix = lo; ix <= hi; ix++) {
-                            seg[nseg].w = wk + (uint16_t)(ox + p - ix * s) * ci;
-                            seg[nseg].x = xr + (uint16_t)(ix - lo) * ci;
-                            seg[nseg].n = ci;
-                            nseg++;
-                        }
-                    }
-                }
-                uint16_t products = 0;
-                for (uint8_t i = 0; i < nseg; i++) products += seg[i].n;
-                for (uint8_t i = 0; i < px; i++) g.out[i] = dst + (uint16_t)(ox + i * d - dst_x0) * px_bytes;
-                g.seg = seg;
-                g.nseg = nseg;
-                g.n_co = n_co;
-                g.co_stride = co_stride;
-                g.bias = L->bias;
-                g.mult = L->mult;
-                g.shift = L->shift;
-                if (products <= MAC_MAX_PRODUCTS) run(&g);
-                else group_c(&g, px, step, acc != 0);
-                ox = (int16_t)(ox + px * d);
+                avr_group_fn fn = pick(px == 3 ? 2 : px, step, R.accumulate);
+                px = group_pixels(fn);
+                if (!cols) hi = (int16_t)(lo - 1); /* no column taps: bias only */
+                uint8_t n_rows = R.n_rows;
+                if (!cols) R.n_rows = 0;
+                group(&R, ox, lo, hi, fn, px);
+                R.n_rows = n_rows;
+                ox = (int16_t)(ox + px * R.d);
             }
         }
     }
     return PD_OK;
 }
 
-/* The firmware links with -Wl,--wrap=pd_conv,--wrap=pd_convt,--wrap=pd_conv_acc,
- * --wrap=pd_convt_acc: the executor's calls land here, the shared files are
- * compiled unchanged (and their versions drop out of the image). */
-int __wrap_pd_conv(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r);
-int __wrap_pd_convt(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r);
-int __wrap_pd_conv_acc(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy, int32_t *acc);
-int __wrap_pd_convt_acc(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy, int32_t *acc);
+/* The shared kernels' argument checks (same status codes), then the work. */
+static int run(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out,
+               const pd_rect_t *r, uint8_t iy, int32_t *acc) {
+    int st;
+    if (L->kind != kind) return PD_ERR_L_KIND;
+    st = pd_kernel_check(L, in, out, r);
+    if (st != PD_OK) return st;
+    if (acc != 0 && r->y0 != r->y1 && r->x0 != r->x1 && (r->y1 != r->y0 + 1 || iy >= L->in_h)) {
+        return PD_ERR_RECT;
+    }
+    return conv_like(L, in, out, r, iy, acc);
+}
 
 int __wrap_pd_conv(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r) {
-    return L->kind == PD_KIND_CONV ? conv_like(L, in, out, r, 0, 0) : PD_ERR_L_KIND;
+    return run(PD_KIND_CONV, L, in, out, r, 0, 0);
 }
 
 int __wrap_pd_convt(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r) {
-    return L->kind == PD_KIND_CONVT ? conv_like(L, in, out, r, 0, 0) : PD_ERR_L_KIND;
+    return run(PD_KIND_CONVT, L, in, out, r, 0, 0);
 }
 
 int __wrap_pd_conv_acc(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy, int32_t *acc) {
-    return L->kind == PD_KIND_CONV ? conv_like(L, in, 0, r, iy, acc) : PD_ERR_L_KIND;
+    return run(PD_KIND_CONV, L, in, 0, r, iy, acc);
 }
 
 int __wrap_pd_convt_acc(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy, int32_t *acc) {
-    return L->kind == PD_KIND_CONVT ? conv_like(L, in, 0, r, iy, acc) : PD_ERR_L_KIND;
+    return run(PD_KIND_CONVT, L, in, 0, r, iy, acc);
 }

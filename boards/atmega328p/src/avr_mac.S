@@ -13,8 +13,8 @@
 ; ldd Y+q (q <= 63); avr_group1 takes any layout. Sums are kept in 24 bits: the
 ; caller keeps sum(s.n) <= 255, and 255 * 127 * 255 < 2^23 (weights are never -128).
 ;
-; avr_seg_t is { uint16_t w; uint16_t x; uint8_t n; } (5 bytes, n >= 1); the
-; context avr_group_t (avr_conv.c) has these byte offsets:
+; avr_seg_t is { uint16_t w; uint16_t x; } (4 bytes), every segment of a group
+; is G_SEG_N bytes long; the context avr_group_t (avr_conv.c) has these offsets:
 G_SEG = 0               ; const avr_seg_t *
 G_NSEG = 2              ; uint8_t
 G_N_CO = 3              ; uint8_t
@@ -25,9 +25,11 @@ G_SHIFT = 10
 G_OUT = 12              ; uint8_t *out[4], advanced by the routine
 G_W_OFF = 20            ; uint16_t, the routine's own
 G_CO_LEFT = 22          ; uint8_t, the routine's own
+G_SEG_N = 23            ; uint8_t: bytes per segment (>= 1)
 ; Registers in the MAC phase: acc r2..r13 (3 bytes per pixel), weight r16,
-; activation r17, sign r18, count r19, segments left r20, blocks r21, w_off
-; r15:r14, Z weights, Y activations, X segment list, r25:r24 the context.
+; activation r17, sign r18, count r19, segments left r20, blocks r21, segment
+; length r22, w_off r15:r14, Z weights, Y activations, X segment list, r25:r24
+; the context.
 
 #include <avr/io.h>
 
@@ -62,7 +64,8 @@ __zero_reg__ = 1
 .endm
 
 ; the MAC phase: accumulators r2.. (cleared by the caller) += the segment list
-; at X (r20 segments, weights offset by r15:r14); clobbers r16..r21, X, Y, Z
+; at X (r20 segments of r22 bytes, weights offset by r15:r14); clobbers r16..r21,
+; X, Y, Z
 .macro SEGMENTS P, STEP
         tst     r20
         brne    1f
@@ -73,7 +76,7 @@ __zero_reg__ = 1
         adc     r31, r15
         ld      r28, X+         ; Y = s.x (RAM)
         ld      r29, X+
-        ld      r19, X+         ; n
+        mov     r19, r22        ; n (the group's segment length)
         mov     r21, r19
         lsr     r21             ; n / 4 unrolled blocks
         lsr     r21
@@ -179,6 +182,7 @@ __zero_reg__ = 1
         ldd     r26, Y + G_SEG
         ldd     r27, Y + G_SEG + 1
         ldd     r20, Y + G_NSEG
+        ldd     r22, Y + G_SEG_N
         clr     r2
         clr     r3
         clr     r4

@@ -10,9 +10,9 @@
 
 static uint8_t addr; /* 0 when no display answered */
 
-/* One page of the strip being built: bit pair 2k, 2k+1 of page_buf[x] is image
- * row 4*page + k at image column x (the 2x vertical scale). */
-static uint8_t page_buf[OLED_IMAGE];
+/* One page of the strip being built: bit k of nibble x of page_buf is image row
+ * 4*page + k at image column x (it becomes bits 2k, 2k+1 of the display byte). */
+static uint8_t page_buf[OLED_IMAGE / 2];
 static uint8_t seg_lo = 0xFF, seg_hi; /* image columns touched in this page, [lo, hi] */
 
 static const uint8_t init_seq[] PROGMEM = {
@@ -123,7 +123,7 @@ uint8_t oled_present(void) { return addr != 0; }
 uint8_t oled_address(void) { return addr; }
 
 void oled_image_begin(void) {
-    for (uint8_t x = 0; x < OLED_IMAGE; x++) page_buf[x] = 0;
+    for (uint8_t x = 0; x < OLED_IMAGE / 2; x++) page_buf[x] = 0;
     seg_lo = 0xFF;
     seg_hi = 0;
 }
@@ -137,8 +137,9 @@ static void send_segment(uint8_t page) {
         return;
     }
     for (uint8_t x = seg_lo; x <= seg_hi; x++) {
+        uint8_t b = double_bits((uint8_t)(x & 1u ? page_buf[x >> 1] >> 4 : page_buf[x >> 1] & 15u));
         for (uint8_t k = 0; k < OLED_SCALE; k++) {
-            if (twi_write(page_buf[x]) != TWI_OK) {
+            if (twi_write(b) != TWI_OK) {
                 fail();
                 return;
             }
@@ -150,12 +151,12 @@ static void send_segment(uint8_t page) {
 void oled_image_row(uint8_t row, uint8_t col0, uint8_t width, const uint8_t *pixels) {
     if (row >= OLED_IMAGE || col0 >= OLED_IMAGE) return;
     if (width > OLED_IMAGE - col0) width = (uint8_t)(OLED_IMAGE - col0);
-    uint8_t sub = row & 3u;                        /* image row within the page */
-    uint8_t bits = (uint8_t)(0x03u << (2u * sub)); /* its two display rows */
+    uint8_t sub = row & 3u; /* image row within the page */
     for (uint8_t i = 0; i < width; i++) {
         uint8_t x = (uint8_t)(col0 + i);
-        if (pixels[i] >= OLED_THRESHOLD) page_buf[x] |= bits;
-        else page_buf[x] &= (uint8_t)~bits;
+        uint8_t bit = (uint8_t)((1u << sub) << (x & 1u ? 4 : 0));
+        if (pixels[i] >= OLED_THRESHOLD) page_buf[x >> 1] |= bit;
+        else page_buf[x >> 1] &= (uint8_t)~bit;
     }
     if (width != 0) {
         if (col0 < seg_lo) seg_lo = col0;

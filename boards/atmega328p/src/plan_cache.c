@@ -12,16 +12,16 @@
 int __real_pd_plan(const pd_model_t *m, int kind, pd_plan_t *info);
 
 static const uint8_t *cached_blob;
-static int cached_kind = -1;
+static uint8_t cached_kind = 0xFF;
 static pd_plan_t cached;
 
 int __wrap_pd_plan(const pd_model_t *m, int kind, pd_plan_t *info) {
-    if (m->blob != cached_blob || kind != cached_kind) {
+    if (m->blob != cached_blob || kind != (int)cached_kind) {
         int st = __real_pd_plan(m, kind, info);
         if (st != PD_OK) return st;
         cached = *info;
         cached_blob = m->blob;
-        cached_kind = kind;
+        cached_kind = (uint8_t)kind;
         return PD_OK;
     }
     *info = cached;

@@ -11,9 +11,17 @@ typedef struct {
     uint32_t a, b, c, d;
 } jsf_t;
 
-static jsf_t st;
-static volatile uint32_t wdt_pool;
-static volatile uint8_t wdt_count;
+/* The PRNG state, and the watchdog samples before it exists (boot only). */
+static union {
+    jsf_t st;
+    struct {
+        volatile uint32_t pool;
+        volatile uint8_t count;
+    } wdt;
+} u;
+#define st u.st
+#define wdt_pool u.wdt.pool
+#define wdt_count u.wdt.count
 
 #define ROT(x, k) (((x) << (k)) | ((x) >> (32 - (k))))
 

@@ -20,6 +20,19 @@ def symbols(elf: str) -> list[tuple[int, str]]:
     return syms
 
 
+def after_calls(elf: str) -> set[int]:
+    """Addresses right after a call instruction: what a return address can be."""
+    out = subprocess.run(["avr-objdump", "-d", elf], check=True, capture_output=True, text=True).stdout
+    rets = set()
+    for line in out.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[0].strip().endswith(":") and parts[2].strip() in ("call", "rcall", "icall"):
+            addr = int(parts[0].strip()[:-1], 16)
+            nbytes = len(parts[1].split())
+            rets.add(addr + nbytes)
+    return rets
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("elf")
@@ -31,6 +44,17 @@ def main() -> None:
     per: dict[str, int] = {}
     total = 0
     for line in open(args.profile):
+        if line.startswith("#stack"):
+            raw = bytes.fromhex(line.split()[1]) if len(line.split()) > 1 else b""
+            # return addresses: 2 bytes, high byte first, word address into .text
+            print("return addresses on the deepest roll-time stack (deepest first):")
+            rets = after_calls(args.elf)
+            for i in range(len(raw) - 1):
+                a = (raw[i] << 8 | raw[i + 1]) * 2
+                if a in rets:
+                    j = bisect.bisect_right(addrs, a) - 1
+                    print(f"  +{i:3d} 0x{a:04x} {syms[j][1]}")
+            continue
         if line.startswith("#"):
             _, what, sp, _, pc = line.split()
             i = bisect.bisect_right(addrs, int(pc, 16)) - 1
