@@ -102,6 +102,7 @@ class App:
         self._menu_since = 0
         self._long_seen = False
         self._die_on_screen = False  # False: a message covers the screen (clear it before a die)
+        self._frame_us_est = None  # how long the last roll's first frame took
 
     # --- start-up -------------------------------------------------------------
 
@@ -267,10 +268,15 @@ class App:
         frame_us = []
         sent = 0
         animate = self.model is not None and self.view is not None
-        n = cfg.MAX_FRAMES if animate else 1
+        if not animate:
+            n = 1  # no display or no model: just the result
+        elif self._frame_us_est is None:
+            n = cfg.MAX_FRAMES  # until the first frame has been timed
+        else:
+            n = self._frames_for(self._frame_us_est)
         shown = [0] * n_dice
         codes_now = [0] * n_dice
-        i = 0 if animate else n - 1
+        i = 0
         if self.model is not None:
             self._clear_for_dice()
         while i < n:
@@ -282,9 +288,10 @@ class App:
                 codes_now[d] = tumbles[d].code_at(i, n)
             sent += self._frame(shown, codes_now, final)
             frame_us.append(clock.ticks_diff(clock.ticks_us(), t_us))
-            if i == 0 and animate:  # first frame timed: as many frames as fit ROLL_MS
-                per = max(cfg.FRAME_MS, frame_us[0] // 1000)
-                n = max(cfg.MIN_FRAMES, min(cfg.MAX_FRAMES, cfg.ROLL_MS // per))
+            if i == 0 and animate:  # the first frame is timed: as many frames as fit ROLL_MS
+                self._frame_us_est = frame_us[0]
+                if not final:
+                    n = max(2, self._frames_for(frame_us[0]))
             if self.hooks is not None and hasattr(self.hooks, "on_frame"):
                 self.hooks.on_frame(self, i, n, shown, codes_now)
             self._pace(t0, 0 if final else cfg.FRAME_MS)
@@ -314,6 +321,12 @@ class App:
         if self.hooks is not None and hasattr(self.hooks, "on_roll"):
             self.hooks.on_roll(self, rec)
         return rec
+
+    def _frames_for(self, frame_us):
+        """Frames in a roll when each takes frame_us: about ROLL_MS in all, FRAME_MS at least each."""
+        cfg = self.cfg
+        per = max(cfg.FRAME_MS, frame_us // 1000, 1)
+        return max(cfg.MIN_FRAMES, min(cfg.MAX_FRAMES, cfg.ROLL_MS // per))
 
     def _frame(self, faces, codes, final):
         """Generate and draw one frame of every die; returns the image bytes sent to the display."""
@@ -396,6 +409,7 @@ class App:
         cfg = self.cfg
         _say("settings: dither %s, number %s, dice %d" % (cfg.DITHER, "on" if cfg.NUMBER else "off", cfg.DICE))
         self.faces[0] = self.faces[1] = 0  # the held roll may no longer fit the layout
+        self._frame_us_est = None  # two dice take longer per frame
         if self.display is not None:
             try:
                 self._setup_display(self.display)
