@@ -227,6 +227,12 @@ class BoardEmulator:
         assert self.child is not None
         self._forwarded = 0
         self._exec_seq = self.child.send(req.op, req.source)
+        if self._in:
+            # Typed ahead: it sits in the board's stdin buffer, readable by the program
+            # (a Ctrl-C among it is data: it arrived before the program armed the interrupt).
+            self.child.feed_stdin(bytes(self._in))
+            self._forwarded += len(self._in)
+            self._in.clear()
 
     def _restart_child(self) -> None:
         if self.child is not None:
