@@ -262,6 +262,20 @@ def test_only_waiting_counts_as_quiet_so_a_slow_computation_is_not_the_end_of_a_
     assert t_quiet >= second + 50_000
 
 
+def test_quiet_counts_from_the_start_of_the_step():
+    script = Script().wait(500).mark("pressed").quiet(100).mark("quiet").end()
+    for clock in ("virtual", "fast"):
+        result = run_board(World(clock=clock, script=script), code=textwrap.dedent("""
+            import time
+            from machine import I2C
+            I2C(0).writeto(0x3C, b"\\x80\\xe3")
+            while True:
+                time.sleep_ms(5)
+        """))
+        (t_pressed, _), (t_quiet, _) = result.view.marks
+        assert t_quiet - t_pressed >= 100_000
+
+
 def test_seeded_urandom_is_reproducible_and_unseeded_is_not():
     code = "import os\nprint(os.urandom(8))"
     a = run(code, World(clock="virtual", seed=5))

@@ -172,6 +172,7 @@ _repeats = {}  # index of a "repeat" step -> how many times it has jumped back
 _step_base = 0  # when the previous step completed
 _last_bus = 0  # end of the last bus transaction
 _skip_at_bus = 0  # _skip then
+_skip_at_base = 0  # _skip when the previous script step completed
 timers = []  # active machine.Timer objects (each has _due)
 _wdt = None  # [timeout_us, deadline_us]
 
@@ -186,13 +187,14 @@ def _step_due(i):
 
 
 def _quiet_left(quiet_us):
-    """Microseconds the board must still wait, without display traffic, to count as quiet.
+    """Microseconds the board must still wait, without display traffic since the quiet step
+    began, to count as quiet.
 
     Only waiting counts (sleeps, lightsleep, idle): in the fast clock a long computation
     between two frames is not "quiet", however long it takes."""
     if _mode == "fast":
-        return quiet_us - (_skip - _skip_at_bus)
-    return quiet_us - (now_us() - _last_bus)
+        return quiet_us - (_skip - max(_skip_at_bus, _skip_at_base))
+    return quiet_us - (now_us() - max(_last_bus, _step_base))
 
 
 def _next_event():
@@ -254,7 +256,7 @@ def _run_until(limit, wake):
 
 def _fire(what):
     """Run one event; True if it called back into the app (a wake-up source)."""
-    global _si, _step_base
+    global _si, _step_base, _skip_at_base
     if what == "script":
         s = _script[_si]
         due = _step_due(_si)
@@ -264,6 +266,7 @@ def _fire(what):
             end("timeout", "the display did not go quiet for %d ms within %d s"
                 % (s[2] // 1000, s[3] // 1000000))
         _step_base = due
+        _skip_at_base = _skip
         if s[1] == "repeat":  # [dt, "repeat", back, times]: run the previous `back` steps again
             done = _repeats.get(_si, 0)
             if done < s[3]:
