@@ -103,6 +103,7 @@ class App:
         self._long_seen = False
         self._die_on_screen = False  # False: a message covers the screen (clear it before a die)
         self._frame_us_est = None  # how long the last roll's first frame took
+        self._pending_press = False  # a press during a roll: one more roll when it ends
 
     # --- start-up -------------------------------------------------------------
 
@@ -246,10 +247,12 @@ class App:
                 self.redraw()
         if self.state == SETTINGS:
             self._menu_event(ev, now)
-        elif ev == pdbutton.PRESS:
+        elif ev == pdbutton.PRESS or self._pending_press:
+            self._pending_press = False
             self.rng.stir(clock.ticks_us())
             self.roll()
             if self._long_seen and self.button.pressed:
+                self._pending_press = False
                 self._enter_menu()
         elif ev == pdbutton.LONG:
             self._enter_menu()
@@ -357,8 +360,11 @@ class App:
         clock = self.clock
         while True:
             now = clock.ticks_ms()
-            if self.button.poll(now) == pdbutton.LONG:
+            ev = self.button.poll(now)
+            if ev == pdbutton.LONG:
                 self._long_seen = True
+            elif ev == pdbutton.PRESS:  # pressed again while the die tumbles: roll again after
+                self._pending_press = True
             left = frame_ms - clock.ticks_diff(now, t0)
             if left <= 0:
                 return

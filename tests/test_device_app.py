@@ -324,3 +324,9 @@ def test_the_tumble_length_adapts_to_the_frame_time(tmp_path, blob):
     assert [x["frames"] for x in slow["rolls"]] == [2, 1, 1]
     for roll in slow["rolls"]:
         assert bytes.fromhex(roll["image"]) == reference_image(blob, roll["face"], roll["angle"]).tobytes()
+
+
+def test_a_press_during_a_roll_rolls_once_more_afterwards(tmp_path, blob):
+    edges = press_edges(100) + press_edges(600) + press_edges(800)  # two presses during the first tumble
+    r, _, _ = run_app(tmp_path, blob=blob, edges=edges, end_ms=5000)
+    assert len(r["rolls"]) == 2  # one queued roll, not one per press during the tumble
