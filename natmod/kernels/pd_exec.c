@@ -51,11 +51,11 @@ static void set_window(pd_window_t *win, uint8_t *data, uint8_t ring, uint8_t x0
 int pd_generate_full(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
                      uint32_t scratch_size, uint8_t *out, uint32_t out_size)
 {
-    pd_plan_t plan;
     pd_layer_t L;
     pd_window_t in, dst;
     pd_rect_t r;
     uint8_t *x; /* the current layer's input: even layers at the start of scratch, odd at the end */
+    uint32_t need;
     uint8_t j;
     int st = check_inputs(m, face, angle_code);
     if (st != PD_OK) {
@@ -64,11 +64,8 @@ int pd_generate_full(const pd_model_t *m, int32_t face, int32_t angle_code, uint
     if (out_size < (uint32_t)m->out_h * m->out_w * PD_OUT_C) {
         return PD_ERR_OUT_SIZE;
     }
-    st = pd_plan(m, PD_PLAN_FULL, &plan);
-    if (st != PD_OK) {
-        return st;
-    }
-    if (scratch_size < plan.scratch_bytes) {
+    need = pd_full_scratch(m);
+    if (scratch_size < need) {
         return PD_ERR_SCRATCH_SIZE;
     }
     x = scratch;
@@ -79,7 +76,7 @@ int pd_generate_full(const pd_model_t *m, int32_t face, int32_t angle_code, uint
         if (j + 1 == m->n_layers) {
             y = out;
         } else if (j % 2 == 0) { /* the output goes to the other end */
-            y = scratch + plan.scratch_bytes - (uint32_t)L.out_h * L.out_w * L.out_c;
+            y = scratch + need - (uint32_t)L.out_h * L.out_w * L.out_c;
         } else {
             y = scratch;
         }
@@ -251,15 +248,50 @@ static int strip_acc(const pd_model_t *m, stream_t *S, int32_t *acc, uint8_t n_a
     return PD_OK;
 }
 
+/* Checks the scratch and lays out the streaming state in it (kept out of
+ * pd_generate_stream so the geometry's stack frame is gone during the run). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int stream_setup(const pd_model_t *m, uint8_t *scratch, uint32_t scratch_size, stream_t *S,
+                        uint8_t *strips, uint8_t *acc_rows)
+{
+    pd_stream_geom_t g;
+    uint8_t n = m->n_layers, j;
+    uint32_t off;
+    if (((uintptr_t)scratch & (PD_SCRATCH_ALIGN - 1)) != 0) {
+        return PD_ERR_SCRATCH_ALIGN;
+    }
+    pd_stream_plan(m, &g);
+    if (scratch_size < g.scratch) {
+        return PD_ERR_SCRATCH_SIZE;
+    }
+    /* layout: state | accumulators (4-aligned) | rings | output row segment (ring mode) */
+    S->scratch = scratch;
+    S->off = (uint32_t *)(void *)scratch; /* [n] */
+    S->ring = scratch + 4u * n;            /* [n] each */
+    S->x0 = S->ring + n;
+    S->w = S->x0 + n;
+    S->next = S->w + n;
+    off = PD_STREAM_STATE_BYTES(n) + (uint32_t)g.acc_rows * g.strip_w * PD_OUT_C * 4u;
+    for (j = 0; j < n; j++) { /* rings: R_j rows of W_j columns of in_c_j channels */
+        S->off[j] = off;
+        S->ring[j] = g.ring[j];
+        off += (uint32_t)g.ring[j] * g.win_w[j] *
+               PD_RD8(m->blob + PD_HEADER_SIZE + (uint32_t)j * PD_LAYER_SIZE + PD_L_IN_C);
+    }
+    S->row_out = scratch + off;
+    *strips = g.strips;
+    *acc_rows = g.acc_rows;
+    return PD_OK;
+}
+
 int pd_generate_stream(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
                        uint32_t scratch_size, pd_row_fn on_row, void *ctx)
 {
-    pd_plan_t plan;
-    pd_layer_t L;
     stream_t S;
-    int32_t *acc; /* [acc_rows][strip_w][out_c] accumulator mode only */
-    uint8_t n = m->n_layers, last = (uint8_t)(m->n_layers - 1), j, t;
-    uint32_t off;
+    int32_t *acc; /* [acc_rows][strip_w][out_c] accumulator mode only: right after the state */
+    uint8_t n = m->n_layers, last = (uint8_t)(m->n_layers - 1), j, t, strips, acc_rows;
     int st = check_inputs(m, face, angle_code);
     if (st != PD_OK) {
         return st;
@@ -267,43 +299,21 @@ int pd_generate_stream(const pd_model_t *m, int32_t face, int32_t angle_code, ui
     if (on_row == 0) {
         return PD_ERR_CALLBACK;
     }
-    if (((uintptr_t)scratch & (PD_SCRATCH_ALIGN - 1)) != 0) {
-        return PD_ERR_SCRATCH_ALIGN;
-    }
-    st = pd_plan(m, PD_PLAN_STREAM, &plan);
+    st = stream_setup(m, scratch, scratch_size, &S, &strips, &acc_rows);
     if (st != PD_OK) {
         return st;
     }
-    if (scratch_size < plan.scratch_bytes) {
-        return PD_ERR_SCRATCH_SIZE;
-    }
-    /* layout: state | accumulators (4-aligned) | rings | output row segment (ring mode) */
-    S.scratch = scratch;
-    S.off = (uint32_t *)(void *)scratch; /* [n] */
-    S.ring = scratch + 4u * n;            /* [n] each */
-    S.x0 = S.ring + n;
-    S.w = S.x0 + n;
-    S.next = S.w + n;
-    off = PD_STREAM_STATE_BYTES(n);
-    acc = (int32_t *)(void *)(scratch + off);
-    off += (uint32_t)plan.acc_rows * plan.strip_w * PD_OUT_C * 4u;
-    for (j = 0; j < n; j++) { /* rings: R_j rows of W_j columns of in_c_j channels */
-        (void)pd_model_layer(m, j, &L);
-        S.off[j] = off;
-        S.ring[j] = (plan.acc_rows != 0 && j == last) ? 1 : pd_stream_ring(m, j);
-        off += (uint32_t)S.ring[j] * pd_stream_win_w(m, plan.strips, j) * L.in_c;
-    }
-    S.row_out = scratch + off;
+    acc = (int32_t *)(void *)(scratch + PD_STREAM_STATE_BYTES(n));
     encode(m, face, angle_code, scratch + S.off[0]); /* layer 0's one input pixel, kept all along */
 
-    for (t = 0; t < plan.strips; t++) {
-        pd_strip_cols(m, plan.strips, t, &S.a, &S.b, S.x0, S.w);
+    for (t = 0; t < strips; t++) {
+        pd_strip_cols(m, strips, t, &S.a, &S.b, S.x0, S.w);
         S.x0[0] = 0; /* the input pixel sits at column 0 of ring 0 */
         for (j = 0; j < n; j++) {
             ((volatile uint8_t *)S.next)[j] = 0; /* volatile: no memset call in natmods */
         }
-        if (plan.acc_rows != 0) {
-            st = strip_acc(m, &S, acc, plan.acc_rows, on_row, ctx);
+        if (acc_rows != 0) {
+            st = strip_acc(m, &S, acc, acc_rows, on_row, ctx);
         } else {
             st = produce(m, &S, last, (uint8_t)(m->out_h - 1), on_row, ctx);
         }

@@ -13,7 +13,10 @@
  * When smaller, the last layer instead takes each input row as it comes
  * (R = 1) and adds its taps into A int32 accumulator rows of the strip, which
  * are requantized in place into the output row segment (accumulator mode):
- * Scratch = executor state + A * strip_w * 4 + sum_j R_j * W_j * in_c_j. */
+ * Scratch = executor state + A * strip_w * 4 + sum_j R_j * W_j * in_c_j.
+ * The strip count is the smallest whose scratch fits PD_STREAM_TARGET_BYTES,
+ * else the one with the least scratch. */
+#include "pd_access.h"
 #include "pd_geom.h"
 #include "pd_plan_internal.h"
 
@@ -34,34 +37,48 @@ static void get_layer(const pd_model_t *m, uint8_t j, pd_layer_t *L)
     (void)pd_model_layer(m, j, L);
 }
 
-/* Rows layer j computes per strip: all of the image for the last layer, else
- * up to the last input row its consumer reads (P_j in the file comment). */
-uint8_t pd_stream_rows(const pd_model_t *m, uint8_t j)
+static uint8_t layer_byte(const pd_model_t *m, uint8_t j, uint8_t field)
 {
-    pd_layer_t L;
-    uint8_t i, rows = m->out_h;
-    int16_t o, lo, hi = -1;
-    for (i = (uint8_t)(m->n_layers - 1); i > j; i--) {
-        get_layer(m, i, &L);
-        for (o = (int16_t)(rows - 1); o >= 0 && !pd_hull(L.kind, o, L.in_h, L.kernel, L.stride, L.padding, &lo, &hi); o--) {
-        }
-        rows = o < 0 ? 0 : (uint8_t)(hi + 1);
-    }
-    return rows;
+    return PD_RD8(m->blob + PD_HEADER_SIZE + (uint32_t)j * PD_LAYER_SIZE + field);
 }
 
-uint8_t pd_stream_ring(const pd_model_t *m, uint8_t j)
+static uint8_t strip_width(const pd_model_t *m, uint8_t strips)
+{
+    return (uint8_t)((m->out_w + strips - 1) / strips);
+}
+
+/* P_j for every layer (rows[j]) and, if ring != NULL, R_j (ring[j], at least 1):
+ * the last layer computes every image row; layer j - 1 computes up to the
+ * last input row layer j reads; R_j is the most input rows one output row reads. */
+static void stream_rows_rings(const pd_model_t *m, uint8_t *rows, uint8_t *ring)
 {
     pd_layer_t L;
-    uint8_t rows = pd_stream_rows(m, j), ring = 1;
-    int16_t o, lo, hi;
-    get_layer(m, j, &L);
-    for (o = 0; o < rows; o++) {
-        if (pd_hull(L.kind, o, L.in_h, L.kernel, L.stride, L.padding, &lo, &hi) && hi - lo + 1 > ring) {
-            ring = (uint8_t)(hi - lo + 1);
+    uint8_t j = m->n_layers, n = m->out_h;
+    int16_t o, lo, hi, last_hi;
+    while (j-- > 0) {
+        get_layer(m, j, &L);
+        rows[j] = n;
+        if (ring != 0) {
+            ring[j] = 1;
         }
+        last_hi = -1;
+        for (o = 0; o < n; o++) {
+            if (pd_hull(L.kind, o, L.in_h, L.kernel, L.stride, L.padding, &lo, &hi)) {
+                last_hi = hi;
+                if (ring != 0 && hi - lo + 1 > ring[j]) {
+                    ring[j] = (uint8_t)(hi - lo + 1);
+                }
+            }
+        }
+        n = (uint8_t)(last_hi + 1);
     }
-    return ring;
+}
+
+uint8_t pd_stream_rows(const pd_model_t *m, uint8_t j)
+{
+    uint8_t rows[PD_MAX_LAYERS];
+    stream_rows_rings(m, rows, 0);
+    return rows[j];
 }
 
 void pd_strip_cols(const pd_model_t *m, uint8_t strips, uint8_t t, uint8_t *a, uint8_t *b, uint8_t *x0,
@@ -88,38 +105,38 @@ void pd_strip_cols(const pd_model_t *m, uint8_t strips, uint8_t t, uint8_t *a, u
     }
 }
 
-uint8_t pd_stream_win_w(const pd_model_t *m, uint8_t strips, uint8_t j)
+/* W_j: the widest input window of each layer over the strips (layer 0's
+ * window always holds the encoded input pixel). */
+static void stream_widths(const pd_model_t *m, uint8_t strips, uint8_t *win_w)
 {
     uint8_t x0[PD_MAX_LAYERS], w[PD_MAX_LAYERS];
-    uint8_t t, a, b, widest = j == 0 ? 1 : 0; /* layer 0's window always holds the encoded input */
+    uint8_t t, j, a, b;
+    for (j = 0; j < m->n_layers; j++) {
+        win_w[j] = j == 0 ? 1 : 0;
+    }
     for (t = 0; t < strips; t++) {
         pd_strip_cols(m, strips, t, &a, &b, x0, w);
-        if (w[j] > widest) {
-            widest = w[j];
+        for (j = 0; j < m->n_layers; j++) {
+            if (w[j] > win_w[j]) {
+                win_w[j] = w[j];
+            }
         }
     }
-    return widest;
-}
-
-uint8_t pd_layer_row_hull(const pd_model_t *m, uint8_t j, int16_t o, int16_t *lo, int16_t *hi)
-{
-    pd_layer_t L;
-    get_layer(m, j, &L);
-    return pd_hull(L.kind, o, L.in_h, L.kernel, L.stride, L.padding, lo, hi);
 }
 
 /* Accumulator rows open at once when the last layer takes input rows
  * 0, 1, ... in turn: a row opens (bias) when an input row first reaches it
  * and closes (requantized, handed over) once its last input row is in; the
- * executor follows exactly this order. */
-static uint8_t acc_rows_needed(const pd_model_t *m)
+ * executor (pd_exec.c, strip_acc) follows exactly this order. */
+static uint8_t acc_rows_needed(const pd_model_t *m, uint8_t rows_in)
 {
-    const uint8_t last = (uint8_t)(m->n_layers - 1), rows_in = pd_stream_rows(m, (uint8_t)(last - 1));
+    pd_layer_t L;
     uint8_t r, open = 0, emit = 0, most = 1;
     int16_t o, lo, hi;
+    get_layer(m, (uint8_t)(m->n_layers - 1), &L);
     for (r = 0; r < rows_in; r++) {
-        for (o = emit; o < m->out_h; o++) {
-            uint8_t taps = pd_layer_row_hull(m, last, o, &lo, &hi);
+        for (o = emit; o < L.out_h; o++) {
+            uint8_t taps = pd_hull(L.kind, o, L.in_h, L.kernel, L.stride, L.padding, &lo, &hi);
             if (taps && lo > r) {
                 break;
             }
@@ -130,7 +147,8 @@ static uint8_t acc_rows_needed(const pd_model_t *m)
         if (open - emit > most) {
             most = (uint8_t)(open - emit);
         }
-        while (emit < m->out_h && !(pd_layer_row_hull(m, last, emit, &lo, &hi) && hi > r)) {
+        while (emit < L.out_h && !(pd_hull(L.kind, emit, L.in_h, L.kernel, L.stride, L.padding, &lo, &hi) &&
+                                   hi > r)) {
             emit++; /* final: opened (if not yet) and closed at once */
             if (open < emit) {
                 open = emit;
@@ -140,63 +158,51 @@ static uint8_t acc_rows_needed(const pd_model_t *m)
     return most;
 }
 
-uint8_t pd_stream_acc_rows(const pd_model_t *m, uint8_t strips)
+void pd_stream_geom(const pd_model_t *m, uint8_t strips, pd_stream_geom_t *g)
 {
-    pd_layer_t L;
+    uint8_t rows[PD_MAX_LAYERS];
     const uint8_t last = (uint8_t)(m->n_layers - 1);
-    uint32_t strip_w = (uint32_t)(m->out_w + strips - 1) / strips, win, ring_cost, acc_cost;
-    uint8_t acc;
-    get_layer(m, last, &L);
-    if (m->n_layers < 2 || L.kind == PD_KIND_FC) {
-        return 0;
+    uint32_t in_c, ring_cost, acc_cost;
+    uint8_t j;
+    g->strips = strips;
+    g->strip_w = strip_width(m, strips);
+    stream_rows_rings(m, rows, g->ring);
+    stream_widths(m, strips, g->win_w);
+    g->acc_rows = 0;
+    if (m->n_layers >= 2 && layer_byte(m, last, PD_L_KIND) != PD_KIND_FC) {
+        uint8_t acc = acc_rows_needed(m, rows[last - 1]);
+        in_c = layer_byte(m, last, PD_L_IN_C);
+        ring_cost = (uint32_t)g->ring[last] * g->win_w[last] * in_c + (uint32_t)g->strip_w * PD_OUT_C;
+        acc_cost = (uint32_t)g->win_w[last] * in_c + (uint32_t)acc * g->strip_w * PD_OUT_C * 4u;
+        if (acc_cost < ring_cost) {
+            g->acc_rows = acc;
+            g->ring[last] = 1;
+        }
     }
-    acc = acc_rows_needed(m);
-    win = (uint32_t)pd_stream_win_w(m, strips, last) * L.in_c;
-    ring_cost = pd_stream_ring(m, last) * win + strip_w * PD_OUT_C;
-    acc_cost = win + (uint32_t)acc * strip_w * PD_OUT_C * 4u;
-    return acc_cost < ring_cost ? acc : 0;
-}
-
-/* Bytes of layer j's input ring (and, for an accumulating last layer, its accumulators). */
-static uint32_t stream_layer_bytes(const pd_model_t *m, uint8_t strips, uint8_t j, uint8_t acc_rows)
-{
-    pd_layer_t L;
-    get_layer(m, j, &L);
-    if (acc_rows != 0 && j + 1 == m->n_layers) {
-        return (uint32_t)pd_stream_win_w(m, strips, j) * L.in_c +
-               (uint32_t)acc_rows * ((m->out_w + strips - 1) / strips) * PD_OUT_C * 4u;
-    }
-    return (uint32_t)pd_stream_ring(m, j) * pd_stream_win_w(m, strips, j) * L.in_c;
-}
-
-static uint32_t stream_scratch(const pd_model_t *m, uint8_t strips)
-{
-    uint32_t total = PD_STREAM_STATE_BYTES(m->n_layers);
-    uint8_t j, acc_rows = pd_stream_acc_rows(m, strips);
+    g->scratch = PD_STREAM_STATE_BYTES(m->n_layers) + (uint32_t)g->acc_rows * g->strip_w * PD_OUT_C * 4u;
     for (j = 0; j < m->n_layers; j++) {
-        total += stream_layer_bytes(m, strips, j, acc_rows);
+        g->scratch += (uint32_t)g->ring[j] * g->win_w[j] * layer_byte(m, j, PD_L_IN_C);
     }
-    if (acc_rows == 0) {
-        total += (uint32_t)((m->out_w + strips - 1) / strips) * PD_OUT_C; /* one output row segment */
+    if (g->acc_rows == 0) {
+        g->scratch += (uint32_t)g->strip_w * PD_OUT_C; /* one output row segment */
     }
-    return total;
 }
 
-uint8_t pd_stream_strips(const pd_model_t *m)
+void pd_stream_plan(const pd_model_t *m, pd_stream_geom_t *g)
 {
-    uint32_t bytes, best_bytes = U32_MAX;
+    uint32_t best_bytes = U32_MAX;
     uint8_t n, best = 1;
     for (n = 1; n <= m->out_w; n++) {
-        bytes = stream_scratch(m, n);
-        if (bytes <= PD_STREAM_TARGET_BYTES) {
-            return n;
+        pd_stream_geom(m, n, g);
+        if (g->scratch <= PD_STREAM_TARGET_BYTES) {
+            return;
         }
-        if (bytes < best_bytes) {
-            best_bytes = bytes;
+        if (g->scratch < best_bytes) {
+            best_bytes = g->scratch;
             best = n;
         }
     }
-    return best;
+    pd_stream_geom(m, best, g);
 }
 
 /* Sum over output indices [o0, o1) of the taps landing inside the input. */
@@ -244,15 +250,20 @@ int pd_plan_layer(const pd_model_t *m, int kind, uint8_t j, pd_plan_layer_t *inf
         info->bytes = act_bytes(L.in_h, L.in_w, L.in_c);
         info->macs = layer_macs(&L, L.out_h, 0, L.out_w);
     } else if (kind == PD_PLAN_STREAM) {
+        pd_stream_geom_t g;
         uint8_t x0[PD_MAX_LAYERS], w[PD_MAX_LAYERS];
-        uint8_t strips = pd_stream_strips(m), t, a, b, acc_rows = pd_stream_acc_rows(m, strips);
-        info->ring_rows = (acc_rows != 0 && j + 1 == m->n_layers) ? 1 : pd_stream_ring(m, j);
-        info->win_w = pd_stream_win_w(m, strips, j);
+        uint8_t t, a, b;
+        pd_stream_plan(m, &g);
+        info->ring_rows = g.ring[j];
+        info->win_w = g.win_w[j];
         info->rows = pd_stream_rows(m, j);
-        info->bytes = stream_layer_bytes(m, strips, j, acc_rows);
+        info->bytes = (uint32_t)g.ring[j] * g.win_w[j] * L.in_c;
+        if (g.acc_rows != 0 && j + 1 == m->n_layers) {
+            info->bytes += (uint32_t)g.acc_rows * g.strip_w * PD_OUT_C * 4u; /* its accumulators */
+        }
         info->macs = 0;
-        for (t = 0; t < strips; t++) {
-            pd_strip_cols(m, strips, t, &a, &b, x0, w);
+        for (t = 0; t < g.strips; t++) {
+            pd_strip_cols(m, g.strips, t, &a, &b, x0, w);
             if (j + 1 < m->n_layers) { /* this layer fills its consumer's window */
                 a = x0[j + 1];
                 b = (uint8_t)(x0[j + 1] + w[j + 1]);
@@ -265,6 +276,23 @@ int pd_plan_layer(const pd_model_t *m, int kind, uint8_t j, pd_plan_layer_t *inf
     return PD_OK;
 }
 
+uint32_t pd_full_scratch(const pd_model_t *m)
+{
+    uint32_t need, most = 0;
+    uint8_t j;
+    for (j = 0; j < m->n_layers; j++) {
+        need = act_bytes(layer_byte(m, j, PD_L_IN_H), layer_byte(m, j, PD_L_IN_W), layer_byte(m, j, PD_L_IN_C));
+        if (j + 1 < m->n_layers) { /* plus the output, unless it is the caller's image */
+            need += act_bytes(layer_byte(m, j, PD_L_OUT_H), layer_byte(m, j, PD_L_OUT_W),
+                              layer_byte(m, j, PD_L_OUT_C));
+        }
+        if (need > most) {
+            most = need;
+        }
+    }
+    return most;
+}
+
 int pd_plan(const pd_model_t *m, int kind, pd_plan_t *info)
 {
     pd_plan_layer_t li;
@@ -273,39 +301,22 @@ int pd_plan(const pd_model_t *m, int kind, pd_plan_t *info)
     if (m->n_layers == 0) {
         return PD_ERR_NO_MODEL;
     }
-    if (kind != PD_PLAN_FULL && kind != PD_PLAN_STREAM) {
-        return PD_ERR_PLAN_KIND;
-    }
-    info->macs = 0;
     if (kind == PD_PLAN_FULL) {
-        uint32_t need, out;
         info->strips = 1;
         info->strip_w = m->out_w;
         info->acc_rows = 0;
-        info->scratch_bytes = 0;
-        for (j = 0; j < m->n_layers; j++) {
-            st = pd_plan_layer(m, kind, j, &li);
-            if (st != PD_OK) {
-                return st;
-            }
-            info->macs = add_sat(info->macs, li.macs);
-            need = li.bytes; /* input, plus the output unless it is the caller's image */
-            if (j + 1 < m->n_layers) {
-                pd_layer_t L;
-                get_layer(m, j, &L);
-                out = act_bytes(L.out_h, L.out_w, L.out_c);
-                need += out;
-            }
-            if (need > info->scratch_bytes) {
-                info->scratch_bytes = need;
-            }
-        }
-        return PD_OK;
+        info->scratch_bytes = pd_full_scratch(m);
+    } else if (kind == PD_PLAN_STREAM) {
+        pd_stream_geom_t g;
+        pd_stream_plan(m, &g);
+        info->strips = g.strips;
+        info->strip_w = g.strip_w;
+        info->acc_rows = g.acc_rows;
+        info->scratch_bytes = g.scratch;
+    } else {
+        return PD_ERR_PLAN_KIND;
     }
-    info->strips = pd_stream_strips(m);
-    info->strip_w = (uint8_t)((m->out_w + info->strips - 1) / info->strips);
-    info->scratch_bytes = stream_scratch(m, info->strips);
-    info->acc_rows = pd_stream_acc_rows(m, info->strips);
+    info->macs = 0;
     for (j = 0; j < m->n_layers; j++) {
         st = pd_plan_layer(m, kind, j, &li);
         if (st != PD_OK) {
