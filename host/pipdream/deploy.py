@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -288,6 +290,37 @@ def plan_for(board: BoardModule, arch: str | None, *, use_natmod: bool, model: P
         elif MpyAbi.from_mpy(natmod.read_bytes()).arch != arch:
             raise CommandError(f"{_shown(natmod)} is not built for {arch}")
     return build_plan(board, arch, model=model, natmod=natmod, compile_py=compile_py)
+
+
+# -- mip ----------------------------------------------------------------------------------------
+
+PACKAGE_JSON = REPO / "package.json"
+
+
+def mip_package() -> dict:
+    """package.json for `mpremote mip install --target / github:OWNER/pipdream`: the app as source,
+    every MicroPython board module under its own name (the app picks one by sys.platform), the
+    model. URLs are relative to the repository root, so a local checkout works too."""
+    urls = [[p.name, f"device/{p.name}"] for p in sorted(DEVICE.glob("*.py"))]
+    for name in known_boards():
+        if not board_module(name).circuitpython:
+            urls.append([f"board_{name}.py", f"boards/board_{name}.py"])
+    model = str(device_setting("MODEL_PATH")).lstrip("/")
+    urls.append([model, str(DEFAULT_MODEL.relative_to(REPO))])
+    version = re.search(r'^version = "([^"]+)"', (REPO / "pyproject.toml").read_text(), re.M)
+    return {"version": version.group(1) if version else "0", "urls": urls, "deps": []}
+
+
+def mip_package_text() -> str:
+    """package.json's text: one [board path, repository path] pair a line."""
+    pkg = mip_package()
+    urls = ",\n".join(f"    {json.dumps(u)}" for u in pkg["urls"])
+    return f'{{\n  "version": {json.dumps(pkg["version"])},\n  "urls": [\n{urls}\n  ],\n  "deps": []\n}}\n'
+
+
+def write_mip_package(path: Path = PACKAGE_JSON) -> Path:
+    path.write_text(mip_package_text())
+    return path
 
 
 # -- the board over mpremote ---------------------------------------------------------------
