@@ -222,7 +222,7 @@ class App:
     def _show_model_error(self):
         cols = self.display.width // 8
         lines = ["no model:"] + _wrap(self.model_error, cols)
-        rows = self.display.height // 10
+        rows = self.display.height // 8
         lines = lines[: rows - 1 if self.faces[0] else rows]
         if self.faces[0]:
             lines.append("rolled " + " ".join(str(f) for f in self.faces[: self.cfg.DICE]))

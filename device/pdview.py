@@ -264,16 +264,17 @@ class View:
         self._dirty = bytearray(2 * len(self.slots))  # per slot: die window, number window
 
     def message(self, lines):
-        """Clear the screen and centre up to height/8 - 1 lines of text (long lines are cut)."""
+        """Clear the screen and centre up to height / 8 lines of 8x8 text (long lines are cut)."""
         d = self.d
         d.fill(0)
         cols = d.width // 8
         lines = lines[: d.height // 8]
-        y = max(0, (d.height - 10 * len(lines)) // 2)
+        step = 10 if 10 * len(lines) <= d.height else 8  # tighter lines on a 128x32 panel
+        y = (d.height - step * len(lines) + step - 8) // 2
         for line in lines:
             line = line[:cols]
             d.text(line, (d.width - 8 * len(line)) // 2, y, 1)
-            y += 10
+            y += step
         d.show()
 
     def clear(self):
