@@ -8,6 +8,15 @@
 uint32_t pd_mac_count; /* host test builds only (pd_dot.h) */
 #endif
 
+/* On AVR string literals are copied to SRAM at boot (2.5 KB of them here), so
+ * there the texts are left out unless PD_STATUS_MESSAGES is defined: print the
+ * status number and look it up in pd_model.h. */
+#if defined(__AVR__) && !defined(PD_STATUS_MESSAGES)
+const char *pd_status_message(int status)
+{
+    return status == PD_OK ? "ok" : "pipdream status (see pd_model.h)";
+}
+#else
 const char *pd_status_message(int status)
 {
     switch (status) {
@@ -82,6 +91,7 @@ const char *pd_status_message(int status)
     default: return "unknown status";
     }
 }
+#endif
 
 uint32_t pd_blob_crc(const uint8_t *blob, uint32_t size)
 {
