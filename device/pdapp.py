@@ -408,7 +408,8 @@ class App:
             v = getattr(self.cfg, name)
             text = labels[values.index(v)] if v in values else str(v)
             lines.append(("> " if j == self._menu_item else "  ") + label + " " + text)
-        self._message(lines)
+        w = max(len(line) for line in lines[1:])
+        self._message([lines[0]] + [line + " " * (w - len(line)) for line in lines[1:]])  # one column
 
     def _leave_menu(self):
         self.state = IDLE
