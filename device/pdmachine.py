@@ -11,8 +11,10 @@ import pdclock
 import pdrandom
 
 
-def _pin_name(p):
-    return p if isinstance(p, str) else "GPIO%d" % p
+def _pin_name(p, port):
+    if isinstance(p, str):
+        return p
+    return ("GP%d" if port == "rp2" else "GPIO%d") % p  # as the board's silkscreen says
 
 
 class Board:
@@ -40,7 +42,8 @@ class Board:
             self.display_info = "SSD1306 %dx%d at %s on I2C%s (SDA %s, SCL %s, %d kHz)" % (
                 self.width, self.height, "/".join("0x%02X" % a for a in self.addrs),
                 "" if cfg.get("I2C_ID") is None else cfg["I2C_ID"],
-                _pin_name(cfg["I2C_SDA"]), _pin_name(cfg["I2C_SCL"]), cfg.get("I2C_FREQ", 400000) // 1000)
+                _pin_name(cfg["I2C_SDA"], cfg.get("PORT")), _pin_name(cfg["I2C_SCL"], cfg.get("PORT")),
+                cfg.get("I2C_FREQ", 400000) // 1000)
         else:
             self.display_info = "SSD1306 %dx%d on SPI%d" % (self.width, self.height, cfg["SPI_ID"])
 

@@ -163,7 +163,9 @@ def test_board_builds_on_the_simulated_board_and_finds_or_misses_its_display(tmp
     assert (r["name"], r["arch"]) == (c["NAME"], c["NATMOD_ARCH"])
     assert r["random"] == 16 and r["irq"] is True
     assert (r["button"], r["active"]) == (1, 0)  # released: the pull-up holds it high
-    assert "400 kHz" in r["info"] and "0x3C/0x3D" in r["info"]
+    sda, scl = (pin_label(module, c[k]) for k in ("I2C_SDA", "I2C_SCL"))
+    size = f"128x{c['DISPLAY_HEIGHT']}"
+    assert r["info"] == f"SSD1306 {size} at 0x3C/0x3D on I2C0 (SDA {sda}, SCL {scl}, 400 kHz)"
     if present:
         assert r["display"] == ["SSD1306_I2C", 0x3C, 128, c["DISPLAY_HEIGHT"]]
     else:
