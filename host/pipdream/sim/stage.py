@@ -3,51 +3,34 @@
     root = stage_root(tmp, board="pico", natmod=natmod_x64(), settings={"BACKEND": "natmod"})
     world = board_world("pico", script)
 
-The root holds what `pipdream deploy` puts on a board (device/*.py, the board module as
-pdboard.py, the model as pdsettings.MODEL_PATH), as source, with the x64 natmod (the
-simulation runs on the unix port) and any settings appended to pdsettings.py. The world has
-the board module's display (I2C or SPI pins, address, size) and button.
+The root holds what `pipdream deploy` puts on a board (pipdream.deploy.build_plan: the app
+compiled with mpy-cross, main.py and pdsettings.py as source, the board module as pdboard,
+the model), built for x64 (the simulation runs on the unix port) with the x64 natmod, and any
+settings appended to pdsettings.py. The world has the board module's display (I2C or SPI
+pins, address, size) and button.
 """
 
 from __future__ import annotations
 
-import ast
-import shutil
 from pathlib import Path
 from typing import Any
 
-from pipdream.paths import MODELS, REPO
+from pipdream import deploy
+from pipdream.paths import MODELS
 from pipdream.sim.world import BOARDS, Display, Script, World
 
-DEVICE = REPO / "device"
-BOARDS_DIR = REPO / "boards"
 DEFAULT_MODEL = MODELS / "default.blob"
+SIM_ARCH = "x64"  # the unix port's native code
 
 
 def board_constants(name: str) -> dict[str, Any]:
     """The literal constants of boards/board_<name>.py, read without running it."""
-    path = BOARDS_DIR / f"board_{name}.py"
-    if not path.is_file():
-        known = sorted(p.stem[len("board_"):] for p in BOARDS_DIR.glob("board_*.py"))
-        raise ValueError(f"unknown board {name!r}; boards/ has {', '.join(known) or 'none'}")
-    out: dict[str, Any] = {}
-    for node in ast.parse(path.read_text(), str(path)).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            try:
-                out[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                pass
-    return out
-
-
-def circuitpython_board_world(name: str, script: Script, **kw: Any) -> World:
-    """The world of a CircuitPython board module (cp_pico): same display and button wiring."""
-    return World(board="pico", displays=[board_display(board_constants(name))], script=script, **kw)
+    return dict(deploy.board_module(name).constants)
 
 
 def simulated_boards() -> list[str]:
     """Boards with both a board module and a simulation profile (MicroPython boards)."""
-    return [b for b in BOARDS if (BOARDS_DIR / f"board_{b}.py").is_file()]
+    return [b for b in BOARDS if b in deploy.known_boards()]
 
 
 def board_display(c: dict[str, Any], name: str = "oled") -> Display:
@@ -64,6 +47,11 @@ def button(c: dict[str, Any]) -> tuple[int | str, int]:
     return c["BUTTON_PIN"], c.get("BUTTON_ACTIVE", 0)
 
 
+def circuitpython_board_world(name: str, script: Script, **kw: Any) -> World:
+    """The world of a CircuitPython board module (cp_pico): same display and button wiring."""
+    return World(board="pico", displays=[board_display(board_constants(name))], script=script, **kw)
+
+
 def board_world(name: str, script: Script, **kw: Any) -> World:
     if name not in BOARDS:
         raise ValueError(f"board {name!r} has no simulation profile; simulated: {', '.join(BOARDS)}")
@@ -71,26 +59,17 @@ def board_world(name: str, script: Script, **kw: Any) -> World:
 
 
 def stage_root(dest: Path, *, board: str = "pico", natmod: Path | None = None,
-               model: Path = DEFAULT_MODEL, settings: dict[str, Any] | None = None) -> Path:
+               model: Path = DEFAULT_MODEL, settings: dict[str, Any] | None = None,
+               compile_py: bool = True) -> Path:
     """Write the board's filesystem into dest (which must be empty or missing)."""
-    if not model.is_file():
-        raise ValueError(f"model blob {model} not found (pipdream pack writes one)")
-    sources = sorted(DEVICE.glob("*.py"))
-    if not (DEVICE / "main.py").is_file():
-        raise ValueError(f"no device app in {DEVICE} (main.py missing)")
-    board_constants(board)  # a clear error for an unknown board
+    module = deploy.board_module(board)
     dest.mkdir(parents=True, exist_ok=True)
     if any(dest.iterdir()):
         raise ValueError(f"{dest} is not empty")
-    for src in sources:
-        shutil.copyfile(src, dest / src.name)
-    shutil.copyfile(BOARDS_DIR / f"board_{board}.py", dest / "pdboard.py")
-    if natmod is not None:
-        shutil.copyfile(natmod, dest / "pipnet.mpy")
-    settings_py = dest / "pdsettings.py"
-    model_name = _setting(settings_py, "MODEL_PATH")
-    shutil.copyfile(model, dest / str(model_name).lstrip("/"))
+    items = deploy.build_plan(module, SIM_ARCH, model=model, natmod=natmod, compile_py=compile_py)
+    deploy.write_stage(items, dest, log=lambda _: None)
     if settings:
+        settings_py = dest / "pdsettings.py"
         with settings_py.open("a") as f:
             f.write("\n# set by the simulation (pipdream.sim.stage)\n")
             for k, v in settings.items():
@@ -104,8 +83,7 @@ def stage_circuitpython_root(dest: Path, *, board: str = "cp_pico", model: Path 
                              settings: dict[str, Any] | None = None) -> Path:
     """A CircuitPython board's filesystem: the same app with code.py, no natmod, and a
     font5x8.bin for adafruit_framebuf's text() (see font_bin)."""
-    root = stage_root(dest, board=board, model=model, settings=settings)
-    (root / "main.py").rename(root / "code.py")
+    root = stage_root(dest, board=board, model=model, settings=settings)  # code.py, no natmod
     (root / "font5x8.bin").write_bytes(font_bin())
     return root
 
@@ -136,14 +114,7 @@ def font_bin() -> bytes:
 
 def device_setting(name: str) -> Any:
     """A value of device/pdsettings.py (where the app's settings are defined)."""
-    return _setting(DEVICE / "pdsettings.py", name)
-
-
-def _setting(path: Path, name: str) -> Any:
-    for node in ast.parse(path.read_text()).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise ValueError(f"{path.name} defines no {name}")
+    return deploy.device_setting(name)
 
 
 def natmod_x64() -> Path:
