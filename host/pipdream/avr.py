@@ -12,8 +12,9 @@ module parses them. `pipdream avr-sim` is the command-line front end.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
-import os
+import json
 import re
 import subprocess
 import sys
@@ -58,9 +59,12 @@ def synthetic_default_blob(seed: int = 0, cfg: DecoderConfig | None = None) -> b
 # ---- building -------------------------------------------------------------------------
 
 
-def _make(target: str, build_dir: Path, blob: Path | None = None, dot: str = "asm") -> None:
+IMPLS = ("asm", "dot", "c")
+
+
+def _make(target: str, build_dir: Path, blob: Path | None = None, impl: str = "asm") -> None:
     cmd = ["make", "-s", "-C", str(BOARD), target, f"BUILD={Path(build_dir).resolve()}",
-           f"PD_AVR_DOT={dot}", f"PY={sys.executable}"]
+           f"IMPL={impl}", f"PY={sys.executable}"]
     if blob is not None:
         cmd.append(f"BLOB={Path(blob).resolve()}")
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -68,22 +72,27 @@ def _make(target: str, build_dir: Path, blob: Path | None = None, dot: str = "as
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
 
 
-def default_build_dir(hook: bool = False, dot: str = "asm") -> Path:
-    return BOARD / "build" / f"{'hook' if hook else 'normal'}-{dot}"
+def default_build_dir(hook: bool = False, impl: str = "asm", blob: Path | None = None) -> Path:
+    """One folder per variant (and per blob other than the default), so switching never rebuilds."""
+    name = f"{'hook' if hook else 'normal'}-{impl}"
+    if blob is not None and Path(blob).resolve() != default_blob().resolve():
+        name += "-" + hashlib.sha1(str(Path(blob).resolve()).encode()).hexdigest()[:8]
+    return BOARD / "build" / name
 
 
-def build_firmware(hook: bool = False, blob: Path | None = None, dot: str = "asm",
+def build_firmware(hook: bool = False, blob: Path | None = None, impl: str = "asm",
                    build_dir: Path | None = None) -> Path:
     """Build the firmware (make decides what is stale); returns the ELF path.
 
-    hook: the test build whose UART command "G face angle" forces a roll.
+    hook: the test build whose UART commands force a roll ("G face angle").
     blob: the model (default: models/default.blob, else a synthetic default-architecture blob).
-    dot: "asm" (the AVR inner loop) or "c" (the kernels' plain C, the reference).
+    impl: "asm" (AVR kernels, shipped), "dot" (shared C kernels + asm dot product) or
+    "c" (shared C kernels as written: the reference).
     """
-    if dot not in ("asm", "c"):
-        raise ValueError(f"dot must be 'asm' or 'c', got {dot!r}")
-    build_dir = Path(build_dir or default_build_dir(hook, dot))
-    _make("hook" if hook else "elf", build_dir, blob, dot)
+    if impl not in IMPLS:
+        raise ValueError(f"impl must be one of {', '.join(IMPLS)}, got {impl!r}")
+    build_dir = Path(build_dir or default_build_dir(hook, impl, blob))
+    _make("hook" if hook else "elf", build_dir, blob, impl)
     return build_dir / ("pipdream-hook.elf" if hook else "pipdream.elf")
 
 
@@ -112,6 +121,8 @@ class Roll:
     led_on: int = 0  # simulator cycle of the busy LED's rising edge
     led_off: int = 0
     done: int = 0  # simulator cycle of the report line
+    image: np.ndarray | None = None  # (32, 32) uint8 from "px" lines ("D" command), else None
+    stack_overflow: bool = False  # the firmware saw its stack reach .bss
 
     @property
     def sim_cycles(self) -> int:
@@ -148,17 +159,27 @@ _KV = re.compile(r"(\w+)=(\S+)")
 
 
 def parse_uart(text: str) -> tuple[dict, list[Roll]]:
-    """Boot key=values and the roll reports of a UART log."""
+    """Boot key=values and the roll reports of a UART log (with the images of "px" lines)."""
     info: dict = {}
     rolls: list[Roll] = []
     status = 0
+    image = None
     for line in text.splitlines():
+        if line.startswith("px "):
+            _, row, col0, hexbytes = line.split()
+            if image is None:
+                image = np.zeros((F.OUT_H, F.OUT_W), np.uint8)
+            px = np.frombuffer(bytes.fromhex(hexbytes), np.uint8)
+            image[int(row), int(col0):int(col0) + px.size] = px
+            continue
         kv = dict(_KV.findall(line))
         if line.startswith("roll "):
             rolls.append(Roll(int(line.split()[1]), int(kv["face"]), int(kv["angle"]),
-                              int(kv["cycles"]), int(kv["i2c"]), int(kv["stack"]), int(kv["ram"]),
-                              kv["display"], status))
+                              int(kv["cycles"]), int(kv["i2c"]), int(kv["stack"].rstrip("!")),
+                              int(kv["ram"]), kv["display"], status, image=image))
+            rolls[-1].stack_overflow = kv["stack"].endswith("!")
             status = 0
+            image = None
         elif line.startswith("error "):
             status = int(kv["status"])
             info.setdefault("errors", []).append(status)
@@ -169,11 +190,12 @@ def parse_uart(text: str) -> tuple[dict, list[Roll]]:
 
 def run_sim(elf: Path, out_dir: Path, rolls: int | None = None, forced: Sequence[tuple[int, int]] = (),
             display: bool = True, display_addr: int = DISPLAY_ADDR, wdt_seed: int = 1,
-            bounce_seed: int = 1, hold_ms: float = 80, gap_ms: float = 30,
+            bounce_seed: int = 1, hold_ms: float = 80, gap_ms: float = 30, dump: bool = False,
             max_seconds: float | None = None, harness: Path | None = None) -> SimRun:
     """Run the firmware in simavr through pd_sim and parse what it recorded.
 
     forced: (face, angle code) pairs sent as UART commands (hook builds only);
+    dump: the firmware also prints each image's rows (Roll.image);
     rolls defaults to len(forced) or 1. A run that times out or crashes still
     returns (check returncode and end_reason).
     """
@@ -191,6 +213,8 @@ def run_sim(elf: Path, out_dir: Path, rolls: int | None = None, forced: Sequence
         cmd += ["--force", f"{int(face)},{int(angle)}"]
     if not display:
         cmd.append("--no-display")
+    if dump:
+        cmd.append("--dump")
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"pd_sim failed ({proc.returncode}): {proc.stderr.strip()}")
@@ -213,6 +237,9 @@ def load_run(out_dir: Path, returncode: int = 0) -> SimRun:
         parts = line.split()
         if parts[0] == "end":
             end_cycle, end_reason = int(parts[1]), parts[3]
+            continue
+        if parts[0].startswith("stack_"):  # deepest stack seen by the simulator, bytes
+            info[f"sim_{parts[0]}"] = int(parts[2])
             continue
         events.append((parts[0], int(parts[1]), parts[2] if len(parts) > 2 else ""))
     # Attach the simulator's timestamps: the n-th roll line, and the LED edges before it.
@@ -275,5 +302,87 @@ def cycles_to_seconds(cycles: int) -> float:
     return cycles / F_CPU
 
 
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "") not in ("", "0")
+# ---- the whole session: `pipdream avr-sim` ---------------------------------------------------------
+
+
+def default_blob() -> Path:
+    """models/default.blob when it exists, else the build's synthetic default-architecture blob."""
+    shipped = REPO / "models" / "default.blob"
+    if shipped.exists():
+        return shipped
+    path = BOARD / "build" / "synthetic.blob"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(synthetic_default_blob())
+    return path
+
+
+def simulate(out: Path, rolls: int = 3, face: int | None = None, angle: int | None = None,
+             blob: Path | None = None, impl: str = "asm", display: bool = True, wdt_seed: int = 1,
+             scale: int = 4, log=print) -> dict:
+    """Build, run `rolls` rolls in simavr, replay the display, write PNGs and rolls.json.
+
+    face/angle force every roll (the test-hook build); otherwise the button is pressed
+    and the firmware draws its own. Each roll is checked against reference.py on the
+    same blob (the panel, and with a forced roll the raw image bytes)."""
+    from pipdream import reference
+    from pipdream.blob import load
+    from pipdream.sim.render import save_png
+
+    if rolls < 1 or rolls > 200:
+        raise ValueError("--rolls must be 1..200")
+    if (face is None) != (angle is None):
+        raise ValueError("--face and --angle go together")
+    if face is not None and not 1 <= face <= F.N_FACES:
+        raise ValueError(f"--face must be 1..{F.N_FACES}")
+    if angle is not None and not -F.ANGLE_CODE_MAX <= angle <= F.ANGLE_CODE_MAX:
+        raise ValueError(f"--angle must be -{F.ANGLE_CODE_MAX}..{F.ANGLE_CODE_MAX}")
+    blob = Path(blob) if blob is not None else default_blob()
+    if not blob.exists():
+        raise ValueError(f"blob not found: {blob}")
+    model = load(blob.read_bytes())  # BlobError (a ValueError) for a bad blob
+    forced = [(face, angle)] * rolls if face is not None else []
+    log(f"building the firmware ({impl}, {'test hook' if forced else 'shipped'} build, {blob.name}) "
+        "and the simavr harness ...")
+    elf = build_firmware(hook=bool(forced), blob=blob, impl=impl,
+                         build_dir=BOARD / "build" / f"avr-sim-{impl}-{'hook' if forced else 'normal'}")
+    out = Path(out)
+    run = run_sim(elf, out / "sim", rolls=rolls, forced=forced, display=display, wdt_seed=wdt_seed,
+                  dump=bool(forced))
+    panels = replay(run) if display else [None] * len(run.rolls)
+    records = []
+    for r, panel in zip(run.rolls, panels):
+        ref = reference.run(model, np.array([r.face]), np.array([r.angle]))[0]
+        rec = {
+            "roll": r.n, "face": r.face, "angle": r.angle,
+            "cycles": r.cycles, "sim_cycles": r.sim_cycles,
+            "ms_at_16mhz": round(1000 * cycles_to_seconds(r.cycles), 1),
+            "i2c_cycles": r.i2c, "stack_bytes": r.stack, "ram_bytes": r.ram, "display": r.display,
+            "status": r.status,
+        }
+        if panel is not None:
+            rec["png"] = save_png(panel, out / f"roll-{r.n:02d}.png", scale=scale).name
+            rec["display_matches_reference"] = bool(np.array_equal(panel, expected_panel(ref, r.face)))
+        if r.image is not None:
+            rec["image_matches_reference"] = bool(np.array_equal(r.image, ref))
+        records.append(rec)
+    summary = {
+        "board": "atmega328p", "f_cpu": F_CPU, "impl": impl, "blob": str(blob),
+        "firmware": str(elf), "test_hook": bool(forced), "display": display, "wdt_seed": wdt_seed,
+        "boot": {k: v for k, v in run.info.items() if k != "errors"},
+        "end": run.end_reason, "sim_end_cycle": run.end_cycle,
+        "rolls": records,
+    }
+    (out / "rolls.json").write_text(json.dumps(summary, indent=1) + "\n")
+    for rec in records:
+        checks = [f"{k.split('_')[0]} {'ok' if rec[k] else 'DIFFERS'}" for k in
+                  ("display_matches_reference", "image_matches_reference") if k in rec]
+        log(f"roll {rec['roll']}: face {rec['face']}, angle {rec['angle']}, {rec['cycles']:,} cycles "
+            f"({rec['ms_at_16mhz']} ms at 16 MHz), stack {rec['stack_bytes']} B, RAM {rec['ram_bytes']} B, "
+            f"display {rec['display']}" + (f" -> {out / rec['png']}" if "png" in rec else "")
+            + (f" [{', '.join(checks)} vs reference]" if checks else ""))
+    log(f"wrote {out / 'rolls.json'} ({len(records)} of {rolls} rolls; simulator: {run.end_reason})")
+    if len(records) < rolls:
+        raise RuntimeError(f"the firmware completed {len(records)} of {rolls} rolls ({run.end_reason}); "
+                           f"UART log: {out / 'sim' / 'uart.log'}")
+    return summary

@@ -2,6 +2,7 @@
  *
  *   build/pd_sim --elf build/pipdream.elf --rolls 3 --out build/sim
  *   build/pd_sim --elf build/pipdream-hook.elf --force 3,-42 --force 6,0 --out DIR
+ *   build/pd_sim --elf build/pipdream-hook.elf --force 3,-42 --dump --out DIR   (+ image rows)
  *
  * It loads the ELF on an ATmega328p at 16 MHz, presses and releases the button
  * on PD2 (with contact bounce), answers as an SSD1306 at 0x3C on the TWI (our
@@ -49,6 +50,9 @@ typedef struct {
     double max_seconds;      /* simulated-time limit */
     int n_forced;
     int forced_face[MAX_FORCED], forced_angle[MAX_FORCED];
+    int dump;                /* --dump: send "D" (print the image rows) instead of "G" */
+    int faces;               /* --faces N: send "F N" (the RNG's face stream) instead */
+    const char *send;        /* --send TEXT: one raw UART line after "ready" (then press as usual) */
     int verbose;
     const char *profile;     /* file for a cycles-per-PC histogram, or NULL */
 
@@ -57,7 +61,8 @@ typedef struct {
     FILE *uart_f, *i2c_f, *ev_f;
     char line[LINE_MAX_LEN];
     int line_len;
-    int ready, rolls_done, next_forced;
+    int ready, rolls_done, next_forced, sent;
+    avr_cycle_count_t asleep; /* cycles the core spent sleeping (after "ready") */
     int pressed;
     uint16_t sp_min, sp_boot, sp_run; /* deepest SP overall, before "ready", after it */
     /* TWI transaction in progress */
@@ -100,6 +105,11 @@ static void on_line(const char *line) {
     if (strcmp(line, "ready") == 0) {
         S.ready = 1;
         S.sp_boot = S.sp_min;
+        event("ready", 0);
+        schedule_next();
+    } else if (strcmp(line, "faces end") == 0) {
+        event("faces", 0);
+        S.rolls_done++; /* a face stream counts as a roll for --rolls */
         schedule_next();
     } else if (strncmp(line, "roll ", 5) == 0) {
         S.rolls_done++;
@@ -199,7 +209,14 @@ static avr_cycle_count_t press_timer(struct avr_t *avr, avr_cycle_count_t when, 
 
 static avr_cycle_count_t command_timer(struct avr_t *avr, avr_cycle_count_t when, void *param) {
     char cmd[32];
-    snprintf(cmd, sizeof cmd, "G %d %d\n", S.forced_face[S.next_forced], S.forced_angle[S.next_forced]);
+    if (S.faces) {
+        snprintf(cmd, sizeof cmd, "F %d\n", S.faces);
+        S.next_forced++;
+        uart_send(cmd);
+        return 0;
+    }
+    snprintf(cmd, sizeof cmd, "%c %d %d\n", S.dump ? 'D' : 'G', S.forced_face[S.next_forced],
+             S.forced_angle[S.next_forced]);
     S.next_forced++;
     event("command", S.next_forced);
     uart_send(cmd);
@@ -207,9 +224,20 @@ static avr_cycle_count_t command_timer(struct avr_t *avr, avr_cycle_count_t when
 }
 
 /* After "ready" and after each roll: the next press (or forced command). */
+static avr_cycle_count_t send_timer(struct avr_t *avr, avr_cycle_count_t when, void *param) {
+    event("send", 0);
+    uart_send(S.send);
+    uart_send("\n");
+    return 0;
+}
+
 static void schedule_next(void) {
+    if (S.send && S.rolls_done == 0 && !S.sent) {
+        S.sent = 1;
+        avr_cycle_timer_register(S.avr, ms_to_cycles(1.0), send_timer, NULL);
+    }
     if (S.rolls_done >= S.rolls) return;
-    if (S.next_forced < S.n_forced) {
+    if (S.next_forced < S.n_forced || (S.faces && S.next_forced < S.rolls)) {
         avr_cycle_timer_register(S.avr, ms_to_cycles(1.0), command_timer, NULL);
     } else {
         avr_cycle_timer_register(S.avr, ms_to_cycles(S.gap_ms), press_timer, NULL);
@@ -277,7 +305,9 @@ static void usage(void) {
     fprintf(stderr,
             "usage: pd_sim --elf FILE [--out DIR] [--rolls N] [--force FACE,ANGLE]... [--no-display]\n"
             "              [--display-addr 0x3C] [--wdt-seed S] [--bounce-seed S] [--hold-ms MS]\n"
-            "              [--gap-ms MS] [--max-seconds S] [--verbose]\n");
+            "              [--gap-ms MS] [--max-seconds S] [--dump] [--faces N] [--send LINE]\n"
+            "              [--profile FILE] [--verbose]\n"
+            "--rolls 0 stops at the firmware's \"ready\" line (a boot only)\n");
     exit(2);
 }
 
@@ -316,6 +346,9 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--gap-ms") && v) S.gap_ms = atof(argv[++i]);
         else if (!strcmp(a, "--max-seconds") && v) S.max_seconds = atof(argv[++i]);
         else if (!strcmp(a, "--verbose")) S.verbose++;
+        else if (!strcmp(a, "--dump")) S.dump = 1;
+        else if (!strcmp(a, "--faces") && v) S.faces = atoi(argv[++i]);
+        else if (!strcmp(a, "--send") && v) S.send = argv[++i];
         else if (!strcmp(a, "--profile") && v) S.profile = argv[++i];
         else if (!strcmp(a, "--force") && v) {
             if (S.n_forced >= MAX_FORCED ||
@@ -326,6 +359,7 @@ int main(int argc, char **argv) {
     }
     if (!S.elf) usage();
     if (S.rolls < 0) S.rolls = S.n_forced ? S.n_forced : 1;
+    if (S.faces <= 0) S.faces = 0;
     S.wdt_rng = S.wdt_seed * 2654435761u + 1;
     S.bounce_rng = S.bounce_seed * 2246822519u + 7;
 
@@ -390,6 +424,7 @@ int main(int argc, char **argv) {
         avr_flashaddr_t pc = avr->pc;
         avr_cycle_count_t c0 = avr->cycle;
         int st = avr_run(avr);
+        if (S.ready && avr->state == cpu_Sleeping) S.asleep += avr->cycle - c0;
         if (hist && (avr->data[0x25] & 0x20) && pc / 2 <= avr->flashend / 2) hist[pc / 2] += avr->cycle - c0;
         uint16_t sp = (uint16_t)(avr->data[0x5D] | (avr->data[0x5E] << 8)); /* SPL, SPH */
         /* A frame set-up writes SPH, (restores SREG,) then SPL: skip the half-written
@@ -406,7 +441,7 @@ int main(int argc, char **argv) {
             S.sp_min = sp;
             sp_min_pc = avr->pc;
         }
-        if (S.rolls_done >= S.rolls) break;
+        if (S.rolls_done >= S.rolls && (S.ready || S.rolls > 0)) break;
         if (st == cpu_Done) {
             reason = "halted";
             status = 1;
@@ -446,6 +481,7 @@ int main(int argc, char **argv) {
     fprintf(S.ev_f, "stack_max %llu %u\n", (unsigned long long)avr->cycle, (unsigned)(avr->ramend - S.sp_min));
     if (S.sp_boot) fprintf(S.ev_f, "stack_boot 0 %u\n", (unsigned)(avr->ramend - S.sp_boot));
     if (S.sp_run != 0xFFFF) fprintf(S.ev_f, "stack_rolls 0 %u\n", (unsigned)(avr->ramend - S.sp_run));
+    fprintf(S.ev_f, "asleep %llu %llu\n", (unsigned long long)avr->cycle, (unsigned long long)S.asleep);
     fprintf(S.ev_f, "end %llu %d %s\n", (unsigned long long)avr->cycle, S.rolls_done, reason);
     fclose(S.uart_f);
     fclose(S.i2c_f);

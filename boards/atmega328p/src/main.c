@@ -26,9 +26,24 @@
 static uint8_t scratch[PD_SCRATCH_BYTES] __attribute__((aligned(PD_SCRATCH_ALIGN)));
 static pd_model_t model;
 
+#ifdef PD_TEST_HOOK
+static uint8_t dump_rows; /* "D face angle": print every row segment too */
+#endif
+
 static void on_row(void *ctx, uint8_t row, uint8_t col0, uint8_t width, const uint8_t *pixels) {
     (void)ctx;
     oled_image_row(row, col0, width, pixels);
+#ifdef PD_TEST_HOOK
+    if (dump_rows) { /* "px <row> <col0> <hex bytes>" (slows the roll: test builds only) */
+        uart_puts_p(PSTR("px "));
+        uart_put_u32(row);
+        uart_putc(' ');
+        uart_put_u32(col0);
+        uart_putc(' ');
+        for (uint8_t i = 0; i < width; i++) uart_put_hex8(pixels[i]);
+        uart_putc('\n');
+    }
+#endif
 }
 
 static void halt(void) {
@@ -84,7 +99,21 @@ static void roll(uint16_t n, uint8_t face, int8_t angle) {
 }
 
 #ifdef PD_TEST_HOOK
-/* Test builds only: "G <face> <angle>\n" on the UART rolls a forced face and angle. */
+/* "faces <digits...>" lines of 64, then "faces end": the RNG's face stream. */
+static void faces_only(const char *p) {
+    uint16_t n = 0;
+    while (*p == ' ') p++;
+    while (*p >= '0' && *p <= '9') n = (uint16_t)(n * 10 + (uint16_t)(*p++ - '0'));
+    for (uint16_t i = 0; i < n; i++) {
+        if (i % 64 == 0) uart_puts_p(i ? PSTR("\nfaces ") : PSTR("faces "));
+        uart_putc((char)('0' + rng_face()));
+    }
+    uart_puts_p(PSTR("\nfaces end\n"));
+}
+
+/* Test builds only: "G <face> <angle>\n" on the UART rolls a forced face and
+ * angle; "D <face> <angle>\n" also prints the image's rows (px lines);
+ * "F <n>\n" prints n faces drawn as a roll draws them (no image). */
 static uint8_t parse_forced(uint8_t *face, int8_t *angle) {
     static char line[16];
     static uint8_t len;
@@ -96,7 +125,12 @@ static uint8_t parse_forced(uint8_t *face, int8_t *angle) {
         }
         line[len] = 0;
         len = 0;
-        if (line[0] != 'G') continue;
+        if (line[0] == 'F') {
+            faces_only(line + 1);
+            continue;
+        }
+        if (line[0] != 'G' && line[0] != 'D') continue;
+        dump_rows = line[0] == 'D';
         const char *p = line + 1;
         int16_t v[2] = {0, 0};
         for (uint8_t k = 0; k < 2; k++) {

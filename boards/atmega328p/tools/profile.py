@@ -26,7 +26,8 @@ def after_calls(elf: str) -> set[int]:
     rets = set()
     for line in out.splitlines():
         parts = line.split("\t")
-        if len(parts) >= 3 and parts[0].strip().endswith(":") and parts[2].strip() in ("call", "rcall", "icall"):
+        is_call = len(parts) >= 3 and parts[2].strip() in ("call", "rcall", "icall")
+        if is_call and parts[0].strip().endswith(":"):
             addr = int(parts[0].strip()[:-1], 16)
             nbytes = len(parts[1].split())
             rets.add(addr + nbytes)
