@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from pipdream import evaluate, paths, quantize
+from pipdream import paths
 from pipdream.blob import load, pack
 
 NAME = "pack"
@@ -33,6 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.checkpoint.exists():
         raise ValueError(f"checkpoint not found: {args.checkpoint}")
+    from pipdream import evaluate, quantize  # torch: imported only when needed
+
     blob = pack(quantize.to_qmodel(quantize.load_qat(args.checkpoint)))
     load(blob)  # the writer's output must pass the reader's checks
     args.out.parent.mkdir(parents=True, exist_ok=True)

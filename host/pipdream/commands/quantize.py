@@ -6,12 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-import torch
-
-from pipdream import quantize, reference
-from pipdream.train import load_decoder
-
 NAME = "quantize"
 HELP = "fine-tune the decoder with int8 fake quantization (QAT) and report its error"
 ORDER = 20
@@ -35,6 +29,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.epochs < 1 or args.steps_per_epoch < 1:
         raise ValueError("--epochs and --steps-per-epoch must be at least 1")
+    import numpy as np  # heavy imports here keep `pipdream --help` quick
+    import torch
+
+    from pipdream import quantize, reference
+    from pipdream.train import load_decoder
+
     float_model = load_decoder(args.checkpoint)
     tuned = load_decoder(args.checkpoint)
     qat, metrics = quantize.qat_finetune(
