@@ -8,21 +8,24 @@
 #include "pd_requant.h"
 
 /* Sum of the taps of output pixel (ox, channel co) over the given input rows
- * (x_row[j] the ring slot of a row, ky[j] its kernel row) and input columns [lo, hi]. */
+ * (x_row[j] the ring slot of a row, ky[j] its kernel row) and input columns
+ * [lo, hi]. In a convolution consecutive input columns meet consecutive kernel
+ * columns, and both are ci apart in memory: each row is one dot product. */
 static int32_t pixel_sum(const pd_layer_t *L, const pd_window_t *in, const uint8_t *const *x_row,
                          const uint8_t *ky, uint8_t n_rows, int16_t ox, int16_t lo, int16_t hi, uint8_t co)
 {
-    const uint8_t k = L->kernel, s = L->stride, p = L->padding, ci = L->in_c;
-    const uint8_t *w_co = L->weights + (size_t)co * k * k * ci; /* [k][k][ci] */
+    const uint8_t k = L->kernel, ci = L->in_c;
+    const uint8_t kx = (uint8_t)(lo - (ox * L->stride - L->padding)); /* kernel column of input column lo */
+    const uint8_t n = (uint8_t)((hi - lo + 1) * ci);                   /* <= PD_MAX_KERNEL * 32 */
+    const uint8_t *w_co = L->weights + (size_t)co * k * k * ci;        /* [k][k][ci] */
     int32_t acc = 0;
-    int16_t ix;
     uint8_t j;
+    if (hi < lo) {
+        return 0;
+    }
     for (j = 0; j < n_rows; j++) {
-        const uint8_t *w_row = w_co + (size_t)ky[j] * k * ci;
-        for (ix = lo; ix <= hi; ix++) {
-            const uint8_t kx = (uint8_t)(ix - (ox * s - p));
-            acc += pd_dot(w_row + (size_t)kx * ci, x_row[j] + (size_t)(ix - in->x0) * ci, ci, L->in_signed);
-        }
+        acc += pd_dot(w_co + ((size_t)ky[j] * k + kx) * ci, x_row[j] + (size_t)(lo - in->x0) * ci, n,
+                      L->in_signed);
     }
     return acc;
 }
