@@ -38,6 +38,12 @@ def test_the_same_seed_rolls_the_same_faces(tmp_path):
     assert logs[0]["face"] == logs[1]["face"] and logs[0]["angle"] == logs[1]["angle"]
 
 
+def test_the_esp32_board_module_runs_in_the_esp32_heap(tmp_path):
+    out = tmp_path / "esp32"
+    assert main(["demo", "--rolls", "1", "--board", "esp32", "--out", str(out), "--show", "none"]) == 0
+    assert json.loads((out / "rolls.json").read_text())["rolls"][0]["backend"] == "natmod"
+
+
 def test_bad_options_get_one_clear_line(tmp_path, capsys):
     assert main(["demo", "--rolls", "0", "--out", str(tmp_path)]) == 2
     assert main(["demo", "--board", "uno", "--out", str(tmp_path)]) == 2

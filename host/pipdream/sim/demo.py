@@ -243,4 +243,6 @@ def _write_outputs(opts: DemoOptions, seed: int, rolls: list[Roll], title: list[
         log(f"roll {rec['roll']}: face {face}, angle {rec['angle']}, backend {rec['backend']}, "
             f"{rec['frames']} frames ({ms}) -> {out / rec.get('png', '-')}, {out / rec.get('gif', '-')}")
     log(f"wrote {out / 'rolls.json'} ({len(records)} rolls, {result.wall_s:.1f} s)")
+    if records and records[0].get("gif"):
+        log(f"watch a roll again: open {out / records[0]['gif']}; how it works: docs/simulation.md")
     return summary
