@@ -33,7 +33,7 @@ from pipdream.emulator.pyexec import READ, RESTART, BoardRepl, Exec, cooked
 
 OUTPUT_QUEUE_MAX = 64 * 1024  # like a board's USB buffer with nobody reading: old output is lost
 INTERRUPT_GAP_S = 0.1  # the unix port exits on a second SIGINT before it handled the first
-BOOT_TIMEOUT_S = 30.0
+CRASH_LOOP_S = 1.0  # hard resets closer than this are spaced out
 
 
 class EmulatorError(RuntimeError):
@@ -147,6 +147,7 @@ class BoardEmulator:
         self._wake_r, self._wake_w = os.pipe()  # stop() from another thread ends the select at once
         self._pending_status: Status | None = None
         self.crashes = 0
+        self._last_crash = -1e9
         self.boots = 0
 
     # -- the simulation's record stream ----------------------------------------
@@ -244,6 +245,10 @@ class BoardEmulator:
     def _hard_reset(self, why: str) -> None:
         self.crashes += 1
         self._log(f"hard reset: {why}")
+        now = time.monotonic()
+        if now - self._last_crash < CRASH_LOOP_S:
+            time.sleep(CRASH_LOOP_S)  # a boot.py that crashes every boot: loop as a board does, slowly
+        self._last_crash = now
         self.repl.mode = "friendly"
         self._gen = self.repl.board_main()
         self._advance()
