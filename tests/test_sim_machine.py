@@ -137,6 +137,25 @@ def test_hard_irq_handlers_run_with_the_heap_locked():
     assert out[-1] == "count 2"
 
 
+def test_an_irq_is_disabled_with_a_none_handler_and_read_back_without_arguments():
+    script = Script().wait(10).level(15, 0).wait(10).level(15, None).wait(10).level(15, 0)
+    out = run("""
+        import time
+        from machine import Pin
+        n = [0]
+        def count(p):
+            n[0] += 1
+        p = Pin(15, Pin.IN, Pin.PULL_UP)
+        irq = p.irq(count, Pin.IRQ_FALLING)
+        time.sleep_ms(15)
+        print(p.irq() is irq, p.irq().flags() == Pin.IRQ_FALLING)
+        p.irq(None)
+        time.sleep_ms(30)
+        print(n[0])
+    """, World(clock="virtual", script=script))
+    assert out == ["True True", "1"]
+
+
 def test_soft_irq_handlers_are_scheduled_and_may_allocate():
     script = Script().wait(10).level(15, 0)
     out = run("""

@@ -73,6 +73,9 @@ def enable_irq(state=0):
 
 
 # ------------------------------------------------------------------ Pin
+_UNSET = object()  # "argument not given" (None is a value: irq(None) disables the IRQ)
+
+
 class _IRQ:
     def __init__(self, pin):
         self.pin = pin
@@ -148,18 +151,21 @@ class Pin:
     def toggle(self):
         self.value(1 - self._st.out)
 
-    def irq(self, handler=None, trigger=IRQ_FALLING | IRQ_RISING, *, hard=False):
+    def irq(self, handler=_UNSET, trigger=_UNSET, *, hard=_UNSET):
+        """Configure the edge IRQ when any argument is given (handler=None disables it);
+        return the IRQ object either way, like the port."""
         st = self._st
         if st.irq is None:
             st.irq = _IRQ(self)
         irq = st.irq
-        if handler is not None or trigger != (self.IRQ_FALLING | self.IRQ_RISING) or hard:
+        if handler is not _UNSET or trigger is not _UNSET or hard is not _UNSET:
+            trigger = self.IRQ_FALLING | self.IRQ_RISING if trigger is _UNSET else trigger
             if trigger & (self.IRQ_LOW_LEVEL | self.IRQ_HIGH_LEVEL):
                 raise ValueError("level-triggered pin IRQs are not simulated")
             irq.pin = self
-            irq.handler = handler
+            irq.handler = None if handler is _UNSET else handler
             irq.trigger = trigger
-            irq.hard = bool(hard)
+            irq.hard = False if hard is _UNSET else bool(hard)
         return irq
 
     def __repr__(self):
