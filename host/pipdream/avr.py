@@ -165,6 +165,10 @@ def parse_uart(text: str) -> tuple[dict, list[Roll]]:
     status = 0
     image = None
     for line in text.splitlines():
+        if line.startswith("faces "):
+            if line != "faces end":
+                info.setdefault("faces", []).extend(int(c) for c in line.split()[1])
+            continue
         if line.startswith("px "):
             _, row, col0, hexbytes = line.split()
             if image is None:
@@ -191,18 +195,23 @@ def parse_uart(text: str) -> tuple[dict, list[Roll]]:
 def run_sim(elf: Path, out_dir: Path, rolls: int | None = None, forced: Sequence[tuple[int, int]] = (),
             display: bool = True, display_addr: int = DISPLAY_ADDR, wdt_seed: int = 1,
             bounce_seed: int = 1, hold_ms: float = 80, gap_ms: float = 30, dump: bool = False,
-            max_seconds: float | None = None, harness: Path | None = None) -> SimRun:
+            faces: int = 0, send: str | None = None, max_seconds: float | None = None,
+            harness: Path | None = None) -> SimRun:
     """Run the firmware in simavr through pd_sim and parse what it recorded.
 
     forced: (face, angle code) pairs sent as UART commands (hook builds only);
     dump: the firmware also prints each image's rows (Roll.image);
-    rolls defaults to len(forced) or 1. A run that times out or crashes still
-    returns (check returncode and end_reason).
+    faces: instead of rolls, ask for this many faces from the RNG (hook builds; info["faces"]);
+    send: one raw UART line sent right after boot;
+    rolls defaults to len(forced) or 1 (0: boot only). A run that times out or
+    crashes still returns (check returncode and end_reason).
     """
     harness = harness or build_harness()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     n = rolls if rolls is not None else (len(forced) or 1)
+    if faces:
+        n = 1
     if max_seconds is None:
         max_seconds = 2.0 + 5.0 * n
     cmd = [str(harness), "--elf", str(elf), "--out", str(out_dir), "--rolls", str(n),
@@ -215,6 +224,10 @@ def run_sim(elf: Path, out_dir: Path, rolls: int | None = None, forced: Sequence
         cmd.append("--no-display")
     if dump:
         cmd.append("--dump")
+    if faces:
+        cmd += ["--faces", str(faces)]
+    if send is not None:
+        cmd += ["--send", send]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"pd_sim failed ({proc.returncode}): {proc.stderr.strip()}")
@@ -238,7 +251,7 @@ def load_run(out_dir: Path, returncode: int = 0) -> SimRun:
         if parts[0] == "end":
             end_cycle, end_reason = int(parts[1]), parts[3]
             continue
-        if parts[0].startswith("stack_"):  # deepest stack seen by the simulator, bytes
+        if parts[0].startswith("stack_") or parts[0] == "asleep":  # simulator figures
             info[f"sim_{parts[0]}"] = int(parts[2])
             continue
         events.append((parts[0], int(parts[1]), parts[2] if len(parts) > 2 else ""))
@@ -296,6 +309,17 @@ def expected_panel(image: np.ndarray, face: int, width: int = 128, height: int =
     pages = np.frombuffer(bytes(buf), np.uint8).reshape(height // 8, width)
     bits = np.unpackbits(pages[:, None, :], axis=1, bitorder="little")  # (pages, 8, width)
     return bits.reshape(height, width).astype(bool)
+
+
+def section_sizes(elf: Path) -> dict[str, int]:
+    """Bytes of .text, .data and .bss (avr-size -A)."""
+    out = subprocess.run(["avr-size", "-A", str(elf)], check=True, capture_output=True, text=True).stdout
+    sizes = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in (".text", ".data", ".bss"):
+            sizes[parts[0][1:]] = int(parts[1])
+    return sizes
 
 
 def cycles_to_seconds(cycles: int) -> float:

@@ -1,0 +1,59 @@
+"""The ATmega328p die as a device: button, sleep, missing display, and no test hook in the
+shipped firmware. Everything runs in simavr with boards/atmega328p/sim/pd_sim.c driving the
+pins (contact bounce included) and playing (or not playing) the SSD1306.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from pipdream import avr
+
+
+def events(run, name):
+    return [c for n, c, _ in run.events if n == name]
+
+
+def test_without_a_display_the_die_keeps_rolling_and_reports_over_uart(tmp_path):
+    run = avr.run_sim(avr.build_firmware(), tmp_path, rolls=3, display=False)
+    assert run.info["found"] == "no"
+    assert len(run.rolls) == 3
+    assert [r.display for r in run.rolls] == ["none"] * 3
+    assert all(1 <= r.face <= 6 and r.cycles > 1_000_000 for r in run.rolls)
+    # it looked for the display at both addresses, and nobody answered
+    assert {t.addr for t in run.transactions} == {0x3C, 0x3D}
+    assert not any(t.acked for t in run.transactions)
+
+
+def test_each_bouncy_press_rolls_exactly_once(tmp_path):
+    for seed in (1, 2, 3):
+        run = avr.run_sim(avr.build_firmware(), tmp_path / str(seed), rolls=3, bounce_seed=seed)
+        assert len(run.rolls) == 3
+        assert len(events(run, "press")) == 3  # the harness presses again only after a roll
+        for press, r in zip(events(run, "press"), run.rolls):
+            # debounced: the roll starts at least 20 ms (320,000 cycles) after the first contact
+            assert r.led_on - press >= 20 * 16_000
+
+
+def test_a_tap_shorter_than_the_debounce_time_does_not_roll(tmp_path):
+    run = avr.run_sim(avr.build_firmware(), tmp_path, rolls=1, hold_ms=8, max_seconds=1.5)
+    assert events(run, "press") and run.rolls == []
+    assert run.end_reason == "timeout"
+
+
+def test_the_chip_sleeps_between_rolls(tmp_path):
+    gap_ms = 400
+    run = avr.run_sim(avr.build_firmware(), tmp_path, rolls=3, gap_ms=gap_ms)
+    assert len(run.rolls) == 3
+    idle = 3 * gap_ms * 16_000  # cycles from each "ready"/roll report to the next press
+    assert run.info["sim_asleep"] >= 0.85 * idle, (run.info["sim_asleep"], idle)
+
+
+def test_the_shipped_firmware_has_no_test_hook(tmp_path):
+    elf = avr.build_firmware()
+    names = subprocess.run(["avr-nm", str(elf)], check=True, capture_output=True, text=True).stdout
+    assert "parse_forced" not in names and "uart_getc" not in names
+    # a forcing command on the UART is ignored: the only roll is the button's, after the press
+    run = avr.run_sim(elf, tmp_path, rolls=1, send="G 3 -42", gap_ms=200)
+    assert len(run.rolls) == 1
+    assert events(run, "send")[0] < events(run, "press")[0] < run.rolls[0].led_on
