@@ -90,14 +90,20 @@ def test_crafted_defects_get_the_readers_verdict(lib, small_blob, arch_blob):
     assert set(PARSER_CODES) <= seen, sorted(set(PARSER_CODES) - seen)
 
 
+def blobs_to_corrupt(small_blob: bytes) -> list[bytes]:
+    return [small_blob] + ([SHIPPED_BLOB.read_bytes()] if SHIPPED_BLOB.exists() else [])
+
+
 def test_truncation_at_every_byte_is_rejected(lib, small_blob):
-    for name, bad in truncations(small_blob):
-        assert assert_same_verdict(lib, name, bad) != "PD_OK"
+    for blob in blobs_to_corrupt(small_blob):
+        for name, bad in truncations(blob):
+            assert assert_same_verdict(lib, name, bad) != "PD_OK"
 
 
 def test_every_single_bit_flip_is_rejected(lib, small_blob):
-    for name, bad in bit_flips(small_blob, resign=False):
-        assert assert_same_verdict(lib, name, bad) != "PD_OK"
+    for blob in blobs_to_corrupt(small_blob):
+        for name, bad in bit_flips(blob, resign=False):
+            assert assert_same_verdict(lib, name, bad) != "PD_OK"
 
 
 def test_resigned_bit_flips_get_the_readers_verdict_and_accepted_ones_run_exactly(lib, small_blob):
