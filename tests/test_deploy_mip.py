@@ -33,3 +33,14 @@ def test_mip_installs_the_app_from_a_local_checkout_and_it_starts(board):  # noq
     mpremote(board.path, "cp", str(REPO / "boards" / "board_pico.py"), ":pdboard.py")
     said = mpremote(board.path, "exec", "import pdapp; pdapp.App(pdapp.find_board()).start()").stdout
     assert "pipdream: model model.blob" in said and "backend viper" in said and "Traceback" not in said
+
+
+def test_deploy_after_mip_replaces_the_sources_with_compiled_modules(board):  # noqa: F811
+    mpremote(board.path, "mip", "install", "--target", "/", str(D.PACKAGE_JSON), timeout=120)
+    report = D.deploy(D.board_module("pico"), board.path, arch="x64", watch=30, until="display found",
+                      log=lambda s: None)
+    # pdapp.py would be imported before pdapp.mpy: every shadowing source is gone
+    assert "pdapp.py" in report.removed and not (board.root / "pdapp.py").exists()
+    assert (board.root / "pdapp.mpy").exists() and (board.root / "main.py").exists()
+    assert "model.blob" in report.unchanged  # mip put the same model there
+    assert "backend natmod" in report.output
