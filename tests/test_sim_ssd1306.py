@@ -247,6 +247,27 @@ def test_unknown_commands_are_ignored_recorded_and_do_not_derail_the_decoder():
     assert np.array_equal(oled.panel(), img)
 
 
+def test_scroll_and_graphics_commands_take_their_parameters_and_an_active_scroll_is_noted():
+    oled = ready()
+    img = random_image()
+    show_full(oled, img)
+    # 26h + 6 parameters (horizontal scroll setup), 29h + 5, A3h + 2, 23h + 1, D6h + 1: a decoder
+    # that got a count wrong would run the parameters as commands (FFh, 3Fh would be unknown).
+    oled.command(0x26, 0x00, 0x00, 0x00, 0x07, 0x00, 0xFF, 0x29, 0x00, 0x00, 0x00, 0x07, 0x3F,
+                 0xA3, 0x00, 0x40, 0x23, 0x00, 0xD6, 0x00, 0x2E)
+    assert oled.unknown_commands == [] and oled.notes == []
+    assert np.array_equal(oled.panel(), img)
+    oled.command(0x2F)
+    assert oled.notes == ["scrolling activated: not animated by the emulator"]
+
+
+def test_reading_gives_the_status_byte():
+    oled = SSD1306(128, 64)
+    assert oled.read(1) == b"\x40"  # D6: display off
+    oled.command(0xAF)
+    assert oled.read(2) == b"\x00\x00"
+
+
 def test_reset_restores_registers_and_keeps_the_ram():
     oled = ready()
     img = random_image()
