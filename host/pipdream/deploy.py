@@ -153,7 +153,11 @@ def ensure_natmod(arch: str, log: Callable[[str], None] = print) -> tuple[Path |
     r = subprocess.run(["make", "-C", str(NATMOD), "build", f"ARCH={arch}"], capture_output=True, text=True)
     built = NATMOD / "build" / arch / NATMOD_NAME
     if r.returncode != 0 or not built.is_file():
-        tail = " ".join((r.stderr or r.stdout).strip().splitlines()[-2:])
+        err = (r.stderr or r.stdout).strip()
+        if "Error 127" in err or "not found" in err:
+            return None, (f"the {arch} compiler is not installed (for xtensawin: ESP-IDF's "
+                          f"xtensa-esp32-elf-gcc; docs/natmod.md)")
+        tail = " ".join(err.splitlines()[-2:])
         return None, f"could not build the {arch} natmod ({tail or 'make failed'})"
     return built, ""
 
