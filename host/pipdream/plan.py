@@ -74,9 +74,13 @@ def hull(layer: QLayer, o: int, n_in: int) -> tuple[int, int] | None:
 
 
 def hull_range(layer: QLayer, o0: int, o1: int, n_in: int) -> tuple[int, int] | None:
-    """Hull of the inputs feeding outputs [o0, o1) (pd_hull_range)."""
-    hulls = [h for o in range(o0, o1) if (h := hull(layer, o, n_in))]
-    return (hulls[0][0], hulls[-1][1]) if hulls else None
+    """Hull of the inputs feeding outputs [o0, o1) (pd_hull_range): the per-output
+    hulls are monotone, so the first and the last non-empty ones bound it."""
+    first = next((h for o in range(o0, o1) if (h := hull(layer, o, n_in))), None)
+    if first is None:
+        return None
+    last = next(h for o in range(o1 - 1, o0 - 1, -1) if (h := hull(layer, o, n_in)))
+    return first[0], last[1]
 
 
 def stream_rows(model: QModel, j: int) -> int:
@@ -194,7 +198,8 @@ def layer_macs(layer: QLayer, rows: int, c0: int, c1: int) -> int:
     return _sat(_sat(per * taps_y) * _taps(layer, layer.in_shape[2], c0, c1))
 
 
-def plan_layer(model: QModel, kind: int, j: int, target_bytes: int = STREAM_TARGET_BYTES) -> PlanLayer:
+def plan_layer(model: QModel, kind: int, j: int, target_bytes: int = STREAM_TARGET_BYTES,
+               strips: int | None = None) -> PlanLayer:
     layer = model.layers[j]
     ci, hi, wi = layer.in_shape
     co, ho, wo = layer.out_shape
@@ -202,7 +207,7 @@ def plan_layer(model: QModel, kind: int, j: int, target_bytes: int = STREAM_TARG
         return PlanLayer(hi * wi * ci, layer_macs(layer, ho, 0, wo), hi, wi, ho)
     if kind != STREAM:
         raise ValueError(f"unknown plan kind {kind}")
-    strips = stream_strips(model, target_bytes)
+    strips = strips or stream_strips(model, target_bytes)
     acc_rows = stream_acc_rows(model, strips)
     ring = 1 if acc_rows and j == len(model.layers) - 1 else stream_ring(model, j)
     win_w, rows = stream_win_w(model, strips, j), stream_rows(model, j)
@@ -219,7 +224,8 @@ def plan(model: QModel, kind: int | str, target_bytes: int = STREAM_TARGET_BYTES
     """Scratch bytes, MACs and geometry of a plan ("full"/FULL or "stream"/STREAM).
     target_bytes: the streaming plan's scratch target (PD_STREAM_TARGET_BYTES)."""
     kind = KINDS[kind] if isinstance(kind, str) else kind
-    layers = [plan_layer(model, kind, j, target_bytes) for j in range(len(model.layers))]
+    strips = stream_strips(model, target_bytes) if kind == STREAM else None
+    layers = [plan_layer(model, kind, j, target_bytes, strips) for j in range(len(model.layers))]
     macs = 0
     for pl in layers:
         macs = _sat(macs + pl.macs)
@@ -228,7 +234,6 @@ def plan(model: QModel, kind: int | str, target_bytes: int = STREAM_TARGET_BYTES
         need = [pl.bytes + (0 if j + 1 == len(layers) else int(_prod(model.layers[j].out_shape)))
                 for j, pl in enumerate(layers)]
         return PlanInfo(kind, max(need), macs, 1, out_w, layers)
-    strips = stream_strips(model, target_bytes)
     strip_w = -(-out_w // strips)
     acc_rows = stream_acc_rows(model, strips)
     return PlanInfo(kind, stream_scratch(model, strips), macs, strips, strip_w, layers, acc_rows,
