@@ -156,6 +156,31 @@ def test_an_irq_is_disabled_with_a_none_handler_and_read_back_without_arguments(
     assert out == ["True True", "1"]
 
 
+def test_the_stand_ins_allocate_nothing_the_app_can_see_under_heap_lock():
+    # On a board these calls are C code; under the app's heap_lock they must not raise.
+    script = Script().wait(5).level(15, 0)
+    out = run("""
+        import time, micropython
+        from machine import I2C, Pin
+        i2c = I2C(0)
+        led = Pin(25, Pin.OUT)
+        button = Pin(15, Pin.IN, Pin.PULL_UP)
+        button.irq(lambda p: None, Pin.IRQ_FALLING)
+        def locked():  # a function: new globals would grow a dict
+            micropython.heap_lock()
+            t = time.ticks_ms()
+            time.sleep_ms(10)  # the scripted press and its soft IRQ happen meanwhile
+            i2c.writeto(0x3C, b"\\x80\\xe3")
+            led.value(1)
+            level = button.value()
+            dt = time.ticks_diff(time.ticks_ms(), t)
+            micropython.heap_unlock()
+            return level, dt >= 10
+        print(*locked())
+    """, World(clock="virtual", script=script, watch_pins=[25]))
+    assert out == ["0 True"]
+
+
 def test_soft_irq_handlers_are_scheduled_and_may_allocate():
     script = Script().wait(10).level(15, 0)
     out = run("""

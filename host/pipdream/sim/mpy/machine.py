@@ -53,8 +53,7 @@ def deepsleep(ms=None):
 def lightsleep(ms=None):
     """Sleep until ms pass or a pin IRQ or timer wakes the board."""
     if ms is None:
-        due, what = _sb._next_event()
-        _sb.advance(max(0, due - _sb.now_us()), True)
+        _sb.advance(max(0, _sb._next_due() - _sb.now_us()), True)
     else:
         _sb.advance(int(ms) * 1000, True)
 
@@ -130,11 +129,14 @@ class Pin:
                 _sb.service()
             return st.level
         st.out = 1 if x else 0
-        if st.mode in (self.OUT, self.OPEN_DRAIN):
-            old = st.level
-            st.update()
-            if st.level != old and str(st.id) in _sb.world.get("watch_pins", ()):
-                _sb.emit("pin", str(st.id), str(st.level))
+        if (st.mode == 1 or st.mode == 2) and st._resolve() != st.level:  # OUT, OPEN_DRAIN
+            n = _sb.heap_unlock_all()  # a change may reach a device or the record stream
+            try:
+                st.update()
+                if st.watched:
+                    _sb.emit("pin", str(st.id), str(st.level))
+            finally:
+                _sb.heap_relock(n)
         return None
 
     __call__ = value
@@ -214,6 +216,13 @@ class _I2CBase:
         return d
 
     def scan(self):
+        n = _sb.heap_unlock_all()
+        try:
+            return self._scan()
+        finally:
+            _sb.heap_relock(n)
+
+    def _scan(self):
         found = []
         for addr in range(0x08, 0x78):
             d = _sb.i2c_device(self._scl, self._sda, addr)
@@ -232,14 +241,28 @@ class _I2CBase:
         return len(data)
 
     def writeto(self, addr, buf, stop=True):
-        return self._write(self._dev(addr), addr, buf)
+        n = _sb.heap_unlock_all()  # the port's C code allocates nothing: neither may we appear to
+        try:
+            return self._write(self._dev(addr), addr, buf)
+        finally:
+            _sb.heap_relock(n)
 
     def writevto(self, addr, vector, stop=True):
-        d = self._dev(addr)
-        data = b"".join(bytes(v) for v in vector)
-        return self._write(d, addr, data)
+        n = _sb.heap_unlock_all()
+        try:
+            d = self._dev(addr)
+            return self._write(d, addr, b"".join(bytes(v) for v in vector))
+        finally:
+            _sb.heap_relock(n)
 
     def readfrom_into(self, addr, buf, stop=True):
+        n = _sb.heap_unlock_all()
+        try:
+            self._readfrom_into(addr, buf)
+        finally:
+            _sb.heap_relock(n)
+
+    def _readfrom_into(self, addr, buf):
         d = self._dev(addr)
         n = len(buf)
         self._xfer(addr, n)
@@ -335,6 +358,13 @@ class SPI:
         pass
 
     def write(self, buf):
+        locked = _sb.heap_unlock_all()
+        try:
+            self._write(buf)
+        finally:
+            _sb.heap_relock(locked)
+
+    def _write(self, buf):
         n = len(buf)
         _sb.advance(n * 8 * 1000000 // self._baud)
         for d in _sb.spi_devices(self._sck):

@@ -197,19 +197,49 @@ def _quiet_left(quiet_us):
     return quiet_us - (now_us() - max(_last_bus, _step_base))
 
 
-def _next_event():
-    """(due time, what) of the earliest pending event, or (None, None)."""
-    best, what = _limit_us, "limit"
+_what = None  # kind of the event _next_due() found: "script", "limit", "wdt" or a Timer
+
+
+def _next_due():
+    """Time of the earliest pending event (its kind in _what). Allocates nothing."""
+    global _what
+    best = _limit_us
+    what = "limit"
     if _si < len(_script):
         d = _step_due(_si)
         if d < best:
-            best, what = d, "script"
+            best = d
+            what = "script"
     for tm in timers:
         if tm._due < best:
-            best, what = tm._due, tm
+            best = tm._due
+            what = tm
     if _wdt is not None and _wdt[1] < best:
-        best, what = _wdt[1], "wdt"
-    return best, what
+        best = _wdt[1]
+        what = "wdt"
+    _what = what
+    return best
+
+
+# The app may hold the heap locked (micropython.heap_lock) around code that calls time or
+# machine functions, which allocate nothing on a board. Ours allocate only when something
+# happens (an event fires, a bus transaction is recorded), and then with the heap unlocked.
+def heap_unlock_all():
+    """Unlock the heap if the app locked it; returns the depth for heap_relock."""
+    n = 0
+    while True:
+        try:
+            bytearray(1)
+            return n
+        except MemoryError:
+            micropython.heap_unlock()
+            n += 1
+
+
+def heap_relock(n):
+    while n > 0:
+        micropython.heap_lock()
+        n -= 1
 
 
 def service():
@@ -218,7 +248,14 @@ def service():
         raise SystemExit(0)
     if _depth or _in_irq:
         return
-    _run_until(now_us(), False)
+    now = now_us()
+    if _next_due() > now:
+        return  # the common case: nothing due, nothing allocated
+    n = heap_unlock_all()
+    try:
+        _run_until(now, False)
+    finally:
+        heap_relock(n)
 
 
 def advance(us, wake=False):
@@ -229,9 +266,17 @@ def advance(us, wake=False):
         _move_to(now_us() + us)  # busy-wait inside an IRQ: time passes, nothing else runs
         return False
     target = now_us() + us
-    woke = _run_until(target, wake)
-    if not woke:
+    woke = False
+    if _next_due() > target:
         _move_to(target)
+    else:
+        n = heap_unlock_all()
+        try:
+            woke = _run_until(target, wake)
+            if not woke:
+                _move_to(target)
+        finally:
+            heap_relock(n)
     if _ended:
         raise SystemExit(0)
     return woke
@@ -244,11 +289,11 @@ def _run_until(limit, wake):
     _depth += 1
     try:
         while True:
-            due, what = _next_event()
+            due = _next_due()
             if due > limit:
                 return False
             _move_to(due)
-            if _fire(what) and wake:
+            if _fire(_what) and wake:
                 return True
     finally:
         _depth -= 1
@@ -376,6 +421,7 @@ class PinState:
         self.irq = None  # machine's IRQ object
         self.watchers = []  # callables (old, new) for devices wired to this pin (RES#, ...)
         self.floating_reads = 0
+        self.watched = str(pid) in world.get("watch_pins", ())  # outputs to record (LEDs)
         self.level = self._resolve()
 
     def _resolve(self):
@@ -392,7 +438,7 @@ class PinState:
         ext_pull = world.get("pulls", {}).get(str(self.id))
         if ext_pull is not None:  # a resistor on the board
             return ext_pull
-        self.floating_reads += 1
+        self.floating_reads += 1  # an undriven input: reads 0 here (on a board: anything)
         return 0
 
     def update(self):
