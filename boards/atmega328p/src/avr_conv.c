@@ -107,14 +107,14 @@ static void group_c(avr_group_t *g, uint8_t px, uint16_t step, uint8_t accumulat
 /* What the groups of one output row share (built once per row). */
 typedef struct {
     const pd_layer_t *L;
-    const uint8_t *rows[PD_MAX_KERNEL]; /* input row (ring slot) of each row tap */
-    uint8_t kys[PD_MAX_KERNEL];         /* its kernel row */
+    const uint8_t *xr[PD_MAX_KERNEL];   /* per row tap: its input row, minus in_x0 * in_c */
+    const uint8_t *wk[PD_MAX_KERNEL];   /* per row tap: its kernel row's weights [k][in_c] */
     uint8_t n_rows;
     uint8_t convt;
     uint8_t d, di;       /* grouped outputs are d apart, their inputs di apart */
-    uint8_t in_x0;       /* first column held by the input window */
     uint8_t accumulate;  /* int32 accumulators instead of requantized bytes */
     uint8_t px_bytes;    /* output bytes per pixel */
+    uint8_t out_step;    /* output bytes between grouped pixels: d * px_bytes */
     int16_t dst_x0;      /* column of dst[0] */
     uint8_t *dst;        /* output row */
 } row_t;
@@ -128,22 +128,26 @@ static __attribute__((noinline)) void group(const row_t *R, int16_t ox, int16_t 
     avr_seg_t seg[R->convt ? k * k : k]; /* convT: one segment per tap; conv: one per row */
     avr_group_t g;
     uint8_t nseg = 0;
-    for (uint8_t t = 0; t < R->n_rows; t++) {
-        const uint8_t *wk = L->weights + (uint16_t)R->kys[t] * k * ci; /* [k][ci] of this row */
-        const uint8_t *xr = R->rows[t] + (uint16_t)(lo - R->in_x0) * ci;
-        if (!R->convt) { /* taps lo..hi are kernel columns kx0.. in order: one segment */
-            seg[nseg].w = wk + (uint16_t)(lo - (ox * s - p)) * ci;
-            seg[nseg].x = xr;
-            nseg++;
-        } else {
-            for (int16_t ix = lo; ix <= hi; ix++) {
-                seg[nseg].w = wk + (uint16_t)(ox + p - ix * s) * ci;
-                seg[nseg].x = xr + (uint16_t)(ix - lo) * ci;
-                nseg++;
+    const uint8_t *const *wk = R->wk;
+    const uint8_t *const *xr = R->xr;
+    const uint16_t x_lo = (uint16_t)lo * ci;
+    if (!R->convt) { /* taps lo..hi are kernel columns kx0.. in order: one segment per row */
+        const uint16_t w_lo = (uint16_t)(lo - (ox * s - p)) * ci;
+        for (uint8_t t = 0; t < R->n_rows; t++, nseg++) {
+            seg[nseg].w = wk[t] + w_lo;
+            seg[nseg].x = xr[t] + x_lo;
+        }
+    } else {
+        for (uint8_t t = 0; t < R->n_rows; t++) {
+            uint16_t xo = x_lo, wo = (uint16_t)(ox + p - lo * s) * ci; /* kx falls by s as ix rises */
+            for (int16_t ix = lo; ix <= hi; ix++, nseg++, xo += ci, wo -= (uint16_t)s * ci) {
+                seg[nseg].w = wk[t] + wo;
+                seg[nseg].x = xr[t] + xo;
             }
         }
     }
-    for (uint8_t i = 0; i < px; i++) g.out[i] = R->dst + (uint16_t)(ox + i * R->d - R->dst_x0) * R->px_bytes;
+    uint8_t *o = R->dst + (uint16_t)(ox - R->dst_x0) * R->px_bytes;
+    for (uint8_t i = 0; i < px; i++, o += R->out_step) g.out[i] = o;
     g.seg = seg;
     g.nseg = nseg;
     g.seg_n = R->convt ? ci : (uint8_t)((hi - lo + 1) * ci);
@@ -172,9 +176,9 @@ static __attribute__((noinline)) int conv_like(const pd_layer_t *L, const pd_win
     R.convt = kind == PD_KIND_CONVT;
     R.d = R.convt ? s : 1;
     R.di = R.convt ? 1 : s;
-    R.in_x0 = in->x0;
     R.accumulate = acc != 0;
     R.px_bytes = acc ? (uint8_t)(4u * n_co) : n_co;
+    R.out_step = (uint8_t)(R.d * R.px_bytes);
     R.dst_x0 = acc ? r->x0 : out->x0;
     const uint16_t step = (uint16_t)R.di * L->in_c; /* input bytes between grouped pixels */
     for (int16_t oy = r->y0; oy < r->y1; oy++) {
@@ -187,8 +191,10 @@ static __attribute__((noinline)) int conv_like(const pd_layer_t *L, const pd_win
                 ylo = yhi = iy_only;
             }
             for (int16_t iy = ylo; iy <= yhi; iy++, R.n_rows++) {
-                R.kys[R.n_rows] = (uint8_t)(R.convt ? oy + p - iy * s : iy - (oy * s - p));
-                R.rows[R.n_rows] = in->data + (uint16_t)((uint8_t)iy % in->ring) * in_row;
+                uint8_t ky = (uint8_t)(R.convt ? oy + p - iy * s : iy - (oy * s - p));
+                R.wk[R.n_rows] = L->weights + (uint16_t)ky * k * L->in_c;
+                R.xr[R.n_rows] = in->data + (uint16_t)((uint8_t)iy % in->ring) * in_row -
+                                 (uint16_t)in->x0 * L->in_c;
             }
         }
         if (acc != 0 && R.n_rows == 0) continue;
@@ -196,13 +202,17 @@ static __attribute__((noinline)) int conv_like(const pd_layer_t *L, const pd_win
             int16_t ox = (int16_t)(r->x0 + phase);
             while (ox < r->x1) {
                 uint8_t px = 1, cols = hull(kind, ox, L->in_w, k, s, p, &lo, &hi);
-                /* how many of ox, ox + d, ... share this tap pattern, shifted by di */
-                while (px < 4 && ox + px * R.d < r->x1 && cols &&
-                       hull(kind, (int16_t)(ox + px * R.d), L->in_w, k, s, p, &lo2, &hi2) &&
-                       lo2 == lo + px * R.di && hi2 == hi + px * R.di) {
-                    px++;
+                /* do ox + (px-1)*d share ox's taps shifted by (px-1)*di? Hulls are clipped
+                 * ranges of a sliding window, so the last pixel of a run decides for all. */
+                for (uint8_t try_px = 4; cols && try_px >= 2; try_px = (uint8_t)(try_px / 2)) {
+                    int16_t last = (int16_t)(ox + (try_px - 1) * R.d);
+                    if (last < r->x1 && hull(kind, last, L->in_w, k, s, p, &lo2, &hi2) &&
+                        lo2 == lo + (try_px - 1) * R.di && hi2 == hi + (try_px - 1) * R.di) {
+                        px = try_px;
+                        break;
+                    }
                 }
-                avr_group_fn fn = pick(px == 3 ? 2 : px, step, R.accumulate);
+                avr_group_fn fn = pick(px, step, R.accumulate);
                 px = group_pixels(fn);
                 if (!cols) hi = (int16_t)(lo - 1); /* no column taps: bias only */
                 uint8_t n_rows = R.n_rows;

@@ -1,0 +1,204 @@
+"""ATmega328p benchmark: cycles per image and per MAC, flash, SRAM and I2C time per frame.
+
+    .venv/bin/python bench/avr_bench.py [--rolls 3] [--out bench/results/avr.json]
+
+Everything is measured in simavr (cycle-accurate AVR core, 16 MHz) on the real
+firmware built from boards/atmega328p/ with the shipped model:
+- cycles per image from the firmware's Timer1 (no prescaler, overflow count) and,
+  independently, from simavr's cycle counter between the busy LED's edges;
+- cycles per MAC overall (per image / the plan's MACs) and of the inner loops alone
+  (bench/mac_bench.c: the cycle difference of n = 8 and n = 200 byte segments);
+- where the cycles go (a PC histogram of the inference, grouped by function);
+- flash (.text + .data) and SRAM (.data + .bss + the painted stack high-water mark);
+- the I2C traffic of one frame and its time on a 400 kHz bus.
+The three builds IMPL=asm (shipped), dot and c are timed on the same rolls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "host"))
+
+from pipdream import avr  # noqa: E402
+
+F_CPU = avr.F_CPU
+TARGET_CYCLES = 12_800_000  # 0.8 s at 16 MHz
+TARGET_MAC_CYCLES = 10
+FLASH_USABLE = 32 * 1024 - 512  # an Uno keeps Optiboot in the last 512 bytes
+SRAM = 2048
+I2C_HZ = 400_000
+
+# function -> group, for the profile breakdown
+GROUPS = {
+    "mac_asm": ("avr_group", "avr_accum", "avr_dot"),
+    "requantize": ("avr_requant",),
+    "kernel_glue_c": ("group", "conv_like", "hull", "run", "__wrap_", "pick", "group_pixels"),
+    "executor_shared": ("pd_", "produce", "acc_open", "acc_close", "strip_", "stream_", "read_entry",
+                        "needs_up_to", "input_window", "set_window", "encode", "check_"),
+    "display_twi": ("oled_", "twi_", "send_segment", "double_bits", "on_row", "cycles_now"),
+    "libgcc": ("__",),
+}
+
+
+def group_of(name: str) -> str:
+    for g, prefixes in GROUPS.items():
+        if any(name == p or name.startswith(p) for p in prefixes):
+            return g
+    return "other"
+
+
+def per_function(elf: Path, hist: Path) -> dict[str, int]:
+    import bisect
+
+    out = subprocess.run(["avr-nm", "-n", str(elf)], check=True, capture_output=True, text=True).stdout
+    syms = [(int(p[0], 16), p[2]) for p in (line.split() for line in out.splitlines())
+            if len(p) == 3 and p[1] in "tTW"]
+    addrs = [a for a, _ in syms]
+    per: dict[str, int] = {}
+    for line in hist.read_text().splitlines():
+        if line.startswith("#"):
+            continue
+        pc, cycles = line.split()
+        i = bisect.bisect_right(addrs, int(pc, 16)) - 1
+        name = syms[i][1] if i >= 0 else "?"
+        per[name] = per.get(name, 0) + int(cycles)
+    return per
+
+
+def frame_i2c(run, roll) -> dict:
+    """The I2C transactions of one roll (from its busy-LED edge to its report line)."""
+    txs = [t for t in run.transactions if roll.led_on <= t.cycle <= roll.done and t.acked]
+    payload = sum(len(t.data) for t in txs)
+    # on the wire: START, address byte, payload, STOP; 9 clocks per byte (8 bits + ACK)
+    wire_bits = sum(9 * (1 + len(t.data)) + 2 for t in txs)
+    return {"transactions": len(txs), "payload_bytes": payload, "bus_bits": wire_bits,
+            "ms_at_400khz": round(1000 * wire_bits / I2C_HZ, 2),
+            "firmware_twi_cycles": roll.i2c,
+            "note": "firmware_twi_cycles is the CPU time in the TWI driver as simavr 1.6 models it "
+                    "(1 us per SCL period, faster than a real 400 kHz bus); ms_at_400khz counts "
+                    "the bits a real bus carries"}
+
+
+def mac_bench(build: Path) -> dict:
+    subprocess.run(["make", "-s", "-C", str(avr.BOARD), "bench-elf", f"BUILD={build}"], check=True)
+    run = avr.run_sim(build / "mac_bench.elf", build / "mac-bench-run", rolls=0)
+    rows: dict[str, dict[int, tuple[int, int]]] = {}
+    for line in run.uart.splitlines():
+        if line.startswith("mac "):
+            _, name, pixels, n, cycles = line.split()
+            rows.setdefault(name, {})[int(n)] = (int(pixels), int(cycles))
+    out = {}
+    for name, by_n in rows.items():
+        (px, c8), (_, c200) = by_n[8], by_n[200]
+        out[name] = {"pixels": px, "cycles_n8": c8, "cycles_n200": c200,
+                     "cycles_per_mac": round((c200 - c8) / (192 * px), 2)}
+    return out
+
+
+def time_build(impl: str, rolls: int, tmp: Path, prof: Path | None = None):
+    elf = avr.build_firmware(impl=impl)
+    run = avr.run_sim(elf, tmp / f"run-{impl}", rolls=rolls)
+    if len(run.rolls) != rolls:
+        raise RuntimeError(f"{impl}: {len(run.rolls)} of {rolls} rolls ({run.end_reason})")
+    if prof is not None:  # one more run with the PC histogram (the same rolls: same seed)
+        cmd = [str(avr.build_harness()), "--elf", str(elf), "--out", str(tmp / "prof"), "--rolls",
+               str(rolls), "--profile", str(prof)]
+        subprocess.run(cmd, check=True, capture_output=True)
+    return elf, run
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rolls", type=int, default=3)
+    p.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "avr.json")
+    args = p.parse_args()
+    tmp = avr.BOARD / "build" / "bench"
+    tmp.mkdir(parents=True, exist_ok=True)
+    blob = avr.default_blob()
+
+    hist = tmp / "profile.txt"
+    elf, run = time_build("asm", args.rolls, tmp, prof=hist)
+    macs = int(run.info["macs"])
+    cycles = [r.cycles for r in run.rolls]
+    sim_cycles = [r.sim_cycles for r in run.rolls]
+    per_image = max(cycles)
+    per = per_function(elf, hist)
+    total = sum(per.values())
+    grouped: dict[str, int] = {}
+    for name, c in per.items():
+        grouped[group_of(name)] = grouped.get(group_of(name), 0) + c
+    top = sorted(per.items(), key=lambda kv: -kv[1])[:15]
+
+    sizes = avr.section_sizes(elf)
+    static = sizes["data"] + sizes["bss"]
+    stack = max(r.stack for r in run.rolls)
+
+    impls = {}
+    for impl in ("dot", "c"):
+        _, r2 = time_build(impl, 1, tmp)
+        impls[impl] = {"cycles_per_image": r2.rolls[0].cycles,
+                       "ms_at_16mhz": round(1000 * r2.rolls[0].cycles / F_CPU, 1),
+                       "cycles_per_mac": round(r2.rolls[0].cycles / macs, 2)}
+    impls["asm"] = {"cycles_per_image": per_image, "ms_at_16mhz": round(1000 * per_image / F_CPU, 1),
+                    "cycles_per_mac": round(per_image / macs, 2)}
+
+    inner = mac_bench(avr.BOARD / "build" / "bench")
+    result = {
+        "what": "pipdream on an ATmega328p at 16 MHz, measured in simavr (cycle-accurate core)",
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        "host": platform.platform(),
+        "model": {"blob": str(blob.relative_to(REPO)) if blob.is_relative_to(REPO) else str(blob),
+                  "macs_per_image_streaming_plan": macs, "strips": int(run.info["strips"]),
+                  "scratch_bytes": int(run.info["scratch"])},
+        "cycles_per_image": {
+            "timer1": cycles, "simavr_led_edges": sim_cycles,
+            "timer1_minus_simavr": [a - b for a, b in zip(cycles, sim_cycles)],
+            "max": per_image, "seconds_at_16mhz": round(per_image / F_CPU, 3),
+            "target": TARGET_CYCLES, "meets_target": per_image <= TARGET_CYCLES,
+        },
+        "cycles_per_mac": {
+            "overall": round(per_image / macs, 2),
+            "inner_loop": {k: v["cycles_per_mac"] for k, v in inner.items()},
+            "inner_loop_target": TARGET_MAC_CYCLES,
+            "inner_loop_meets_target": inner["avr_group4_8"]["cycles_per_mac"] <= TARGET_MAC_CYCLES,
+            "inner_loop_detail": inner,
+        },
+        "where_the_cycles_go": {
+            "per_image_by_group": {g: round(c / args.rolls)
+                                   for g, c in sorted(grouped.items(), key=lambda kv: -kv[1])},
+            "top_functions_per_image": {n: round(c / args.rolls) for n, c in top},
+            "profiled_cycles_per_image": round(total / args.rolls),
+        },
+        "implementations": impls,
+        "flash": {"text": sizes["text"], "data": sizes["data"], "total": sizes["text"] + sizes["data"],
+                  "model_blob": blob.stat().st_size, "usable_with_optiboot": FLASH_USABLE,
+                  "fits": sizes["text"] + sizes["data"] <= FLASH_USABLE},
+        "sram": {"data": sizes["data"], "bss": sizes["bss"], "stack_high_water": stack,
+                 "simavr_deepest_stack": run.info.get("sim_stack_max"), "total": static + stack,
+                 "spare": SRAM - static - stack, "limit": SRAM},
+        "i2c_per_frame": frame_i2c(run, run.rolls[-1]),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    c = result["cycles_per_image"]
+    print(f"cycles per image: {c['max']:,} ({c['seconds_at_16mhz']} s at 16 MHz; target {TARGET_CYCLES:,}: "
+          f"{'met' if c['meets_target'] else 'NOT met'}); "
+          f"{result['cycles_per_mac']['overall']} cycles/MAC overall")
+    print(f"inner loop: {result['cycles_per_mac']['inner_loop']}")
+    print(f"implementations: { {k: v['cycles_per_image'] for k, v in impls.items()} }")
+    print(f"flash {result['flash']['total']} B, SRAM {result['sram']['total']} B "
+          f"(spare {result['sram']['spare']}), "
+          f"I2C {result['i2c_per_frame']['ms_at_400khz']} ms/frame at 400 kHz")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
