@@ -254,3 +254,11 @@ int __wrap_pd_conv_acc(const pd_layer_t *L, const pd_window_t *in, const pd_rect
 int __wrap_pd_convt_acc(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy, int32_t *acc) {
     return run(PD_KIND_CONVT, L, in, 0, r, iy, acc);
 }
+
+/* The wrappers must keep the shared kernels' exact signatures (pd_model.h). */
+_Static_assert(__builtin_types_compatible_p(__typeof__(pd_conv), __typeof__(__wrap_pd_conv)), "pd_conv");
+_Static_assert(__builtin_types_compatible_p(__typeof__(pd_convt), __typeof__(__wrap_pd_convt)), "pd_convt");
+_Static_assert(__builtin_types_compatible_p(__typeof__(pd_conv_acc), __typeof__(__wrap_pd_conv_acc)),
+               "pd_conv_acc");
+_Static_assert(__builtin_types_compatible_p(__typeof__(pd_convt_acc), __typeof__(__wrap_pd_convt_acc)),
+               "pd_convt_acc");

@@ -27,3 +27,5 @@ int __wrap_pd_plan(const pd_model_t *m, int kind, pd_plan_t *info) {
     *info = cached;
     return PD_OK;
 }
+
+_Static_assert(__builtin_types_compatible_p(__typeof__(pd_plan), __typeof__(__wrap_pd_plan)), "pd_plan");
