@@ -32,8 +32,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = run_demo(DemoOptions(rolls=args.rolls, seed=args.seed, backend=args.backend, out=args.out,
-                                   board=args.board, show=args.show))
+    try:
+        summary = run_demo(DemoOptions(rolls=args.rolls, seed=args.seed, backend=args.backend, out=args.out,
+                                       board=args.board, show=args.show))
+    except KeyboardInterrupt:  # the simulated board is stopped on the way out
+        print("\npipdream demo: interrupted")
+        return 130
     failed = [r["roll"] for r in summary["rolls"] if not r.get("png")]
     if failed:
         print(f"pipdream demo: rolls {failed} drew nothing on the display")
