@@ -337,6 +337,26 @@ print(bytes(out).hex())
     assert lines[1] == reference.run(load(arch_blob), [3], [3])[0].tobytes().hex()
 
 
+def test_an_exception_in_the_row_callback_propagates_and_the_model_stays_usable(natmod, arch_blob):
+    script = """
+import pipnet
+m = pipnet.Model(open("m.blob", "rb").read())
+def cb(row, col0, px):
+    if row == 3:
+        raise KeyError("stop at row 3")
+try:
+    m.generate_rows(2, 2, cb)
+except KeyError as e:
+    print("KeyError", e)
+frame = bytearray(2048)
+m.generate(2, 2, memoryview(frame)[512:])  # a writable view into a bigger buffer
+print(bytes(frame[512:1536]).hex())
+"""
+    lines = run(natmod, script, **{"m.blob": arch_blob}).splitlines()
+    assert lines[0] == "KeyError stop at row 3"
+    assert lines[1] == reference.run(load(arch_blob), [2], [2])[0].tobytes().hex()
+
+
 # ---- low-level kernels on caller buffers ------------------------------------------------------
 
 
