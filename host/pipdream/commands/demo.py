@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from pipdream.sim.demo import BACKENDS, DemoOptions, run_demo
+from pipdream.sim.runner import SimError
 
 NAME = "demo"
 HELP = "roll the die on a simulated Pico: real MicroPython + natmod, emulated SSD1306, scripted button"
@@ -38,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # the simulated board is stopped on the way out
         print("\npipdream demo: interrupted")
         return 130
+    except SimError as e:  # the app did not get through the rolls: say why, with its console
+        print(f"pipdream demo: error: {e}", file=sys.stderr)
+        return 1
     failed = [r["roll"] for r in summary["rolls"] if not r.get("png")]
     if failed:
         print(f"pipdream demo: rolls {failed} drew nothing on the display")
