@@ -45,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     failed = [r["roll"] for r in summary["rolls"] if not r.get("png")]
     if failed:
-        print(f"pipdream demo: rolls {failed} drew nothing on the display")
+        print(f"pipdream demo: rolls {failed} drew nothing on the display", file=sys.stderr)
+        return 1
+    if any(r["backend"] in (None, "no model") for r in summary["rolls"]):
+        print("pipdream demo: the app rolled without its model (its console lines above say why)",
+              file=sys.stderr)
         return 1
     return 0
