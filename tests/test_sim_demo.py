@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from PIL import Image
 from pipdream.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_demo_rolls_and_writes_pictures_and_a_log(tmp_path, capsys):
@@ -42,6 +45,17 @@ def test_the_esp32_board_module_runs_in_the_esp32_heap(tmp_path):
     out = tmp_path / "esp32"
     assert main(["demo", "--rolls", "1", "--board", "esp32", "--out", str(out), "--show", "none"]) == 0
     assert json.loads((out / "rolls.json").read_text())["rolls"][0]["backend"] == "natmod"
+
+
+def test_a_corrupt_model_is_reported_and_the_demo_fails(tmp_path, capsys):
+    blob = (ROOT / "models" / "default.blob").read_bytes()
+    bad = tmp_path / "bad.blob"
+    bad.write_bytes(blob[:-40] + bytes(40))  # a torn copy
+    assert main(["demo", "--rolls", "1", "--model", str(bad), "--out", str(tmp_path / "o"),
+                 "--show", "none"]) == 1
+    captured = capsys.readouterr()
+    assert "pipdream: no model: model.blob unusable" in captured.out  # the app's own message
+    assert "rolled without its model" in captured.err
 
 
 def test_bad_options_get_one_clear_line(tmp_path, capsys):

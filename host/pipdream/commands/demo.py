@@ -16,7 +16,8 @@ EXAMPLES = """examples:
   pipdream demo                         # 3 rolls, pictures in out/demo
   pipdream demo --rolls 5 --seed 42     # the same 5 rolls every time
   pipdream demo --backend viper --out /tmp/viper-demo
-  pipdream demo --show none             # no pictures in the terminal, files only
+  pipdream demo --show none             # no pictures in the terminal, only files
+  pipdream demo --model my.blob         # your own model on the simulated board
 """
 
 
@@ -28,6 +29,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="inference backend the app uses (default natmod; auto = the app's own choice)")
     p.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
     p.add_argument("--board", default="pico", help="board module to simulate (default pico)")
+    p.add_argument("--model", type=Path, default=None,
+                   help="model blob to put on the board (default models/default.blob)")
     p.add_argument("--show", choices=("auto", "all", "final", "none"), default="auto",
                    help="frames in the terminal: all (redrawn in place), final (last of each roll), "
                         "none; auto = all on a terminal, final otherwise")
@@ -35,8 +38,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        summary = run_demo(DemoOptions(rolls=args.rolls, seed=args.seed, backend=args.backend, out=args.out,
-                                       board=args.board, show=args.show))
+        opts = DemoOptions(rolls=args.rolls, seed=args.seed, backend=args.backend, out=args.out,
+                           board=args.board, show=args.show)
+        if args.model is not None:
+            opts.model = args.model
+        summary = run_demo(opts)
     except KeyboardInterrupt:  # the simulated board is stopped on the way out
         print("\npipdream demo: interrupted")
         return 130

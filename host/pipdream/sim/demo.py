@@ -44,6 +44,7 @@ class DemoOptions:
     show: str = "auto"  # all (each frame, redrawn in place), final (each roll's last frame), none
     scale: int = 4  # PNG/GIF pixels per display pixel
     settings: dict[str, Any] = field(default_factory=dict)  # extra pdsettings overrides
+    model: Path = stage.DEFAULT_MODEL
     timeout_s: float = 1800.0
 
 
@@ -107,8 +108,7 @@ class TerminalShow:
             self._drawn_lines = 0
 
     def line(self, text: str) -> None:
-        if self.mode == "none":
-            return
+        """A console line of the board (printed in every mode: "none" means no pictures)."""
         self.stream.write(text + "\n")
         self.stream.flush()
         self._drawn_lines = 0
@@ -201,7 +201,8 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> dict[str,
     log(f"pipdream demo: a simulated {opts.board} board ({display.width}x{display.height} SSD1306 "
         f"on I2C, button on pin {pin}), {opts.rolls} roll(s), backend {opts.backend}, seed {seed}")
     with tempfile.TemporaryDirectory(prefix="pipdream-demo-") as tmp:
-        root = stage.stage_root(Path(tmp) / "board", board=opts.board, natmod=natmod, settings=settings)
+        root = stage.stage_root(Path(tmp) / "board", board=opts.board, natmod=natmod, settings=settings,
+                                model=opts.model)
         result: RunResult = run_board(world, script=root / "main.py", root=root, on_frame=on_frame,
                                       on_record=on_record, on_console=on_console, timeout_s=opts.timeout_s)
     for r in rolls:
