@@ -54,7 +54,7 @@ def test_a_corrupt_model_is_reported_and_the_demo_fails(tmp_path, capsys):
     assert main(["demo", "--rolls", "1", "--model", str(bad), "--out", str(tmp_path / "o"),
                  "--show", "none"]) == 1
     captured = capsys.readouterr()
-    assert "pipdream: no model: model.blob unusable" in captured.out  # the app's own message
+    assert "pipdream: no model: model.blob" in captured.out  # the app's own message
     assert "rolled without its model" in captured.err
 
 
