@@ -28,6 +28,8 @@ typedef struct { /* avr_group_t of src/avr_conv.c (layout checked there) */
     uint8_t *out[4];
     uint16_t w_off;
     uint8_t co_left, seg_n;
+    uint8_t *out0;
+    uint8_t out_step;
 } group_t;
 
 extern void avr_group1(group_t *);
@@ -61,10 +63,8 @@ static void report(const char *name, uint8_t pixels, uint8_t n, uint32_t cycles)
 
 static uint32_t run_group(void (*fn)(group_t *), uint8_t n, uint8_t accumulate) {
     seg_t seg = {weights, act};
-    group_t g = {&seg, 1, 1, 0, bias_mult_shift, bias_mult_shift + 4, bias_mult_shift + 6,
-                 {accumulate ? (uint8_t *)&acc[0] : &out[0], accumulate ? (uint8_t *)&acc[1] : &out[1],
-                  accumulate ? (uint8_t *)&acc[2] : &out[2], accumulate ? (uint8_t *)&acc[3] : &out[3]},
-                 0, 0, n};
+    group_t g = {&seg, 1, 1, 0, bias_mult_shift, bias_mult_shift + 4, bias_mult_shift + 6, {0, 0, 0, 0},
+                 0, 0, n, accumulate ? (uint8_t *)acc : out, (uint8_t)(accumulate ? 4 : 1)};
     uint32_t t0 = cycles_now();
     fn(&g);
     return cycles_now() - t0;

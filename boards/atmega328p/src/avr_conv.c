@@ -30,13 +30,15 @@ typedef struct {
     uint8_t n_co;                              /* 3 */
     uint16_t co_stride;                        /* 4: weight bytes per output channel */
     const uint8_t *bias, *mult, *shift;        /* 6, 8, 10: flash, advanced per channel */
-    uint8_t *out[4];                           /* 12: output pixel, advanced per channel */
+    uint8_t *out[4];                           /* 12: the routine's own: output pixels */
     uint16_t w_off;                            /* 20: the routine's own */
     uint8_t co_left;                           /* 22: the routine's own */
     uint8_t seg_n;                             /* 23: bytes per segment */
+    uint8_t *out0;                             /* 24: output of pixel 0, channel 0 */
+    uint8_t out_step;                          /* 26: output bytes between the pixels */
 } avr_group_t;
 
-_Static_assert(sizeof(avr_seg_t) == 4 && sizeof(avr_group_t) == 24, "layout shared with avr_mac.S");
+_Static_assert(sizeof(avr_seg_t) == 4 && sizeof(avr_group_t) == 27, "layout shared with avr_mac.S");
 
 typedef void (*avr_group_fn)(avr_group_t *g);
 
@@ -90,6 +92,7 @@ static uint8_t group_pixels(avr_group_fn f) {
 /* Plain C for a group whose taps exceed one 24-bit call (layers wider than
  * this model's: more than 255 products per output). */
 static void group_c(avr_group_t *g, uint8_t px, uint16_t step, uint8_t accumulate) {
+    for (uint8_t i = 0; i < px; i++) g->out[i] = g->out0 + (uint16_t)i * g->out_step;
     for (uint8_t co = 0; co < g->n_co; co++) {
         uint16_t w_off = (uint16_t)(co * g->co_stride);
         for (uint8_t i = 0; i < px; i++) {
@@ -146,8 +149,8 @@ static __attribute__((noinline)) void group(const row_t *R, int16_t ox, int16_t 
             }
         }
     }
-    uint8_t *o = R->dst + (uint16_t)(ox - R->dst_x0) * R->px_bytes;
-    for (uint8_t i = 0; i < px; i++, o += R->out_step) g.out[i] = o;
+    g.out0 = R->dst + (uint16_t)(ox - R->dst_x0) * R->px_bytes;
+    g.out_step = R->out_step;
     g.seg = seg;
     g.nseg = nseg;
     g.seg_n = R->convt ? ci : (uint8_t)((hi - lo + 1) * ci);

@@ -22,10 +22,12 @@ G_CO_STRIDE = 4         ; uint16_t: weight bytes per output channel
 G_BIAS = 6              ; flash pointers, advanced by the routine
 G_MULT = 8
 G_SHIFT = 10
-G_OUT = 12              ; uint8_t *out[4], advanced by the routine
+G_OUT = 12              ; uint8_t *out[4]: the routine's own (from G_OUT0, G_OUT_STEP)
 G_W_OFF = 20            ; uint16_t, the routine's own
 G_CO_LEFT = 22          ; uint8_t, the routine's own
 G_SEG_N = 23            ; uint8_t: bytes per segment (>= 1)
+G_OUT0 = 24             ; uint8_t *: output of pixel 0 (channel 0)
+G_OUT_STEP = 26         ; uint8_t: output bytes from one pixel to the next
 ; Registers in the MAC phase: acc r2..r13 (3 bytes per pixel), weight r16,
 ; activation r17, sign r18, count r19, segments left r20, blocks r21, segment
 ; length r22, w_off r15:r14, Z weights, Y activations, X segment list, r25:r24
@@ -64,8 +66,8 @@ __zero_reg__ = 1
 .endm
 
 ; the MAC phase: accumulators r2.. (cleared by the caller) += the segment list
-; at X (r20 segments of r22 bytes, weights offset by r15:r14); clobbers r16..r21,
-; X, Y, Z
+; at X (r20 segments of 4 * r23 + r22 bytes, weights offset by r15:r14); clobbers
+; r16..r21, X, Y, Z
 .macro SEGMENTS P, STEP
         tst     r20
         brne    1f
@@ -76,11 +78,9 @@ __zero_reg__ = 1
         adc     r31, r15
         ld      r28, X+         ; Y = s.x (RAM)
         ld      r29, X+
-        mov     r19, r22        ; n (the group's segment length)
-        mov     r21, r19
-        lsr     r21             ; n / 4 unrolled blocks
-        lsr     r21
-        andi    r19, 3          ; n % 4 single steps
+        mov     r19, r22        ; n % 4 single steps (r22, r23: see GROUP)
+        mov     r21, r23        ; n / 4 unrolled blocks
+        tst     r19
         breq    3f
 2:      STEP_ONE \P, \STEP
         dec     r19
@@ -172,6 +172,27 @@ __zero_reg__ = 1
         push    r28
         push    r29
         movw    r28, r24        ; r24:r25 and Y: the group context
+        ldd     r16, Y + G_OUT0 ; out[p] = out0 + p * step
+        ldd     r17, Y + G_OUT0 + 1
+        ldd     r18, Y + G_OUT_STEP
+        std     Y + G_OUT, r16
+        std     Y + G_OUT + 1, r17
+.if \P >= 2
+        add     r16, r18
+        adc     r17, __zero_reg__
+        std     Y + G_OUT + 2, r16
+        std     Y + G_OUT + 3, r17
+.endif
+.if \P >= 4
+        add     r16, r18
+        adc     r17, __zero_reg__
+        std     Y + G_OUT + 4, r16
+        std     Y + G_OUT + 5, r17
+        add     r16, r18
+        adc     r17, __zero_reg__
+        std     Y + G_OUT + 6, r16
+        std     Y + G_OUT + 7, r17
+.endif
         ldd     r16, Y + G_N_CO
         std     Y + G_CO_LEFT, r16
         std     Y + G_W_OFF, __zero_reg__
@@ -183,6 +204,10 @@ __zero_reg__ = 1
         ldd     r27, Y + G_SEG + 1
         ldd     r20, Y + G_NSEG
         ldd     r22, Y + G_SEG_N
+        mov     r23, r22
+        lsr     r23             ; r23 = n / 4, r22 = n % 4
+        lsr     r23
+        andi    r22, 3
         clr     r2
         clr     r3
         clr     r4
