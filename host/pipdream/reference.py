@@ -33,15 +33,20 @@ def requantize(acc: np.ndarray, mult: np.ndarray, shift: np.ndarray) -> np.ndarr
 
 
 def accumulate(layer: QLayer, x: np.ndarray) -> np.ndarray:
-    """int32 accumulators of one layer. x: (N, H, W, C) ints -> (N, Ho, Wo, Co) int64."""
+    """int32 accumulators of one layer. x: (N, H, W, C) ints -> (N, Ho, Wo, Co) int64.
+
+    The sums are formed in float64 so NumPy can use BLAS; they are exact, because
+    every partial sum is an integer below 2^26 (docs/arithmetic.md), far under 2^53.
+    """
     n = x.shape[0]
     co, ho, wo = layer.out_shape
-    x = x.astype(np.int64)
-    w = layer.weights.astype(np.int64)
+    x = x.astype(np.float64)
+    w = layer.weights.astype(np.float64)
+    bias = layer.bias.astype(np.float64)
     if layer.kind == F.KIND_FC:
-        acc = x.reshape(n, -1) @ w.T + layer.bias  # (N, ho*wo*co), HWC order
-        return acc.reshape(n, ho, wo, co)
-    acc = np.broadcast_to(layer.bias.astype(np.int64), (n, ho, wo, co)).copy()
+        acc = x.reshape(n, -1) @ w.T + bias  # (N, ho*wo*co), HWC order
+        return acc.astype(np.int64).reshape(n, ho, wo, co)
+    acc = np.broadcast_to(bias, (n, ho, wo, co)).copy()
     _, hi, wi = layer.in_shape
     k, s, p = layer.kernel, layer.stride, layer.padding
     rows = [tap_inputs(layer.kind, o, hi, k, s, p) for o in range(ho)]
@@ -56,7 +61,7 @@ def accumulate(layer: QLayer, x: np.ndarray) -> np.ndarray:
                 continue
             patch = x[:, iy][:, :, ix]  # (N, len(oy), len(ox), Ci)
             acc[:, np.ix_(oy, ox)[0], np.ix_(oy, ox)[1]] += patch @ w[:, ky, kx, :].T
-    return acc
+    return acc.astype(np.int64)
 
 
 def run_layer(layer: QLayer, x: np.ndarray) -> np.ndarray:
