@@ -45,10 +45,12 @@ typedef void (*avr_group_fn)(avr_group_t *g);
 /* requantize into uint8 outputs ... */
 extern void avr_group1(avr_group_t *);
 extern void avr_group2_8(avr_group_t *);
+extern void avr_group3_8(avr_group_t *);
 extern void avr_group4_8(avr_group_t *);
 /* ... or add into int32 accumulators (the executor's last-layer mode) */
 extern void avr_accum1(avr_group_t *);
 extern void avr_accum2_8(avr_group_t *);
+extern void avr_accum3_8(avr_group_t *);
 extern void avr_accum4_8(avr_group_t *);
 
 /* Products per group call: 255 * 127 * 255 < 2^23 keeps the 24-bit sums exact. */
@@ -79,12 +81,14 @@ static uint8_t hull(uint8_t kind, int16_t o, uint8_t n_in, uint8_t k, uint8_t s,
 /* The routine for `pixels` grouped pixels `step` input bytes apart (0: one pixel). */
 static avr_group_fn pick(uint8_t pixels, uint16_t step, uint8_t accumulate) {
     if (step == 8 && pixels == 4) return accumulate ? avr_accum4_8 : avr_group4_8;
-    if (step == 8 && pixels >= 2) return accumulate ? avr_accum2_8 : avr_group2_8;
+    if (step == 8 && pixels == 3) return accumulate ? avr_accum3_8 : avr_group3_8;
+    if (step == 8 && pixels == 2) return accumulate ? avr_accum2_8 : avr_group2_8;
     return accumulate ? avr_accum1 : avr_group1;
 }
 
 static uint8_t group_pixels(avr_group_fn f) {
     if (f == avr_group4_8 || f == avr_accum4_8) return 4;
+    if (f == avr_group3_8 || f == avr_accum3_8) return 3;
     if (f == avr_group2_8 || f == avr_accum2_8) return 2;
     return 1;
 }
@@ -207,7 +211,7 @@ static __attribute__((noinline)) int conv_like(const pd_layer_t *L, const pd_win
                 uint8_t px = 1, cols = hull(kind, ox, L->in_w, k, s, p, &lo, &hi);
                 /* do ox + (px-1)*d share ox's taps shifted by (px-1)*di? Hulls are clipped
                  * ranges of a sliding window, so the last pixel of a run decides for all. */
-                for (uint8_t try_px = 4; cols && try_px >= 2; try_px = (uint8_t)(try_px / 2)) {
+                for (uint8_t try_px = 4; cols && try_px >= 2; try_px--) {
                     int16_t last = (int16_t)(ox + (try_px - 1) * R.d);
                     if (last < r->x1 && hull(kind, last, L->in_w, k, s, p, &lo2, &hi2) &&
                         lo2 == lo + (try_px - 1) * R.di && hi2 == hi + (try_px - 1) * R.di) {

@@ -1,8 +1,8 @@
 ; AVR multiply-accumulate cores for the convolution kernels (src/avr_conv.c).
 ;
-;   void avr_group<P>_<STEP>(avr_group_t *g);
+;   void avr_group<P>_<STEP>(avr_group_t *g);   P = 1 (any layout), 2, 3, 4
 ;
-; For each output channel co of P output pixels p (P = 1, 2, 4), over the
+; For each output channel co of P output pixels p, over the
 ; group's segment list s:
 ;     acc = bias[co] + sum_s sum_{i < s.n} w[s.w + co * co_stride + i] * x[s.x + p * STEP + i]
 ;     *out[p]++ = requantize(acc, mult[co], shift[co])
@@ -57,9 +57,11 @@ __zero_reg__ = 1
         ldd     r17, Y + (\STEP - 1)
         MAC     r5, r6, r7
 .endif
-.if \P >= 4
+.if \P >= 3
         ldd     r17, Y + (2 * \STEP - 1)
         MAC     r8, r9, r10
+.endif
+.if \P >= 4
         ldd     r17, Y + (3 * \STEP - 1)
         MAC     r11, r12, r13
 .endif
@@ -183,11 +185,13 @@ __zero_reg__ = 1
         std     Y + G_OUT + 2, r16
         std     Y + G_OUT + 3, r17
 .endif
-.if \P >= 4
+.if \P >= 3
         add     r16, r18
         adc     r17, __zero_reg__
         std     Y + G_OUT + 4, r16
         std     Y + G_OUT + 5, r17
+.endif
+.if \P >= 4
         add     r16, r18
         adc     r17, __zero_reg__
         std     Y + G_OUT + 6, r16
@@ -216,10 +220,12 @@ __zero_reg__ = 1
         clr     r6
         clr     r7
 .endif
-.if \P >= 4
+.if \P >= 3
         clr     r8
         clr     r9
         clr     r10
+.endif
+.if \P >= 4
         clr     r11
         clr     r12
         clr     r13
@@ -237,8 +243,10 @@ __zero_reg__ = 1
 .if \P >= 2
         ACCUM   r5, r6, r7, G_OUT + 2
 .endif
-.if \P >= 4
+.if \P >= 3
         ACCUM   r8, r9, r10, G_OUT + 4
+.endif
+.if \P >= 4
         ACCUM   r11, r12, r13, G_OUT + 6
 .endif
 .else
@@ -265,8 +273,10 @@ __zero_reg__ = 1
 .if \P >= 2
         OUTPUT  r5, r6, r7, G_OUT + 2
 .endif
-.if \P >= 4
+.if \P >= 3
         OUTPUT  r8, r9, r10, G_OUT + 4
+.endif
+.if \P >= 4
         OUTPUT  r11, r12, r13, G_OUT + 6
 .endif
 .endif
@@ -303,9 +313,11 @@ __zero_reg__ = 1
 ; layout runs avr_group1/avr_accum1, correct and about 20% slower).
         GROUP   avr_group1, 1, 1, 0
         GROUP   avr_group2_8, 2, 8, 0
+        GROUP   avr_group3_8, 3, 8, 0
         GROUP   avr_group4_8, 4, 8, 0
         GROUP   avr_accum1, 1, 1, 1
         GROUP   avr_accum2_8, 2, 8, 1
+        GROUP   avr_accum3_8, 3, 8, 1
         GROUP   avr_accum4_8, 4, 8, 1
 
 ; uint8_t avr_requant(int32_t acc, uint16_t mult, uint8_t shift)
