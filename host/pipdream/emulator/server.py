@@ -309,13 +309,17 @@ class BoardEmulator:
             self._maybe_start_exec()
 
     def _paste_flow_control(self, data: bytes) -> bytes:
-        """Raw paste: bytes beyond the granted windows overflow a board's stdin buffer."""
+        """Raw paste: bytes beyond the granted windows overflow a board's stdin buffer.
+
+        Bytes that arrive together count as arriving before the board consumes any of
+        them (a USB packet, a UART burst); a Ctrl-C or Ctrl-D ends the paste, and what
+        follows it is ordinary input again."""
         kept = bytearray()
         dropped = 0
-        for b in data:
+        for i, b in enumerate(data):
             if b in (3, 4):
-                kept.append(b)  # the end marker is not part of the window
-                continue
+                kept += data[i:]
+                break
             if self.repl.paste_received < self.repl.paste_granted:
                 self.repl.paste_received += 1
                 kept.append(b)
