@@ -368,8 +368,7 @@ def simulate(out: Path, rolls: int = 3, face: int | None = None, angle: int | No
     forced = [(face, angle)] * rolls if face is not None else []
     log(f"building the firmware ({impl}, {'test hook' if forced else 'shipped'} build, {blob.name}) "
         "and the simavr harness ...")
-    elf = build_firmware(hook=bool(forced), blob=blob, impl=impl,
-                         build_dir=BOARD / "build" / f"avr-sim-{impl}-{'hook' if forced else 'normal'}")
+    elf = build_firmware(hook=bool(forced), blob=blob, impl=impl)
     out = Path(out)
     run = run_sim(elf, out / "sim", rolls=rolls, forced=forced, display=display, wdt_seed=wdt_seed,
                   dump=bool(forced))
