@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from pipdream.blob import QModel, load, pack
 from pipdream.blob import format as F
 from pipdream.blob.synthetic import random_layer

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from pipdream import plan
 from pipdream.blob import load
 

@@ -6,7 +6,6 @@ import struct
 
 import pytest
 from conftest import default_arch_model
-
 from pipdream.blob import BlobError, load, pack
 from pipdream.blob import format as F
 from pipdream.blob.writer import with_crc

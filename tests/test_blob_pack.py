@@ -8,7 +8,6 @@ import numpy as np
 from conftest import default_arch_model
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from pipdream import reference
 from pipdream.blob import c_header, load, pack
 from pipdream.blob import format as F

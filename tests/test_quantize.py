@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from pipdream import quantize, reference
 from pipdream.blob import format as F
 from pipdream.blob import load, pack

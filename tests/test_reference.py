@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import default_arch_model
-
 from pipdream import reference, torch_int
 from pipdream.blob.synthetic import random_model
 
