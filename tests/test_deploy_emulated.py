@@ -82,7 +82,7 @@ def test_a_wrong_architecture_natmod_on_the_board_leaves_the_app_on_viper(tmp_pa
 def test_no_natmod_removes_one_left_on_the_board(tmp_path, pico):
     with running_emulator(tmp_path / "fs", "pico") as emu:
         (emu.root / "pipnet.mpy").write_bytes(b"M\x06\x0f\x1f" + bytes(100))
-        report = D.deploy(pico, emu.path, arch=X64, use_natmod=False, watch=5, until="display found",
+        report = D.deploy(pico, emu.path, arch=X64, use_natmod=False, watch=30, until="display found",
                           log=lambda s: None)
         assert "pipnet.mpy" in report.removed and not (emu.root / "pipnet.mpy").exists()
         assert "backend viper" in report.output

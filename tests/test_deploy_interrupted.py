@@ -31,7 +31,7 @@ def boot_output(path: str, until: bytes = b"display found") -> str:
     port = Port(path)
     try:
         port.write(b"\r\x03\x02")
-        port.drain()
+        port.settle(b'Type "help()" for more information.\r\n>>> ')
         port.write(b"\x04")
         return port.expect(until, timeout=30).decode(errors="replace")
     finally:

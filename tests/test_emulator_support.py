@@ -55,6 +55,19 @@ class Port:
         out, self.seen = self.seen[:i], self.seen[i:]
         return out
 
+    def settle(self, ending: bytes, quiet: float = 0.5, timeout: float = 20.0) -> bytes:
+        """Everything received until the output ends with `ending` and then stays quiet."""
+        t0 = last = time.monotonic()
+        while not (self.seen.endswith(ending) and time.monotonic() - last >= quiet):
+            if time.monotonic() - t0 > timeout:
+                raise AssertionError(f"output did not settle on {ending!r}; got {self.seen[-400:]!r}")
+            chunk = self.s.read(4096)
+            if chunk:
+                self.seen += chunk
+                last = time.monotonic()
+        out, self.seen = self.seen, b""
+        return out
+
     def drain(self, quiet: float = 0.3) -> bytes:
         """Whatever arrives until the line has been quiet for `quiet` seconds."""
         last = time.monotonic()
