@@ -71,7 +71,8 @@ def test_a_wrong_architecture_natmod_on_the_board_leaves_the_app_on_viper(tmp_pa
     if armv6m is None:
         pytest.skip(why)
     with running_emulator(tmp_path / "fs", "pico") as emu:
-        D.deploy(pico, emu.path, arch=X64, use_natmod=False, watch=0.5, log=lambda s: None)
+        D.deploy(pico, emu.path, arch=X64, use_natmod=False, watch=30, until="display found",
+                 log=lambda s: None)
         mpremote(emu.path, "cp", str(armv6m), ":pipnet.mpy")  # by hand, as a user might
         start = "import pdapp; app = pdapp.App(pdapp.find_board()); app.start()"
         out = mpremote(emu.path, "exec", start).stdout
