@@ -1,0 +1,124 @@
+/* pipdream RP2040 benchmark image: runs both plans of the embedded blob for
+ * the (face, angle code) pairs run.mjs puts in the io block, hands every
+ * image over, and times the inner loops and requantization in isolation.
+ * Built with the natmod's armv6m compiler flags (Makefile); everything in SRAM. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench.h"
+#include "micro.h"
+#include "model_blob.h" /* pipdream export-c of the blob under test */
+#include "pd_model.h"
+
+#define SCRATCH_BYTES 65536u /* more than either plan needs for any blob we bench */
+#define IMAGE_MAX 4096u      /* PD_MAX_DIM^2 is larger; the image size is checked */
+
+static bench_io_t bench_io;
+static uint32_t scratch[SCRATCH_BYTES / 4];  /* [SCRATCH_BYTES] bytes, 4-aligned */
+static uint8_t image[IMAGE_MAX];             /* [out_h][out_w] */
+
+void bench_start(void) __attribute__((noreturn, used));
+extern char __stack_top[]; /* sram.ld: the end of SRAM */
+
+__attribute__((section(".bench_header"), used)) const bench_header_t bench_header = {
+    BENCH_MAGIC, (uint32_t)(uintptr_t)&bench_start, (uint32_t)(uintptr_t)__stack_top, &bench_io,
+};
+
+/* The compiler may emit these for struct copies and zeroing (no libc here). */
+void *memset(void *d, int c, size_t n)
+{
+    volatile uint8_t *p = d;
+    while (n--) *p++ = (uint8_t)c;
+    return d;
+}
+void *memcpy(void *d, const void *s, size_t n)
+{
+    volatile uint8_t *p = d;
+    const uint8_t *q = s;
+    while (n--) *p++ = *q++;
+    return d;
+}
+
+typedef struct {
+    uint8_t *img;
+    uint8_t w;
+} rows_t;
+
+static void on_row(void *ctx, uint8_t row, uint8_t col0, uint8_t width, const uint8_t *pixels)
+{
+    rows_t *r = ctx;
+    uint8_t *dst = r->img + (uint32_t)row * r->w + col0;
+    uint8_t i;
+    for (i = 0; i < width; i++) dst[i] = pixels[i];
+}
+
+static void report_plans(const pd_model_t *m)
+{
+    static const char *const names[2] = {"full", "stream"};
+    pd_plan_t p;
+    pd_plan_layer_t pl;
+    int kind;
+    uint8_t j;
+    for (kind = PD_PLAN_FULL; kind <= PD_PLAN_STREAM; kind++) {
+        pd_plan(m, kind, &p);
+        bench_event(EV_PLAN, (uint32_t)(uintptr_t)names[kind], p.scratch_bytes);
+        for (j = 0; j < m->n_layers; j++) {
+            pd_plan_layer(m, kind, j, &pl);
+            bench_event(EV_LAYER_MACS, (uint32_t)kind << 8 | j, pl.macs);
+        }
+    }
+}
+
+#ifdef BENCH_LAYERS
+void bench_layers_init(const pd_model_t *m); /* layers.c */
+#endif
+
+static int run_pairs(const pd_model_t *m)
+{
+    const uint32_t n_img = (uint32_t)m->out_h * m->out_w;
+    pd_plan_t pf, ps;
+    rows_t rows;
+    uint32_t i;
+    int st;
+    if (n_img > IMAGE_MAX) return -1;
+    pd_plan(m, PD_PLAN_FULL, &pf);
+    pd_plan(m, PD_PLAN_STREAM, &ps);
+    if (pf.scratch_bytes > SCRATCH_BYTES || ps.scratch_bytes > SCRATCH_BYTES) return -2;
+    if (bench_io.n_pairs > BENCH_MAX_PAIRS) return -3;
+    rows.img = image;
+    rows.w = m->out_w;
+    for (i = 0; i < bench_io.n_pairs; i++) {
+        bench_event(EV_RUN_BEGIN, (uint32_t)(uintptr_t)"full", i);
+        st = pd_generate_full(m, bench_io.face[i], bench_io.angle[i], (uint8_t *)scratch, pf.scratch_bytes,
+                              image, n_img);
+        bench_event(EV_RUN_END, (uint32_t)st, 0);
+        bench_event(EV_IMAGE, (uint32_t)(uintptr_t)image, n_img);
+
+        bench_event(EV_RUN_BEGIN, (uint32_t)(uintptr_t)"stream", i);
+        st = pd_generate_stream(m, bench_io.face[i], bench_io.angle[i], (uint8_t *)scratch, ps.scratch_bytes,
+                                on_row, &rows);
+        bench_event(EV_RUN_END, (uint32_t)st, 0);
+        bench_event(EV_IMAGE, (uint32_t)(uintptr_t)image, n_img);
+    }
+    return 0;
+}
+
+void bench_start(void)
+{
+    pd_model_t m;
+    int st = pd_model_parse(&m, pd_bench_blob, PD_BENCH_BLOB_SIZE);
+    bench_event(EV_MODEL, (uint32_t)st, m.n_layers);
+    if (st == PD_OK) {
+#ifdef BENCH_LAYERS
+        bench_layers_init(&m);
+#endif
+        report_plans(&m);
+        st = run_pairs(&m);
+        if (st == 0 && bench_io.micro) {
+            bench_micro(&m, (uint8_t *)scratch, SCRATCH_BYTES);
+        }
+    }
+    bench_event(EV_DONE, (uint32_t)st, 0);
+    for (;;) {
+    }
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// Runs a pipdream benchmark image (bench/rp2040/build/<impl>/bench*.bin) on the
+// rp2040js Cortex-M0+ core and prints what it reported as one JSON object.
+//
+//   node run.mjs --image build/tuned/bench.bin --pairs 1:0,6:-90 [--micro] [--max-cycles N]
+//
+// The image is copied to SRAM at 0x20000000; its first 16 bytes are bench_header
+// (bench.h): magic, entry point, stack top, address of the io block, where the
+// (face, angle code) pairs go. The core is stepped one instruction at a time;
+// the image reports through `bkpt #0` with an event code in r0 and arguments in
+// r1, r2, and core.cycles is read at each one (the PC is already past the bkpt).
+// Any access the emulator flags (unaligned word, unmapped address, unknown
+// instruction) stops the run with an error, as a fault would on the chip.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { RP2040, ConsoleLogger, LogLevel } from 'rp2040js';
+
+const SRAM = 0x20000000;
+const MAGIC = 0x48435042; // bench.h BENCH_MAGIC
+const MAX_PAIRS = 64; // bench.h BENCH_MAX_PAIRS
+const EV = { // bench.h, enum of event codes
+  DONE: 1, MODEL: 2, LAYER_MACS: 3, RUN_BEGIN: 4, RUN_END: 5, IMAGE: 6,
+  KERNEL_BEGIN: 7, KERNEL_END: 8, MICRO_BEGIN: 9, MICRO_END: 10, PLAN: 11, INFO: 12,
+};
+
+class StrictLogger extends ConsoleLogger {
+  constructor() { super(LogLevel.Warn, true); }
+  warn(component, message) { throw new Error(`[${component}] ${message}`); }
+  error(component, message) { throw new Error(`[${component}] ${message}`); }
+}
+
+function parsePairs(text) {
+  const pairs = text.split(',').filter(Boolean).map((p) => {
+    const m = /^(-?\d+):(-?\d+)$/.exec(p.trim());
+    if (!m) throw new Error(`--pairs: "${p}" is not face:angle_code`);
+    return [Number(m[1]), Number(m[2])];
+  });
+  if (pairs.length > MAX_PAIRS) throw new Error(`--pairs: at most ${MAX_PAIRS} pairs`);
+  return pairs;
+}
+
+function run({ image, pairs, micro, maxCycles }) {
+  const bin = readFileSync(image);
+  const mcu = new RP2040();
+  mcu.logger = new StrictLogger();
+  if (bin.length > mcu.sram.length) throw new Error(`${image}: ${bin.length} bytes do not fit in SRAM`);
+  mcu.sram.fill(0);
+  mcu.sram.set(bin, 0);
+  const view = new DataView(mcu.sram.buffer);
+  const word = (addr) => view.getUint32(addr - SRAM, true);
+  if (word(SRAM) !== MAGIC) throw new Error(`${image}: no bench_header at 0x20000000`);
+  const entry = word(SRAM + 4), stackTop = word(SRAM + 8), io = word(SRAM + 12);
+  // bench_io_t: n_pairs, face[MAX_PAIRS], angle[MAX_PAIRS], micro
+  view.setUint32(io - SRAM, pairs.length, true);
+  pairs.forEach(([face, angle], i) => {
+    view.setInt32(io - SRAM + 4 + 4 * i, face, true);
+    view.setInt32(io - SRAM + 4 + 4 * MAX_PAIRS + 4 * i, angle, true);
+  });
+  view.setUint32(io - SRAM + 4 + 8 * MAX_PAIRS, micro ? 1 : 0, true);
+
+  const cstr = (addr) => {
+    let s = '';
+    for (let a = addr; mcu.sram[a - SRAM] !== 0; a++) s += String.fromCharCode(mcu.sram[a - SRAM]);
+    return s;
+  };
+  const out = { image, pairs, model: null, plans: {}, runs: [], micro: [], done: null };
+  let run = null, kernel = null, bench = null, stopped = false;
+  const core = mcu.core;
+  mcu.onBreak = () => {
+    const [code, a, b] = [core.registers[0], core.registers[1], core.registers[2]];
+    const now = core.cycles;
+    switch (code) {
+      case EV.MODEL: out.model = { status: a | 0, n_layers: b }; break;
+      case EV.PLAN: out.plans[cstr(a)] = { scratch_bytes: b, layer_macs: [] }; break;
+      case EV.LAYER_MACS: Object.values(out.plans)[a >> 8].layer_macs[a & 0xff] = b; break;
+      case EV.RUN_BEGIN:
+        run = { plan: cstr(a), pair: b, face: pairs[b][0], angle: pairs[b][1], start: now,
+          layers: [], calls: [] };
+        break;
+      case EV.RUN_END:
+        run.cycles = now - run.start; run.status = a | 0; delete run.start; out.runs.push(run);
+        break;
+      case EV.IMAGE: out.runs[out.runs.length - 1].image = Buffer.from(mcu.sram.subarray(a - SRAM, a - SRAM + b)).toString('hex'); break;
+      case EV.KERNEL_BEGIN: kernel = { layer: a, start: now }; break;
+      case EV.KERNEL_END:
+        run.layers[kernel.layer] = (run.layers[kernel.layer] ?? 0) + (now - kernel.start);
+        run.calls[kernel.layer] = (run.calls[kernel.layer] ?? 0) + 1;
+        kernel = null;
+        break;
+      case EV.MICRO_BEGIN: bench = { name: cstr(a), count: b, start: now }; break;
+      case EV.MICRO_END: bench.cycles = now - bench.start; delete bench.start; out.micro.push(bench); break;
+      case EV.INFO: (out.info ??= {})[cstr(a)] = b; break;
+      case EV.DONE: out.done = { status: a | 0, cycles: now }; stopped = true; break;
+      default: throw new Error(`unknown event ${code} at pc 0x${(core.PC - 2).toString(16)}`);
+    }
+  };
+
+  core.SP = stackTop;
+  core.PC = entry & ~1;
+  while (!stopped) {
+    core.executeInstruction();
+    if (core.cycles > maxCycles) throw new Error(`no EV_DONE after ${maxCycles} cycles (pc 0x${core.PC.toString(16)})`);
+  }
+  for (const r of out.runs) { // layers never called stay 0, not holes
+    const n = out.model.n_layers;
+    r.layers = Array.from({ length: n }, (_, j) => r.layers[j] ?? 0);
+    r.calls = Array.from({ length: n }, (_, j) => r.calls[j] ?? 0);
+  }
+  return out;
+}
+
+const { values } = parseArgs({
+  options: {
+    image: { type: 'string' },
+    pairs: { type: 'string', default: '1:0' },
+    micro: { type: 'boolean', default: false },
+    'max-cycles': { type: 'string', default: '4000000000' },
+  },
+});
+try {
+  if (!values.image) throw new Error('--image is required');
+  const result = run({ image: values.image, pairs: parsePairs(values.pairs), micro: values.micro,
+    maxCycles: Number(values['max-cycles']) });
+  process.stdout.write(JSON.stringify(result) + '\n');
+} catch (e) {
+  process.stderr.write(`run.mjs: ${e.message}\n`);
+  process.exit(1);
+}
