@@ -31,10 +31,10 @@ def test_pipdream_help_lists_every_subcommand_with_a_description():
         assert f"    {name} " in out
 
 
-@pytest.mark.parametrize("mod", cli._command_modules(), ids=lambda m: m.NAME)
-def test_every_subcommand_has_help_with_examples(capsys, mod):
-    code, out, _ = run_cli(capsys, mod.NAME, "--help")
-    assert code == 0 and "usage: pipdream " + mod.NAME in out and "example" in out
+@pytest.mark.parametrize("info", cli.command_infos(), ids=lambda i: i.name)
+def test_every_subcommand_has_help_with_examples(capsys, info):
+    code, out, _ = run_cli(capsys, info.name, "--help")
+    assert code == 0 and "usage: pipdream " + info.name in out and "example" in out
 
 
 def test_evaluate_json_has_the_fields(capsys):

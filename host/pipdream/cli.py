@@ -2,16 +2,21 @@
 
 Each command module defines `NAME`, `HELP` (one line), `ORDER` (position in
 `pipdream --help`), `add_arguments(parser)` and `run(args) -> int`. Modules
-are discovered, so adding a command never edits this file.
+are discovered, so adding a command never edits this file. Their constants
+are read from the source without importing it, and only the module of the
+command being run is imported: `pipdream --help` or `pipdream flash` never
+pays for torch.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import pkgutil
 import sys
-from types import ModuleType
+from dataclasses import dataclass
+from pathlib import Path
 
 from pipdream import commands
 
@@ -20,36 +25,66 @@ class CommandError(Exception):
     """A user-facing failure: printed as `pipdream: error: ...`, exit status 2."""
 
 
-def _command_modules() -> list[ModuleType]:
-    mods = [
-        importlib.import_module(f"{commands.__name__}.{info.name}")
-        for info in pkgutil.iter_modules(commands.__path__)
-        if not info.name.startswith("_")
-    ]
-    return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.NAME))
+@dataclass(frozen=True)
+class CommandInfo:
+    module: str
+    name: str
+    help: str
+    order: int
+    examples: str | None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _constants(path: Path) -> dict:
+    """The module's top-level literal assignments (NAME, HELP, ...), without running it."""
+    out = {}
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and target.id.isupper():
+                try:
+                    out[target.id] = ast.literal_eval(node.value)
+                except ValueError:
+                    pass
+    return out
+
+
+def command_infos() -> list[CommandInfo]:
+    infos = []
+    for info in pkgutil.iter_modules(commands.__path__):
+        if info.name.startswith("_"):
+            continue
+        c = _constants(Path(commands.__path__[0]) / f"{info.name}.py")
+        infos.append(CommandInfo(f"{commands.__name__}.{info.name}", c["NAME"], c["HELP"],
+                                 c.get("ORDER", 100), c.get("EXAMPLES")))
+    return sorted(infos, key=lambda i: (i.order, i.name))
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the command named in argv (if any) has its module imported."""
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(
         prog="pipdream",
         description="A generative-AI electronic die: train, quantize, pack, simulate, deploy.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for mod in _command_modules():
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    for info in command_infos():
         p = sub.add_parser(
-            mod.NAME,
-            help=mod.HELP,
-            description=mod.HELP,
-            epilog=getattr(mod, "EXAMPLES", None),
+            info.name,
+            help=info.help,
+            description=info.help,
+            epilog=info.examples,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+        if info.name == chosen:
+            mod = importlib.import_module(info.module)
+            mod.add_arguments(p)
+            p.set_defaults(_run=mod.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
