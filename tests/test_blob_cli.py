@@ -85,3 +85,25 @@ def test_pack_refuses_a_missing_checkpoint(tmp_path):
     r = pipdream("pack", "--checkpoint", str(tmp_path / "q.pt"), "--out", str(tmp_path / "m.blob"))
     assert r.returncode == 2 and "checkpoint not found" in r.stderr
     assert not (tmp_path / "m.blob").exists()
+
+
+def test_generate_from_the_blob_gives_the_same_bytes_on_the_reference_and_the_natmod(tmp_path,
+                                                                                     repo_root):
+    import numpy as np
+
+    blob = str(repo_root / "models" / "default.blob")
+    outs = {}
+    for backend in ("reference", "natmod"):
+        out = tmp_path / f"{backend}.npy"
+        r = pipdream("generate", "--blob", blob, "--backend", backend, "--face", "1,4,6",
+                     "--angle=-90,12.5,89", "--out", str(out))
+        assert r.returncode == 0, r.stderr
+        outs[backend] = np.load(out)
+    assert outs["reference"].shape == (3, 32, 32)
+    np.testing.assert_array_equal(outs["reference"], outs["natmod"])
+
+
+def test_generate_refuses_a_backend_without_a_blob(tmp_path):
+    r = pipdream("generate", "--backend", "natmod", "--face", "1", "--angle", "0",
+                 "--out", str(tmp_path / "x.npy"))
+    assert r.returncode == 2 and "--backend needs --blob" in r.stderr

@@ -39,6 +39,18 @@ def generate(checkpoint: str | Path, faces: np.ndarray, angles: np.ndarray) -> n
     return images_from_checkpoint(checkpoint, faces, dataset.angle_to_latent(angles))
 
 
+def generate_from_blob(blob: str | Path, faces: np.ndarray, angles: np.ndarray,
+                       backend: str = "reference") -> np.ndarray:
+    """The int8 model on any backend (pipdream.backends): the angle becomes its 8-bit code."""
+    from pipdream import backends, reference
+
+    path = Path(blob)
+    if not path.exists():
+        raise ValueError(f"blob not found: {path}")
+    codes = reference.angle_code(dataset.angle_to_latent(angles))
+    return backends.generate_images(backend, path.read_bytes(), faces, codes)
+
+
 def write(path: str | Path, images: np.ndarray, faces: np.ndarray, angles: np.ndarray,
           scale: int = 8) -> None:
     """.npy: the uint8 (N, 32, 32) array; .png: an upscaled labelled grid."""
