@@ -14,6 +14,8 @@
 #define IMAGE_MAX 4096u      /* PD_MAX_DIM^2 is larger; the image size is checked */
 
 static bench_io_t bench_io;
+/* The blob in RAM, word-aligned, as a MicroPython bytes object holds it for the natmod. */
+static uint32_t blob[(PD_BENCH_BLOB_SIZE + 3) / 4];
 static uint32_t scratch[SCRATCH_BYTES / 4];  /* [SCRATCH_BYTES] bytes, 4-aligned */
 static uint8_t image[IMAGE_MAX];             /* [out_h][out_w] */
 
@@ -106,7 +108,9 @@ static int run_pairs(const pd_model_t *m)
 void bench_start(void)
 {
     pd_model_t m;
-    int st = pd_model_parse(&m, pd_bench_blob, PD_BENCH_BLOB_SIZE);
+    int st;
+    memcpy(blob, pd_bench_blob, PD_BENCH_BLOB_SIZE);
+    st = pd_model_parse(&m, (const uint8_t *)blob, PD_BENCH_BLOB_SIZE);
     bench_event(EV_MODEL, (uint32_t)st, m.n_layers);
     if (st == PD_OK) {
 #ifdef BENCH_LAYERS

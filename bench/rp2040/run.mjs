@@ -2,13 +2,17 @@
 // Runs a pipdream benchmark image (bench/rp2040/build/<impl>/bench*.bin) on the
 // rp2040js Cortex-M0+ core and prints what it reported as one JSON object.
 //
-//   node run.mjs --image build/tuned/bench.bin --pairs 1:0,6:-90 [--micro] [--max-cycles N]
+//   node run.mjs --image build/tuned/bench.bin --pairs 1:0,6:-90 [--micro] [--profile PLAN|all] [--max-cycles N]
 //
 // The image is copied to SRAM at 0x20000000; its first 16 bytes are bench_header
 // (bench.h): magic, entry point, stack top, address of the io block, where the
 // (face, angle code) pairs go. The core is stepped one instruction at a time;
 // the image reports through `bkpt #0` with an event code in r0 and arguments in
 // r1, r2, and core.cycles is read at each one (the PC is already past the bkpt).
+// --profile adds `profile`: [address, cycles] of every instruction executed
+// inside the runs of that plan (between RUN_BEGIN and RUN_END; all: every
+// plan), for a per-function breakdown; in a layer build, `profile_layer` adds
+// [layer, address, cycles] for the instructions inside each layer's kernel calls.
 // Any access the emulator flags (unaligned word, unmapped address, unknown
 // instruction) stops the run with an error, as a fault would on the chip.
 import { readFileSync } from 'node:fs';
@@ -39,7 +43,7 @@ function parsePairs(text) {
   return pairs;
 }
 
-function run({ image, pairs, micro, maxCycles }) {
+function run({ image, pairs, micro, profile, maxCycles }) {
   const bin = readFileSync(image);
   const mcu = new RP2040();
   mcu.logger = new StrictLogger();
@@ -64,7 +68,7 @@ function run({ image, pairs, micro, maxCycles }) {
     return s;
   };
   const out = { image, pairs, model: null, plans: {}, runs: [], micro: [], done: null };
-  let run = null, kernel = null, bench = null, stopped = false;
+  let run = null, kernel = null, bench = null, stopped = false, inRun = false;
   const core = mcu.core;
   mcu.onBreak = () => {
     const [code, a, b] = [core.registers[0], core.registers[1], core.registers[2]];
@@ -76,9 +80,11 @@ function run({ image, pairs, micro, maxCycles }) {
       case EV.RUN_BEGIN:
         run = { plan: cstr(a), pair: b, face: pairs[b][0], angle: pairs[b][1], start: now,
           layers: [], calls: [] };
+        inRun = profile === 'all' || profile === run.plan;
         break;
       case EV.RUN_END:
         run.cycles = now - run.start; run.status = a | 0; delete run.start; out.runs.push(run);
+        inRun = false;
         break;
       case EV.IMAGE: out.runs[out.runs.length - 1].image = Buffer.from(mcu.sram.subarray(a - SRAM, a - SRAM + b)).toString('hex'); break;
       case EV.KERNEL_BEGIN: kernel = { layer: a, start: now }; break;
@@ -97,9 +103,28 @@ function run({ image, pairs, micro, maxCycles }) {
 
   core.SP = stackTop;
   core.PC = entry & ~1;
+  const hist = profile ? new Float64Array(mcu.sram.length >> 1) : null;
+  const layerHist = new Map(); // layer -> Float64Array, in a layer build
   while (!stopped) {
-    core.executeInstruction();
+    if (hist && inRun) {
+      const pc = core.PC, before = core.cycles;
+      core.executeInstruction();
+      const dc = core.cycles - before, slot = (pc - SRAM) >> 1;
+      hist[slot] += dc;
+      if (kernel) {
+        if (!layerHist.has(kernel.layer)) layerHist.set(kernel.layer, new Float64Array(mcu.sram.length >> 1));
+        layerHist.get(kernel.layer)[slot] += dc;
+      }
+    } else {
+      core.executeInstruction();
+    }
     if (core.cycles > maxCycles) throw new Error(`no EV_DONE after ${maxCycles} cycles (pc 0x${core.PC.toString(16)})`);
+  }
+  if (hist) {
+    out.profile = [];
+    hist.forEach((c, i) => { if (c) out.profile.push([SRAM + 2 * i, c]); });
+    out.profile_layer = [];
+    for (const [layer, h] of layerHist) h.forEach((c, i) => { if (c) out.profile_layer.push([layer, SRAM + 2 * i, c]); });
   }
   for (const r of out.runs) { // layers never called stay 0, not holes
     const n = out.model.n_layers;
@@ -114,13 +139,14 @@ const { values } = parseArgs({
     image: { type: 'string' },
     pairs: { type: 'string', default: '1:0' },
     micro: { type: 'boolean', default: false },
+    profile: { type: 'string', default: '' },
     'max-cycles': { type: 'string', default: '4000000000' },
   },
 });
 try {
   if (!values.image) throw new Error('--image is required');
   const result = run({ image: values.image, pairs: parsePairs(values.pairs), micro: values.micro,
-    maxCycles: Number(values['max-cycles']) });
+    profile: values.profile, maxCycles: Number(values['max-cycles']) });
   process.stdout.write(JSON.stringify(result) + '\n');
 } catch (e) {
   process.stderr.write(`run.mjs: ${e.message}\n`);

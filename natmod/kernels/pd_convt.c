@@ -7,7 +7,10 @@
  * pd_convt_acc adds one input row's taps to int32 accumulators of one output row. */
 #include "pd_dot.h"
 #include "pd_geom.h"
+#include "pd_armv6m.h"
 #include "pd_requant.h"
+
+#if !PD_ARMV6M_KERNELS /* on the Cortex-M0+ pd_armv6m.c has these kernels */
 
 /* Sum of the taps of output pixel (ox, channel co) over the given input rows
  * (x_row[j] the ring slot of a row, ky[j] its kernel row) and input columns [lo, hi]. */
@@ -104,3 +107,5 @@ int pd_convt_acc(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r,
     }
     return PD_OK;
 }
+
+#endif /* !PD_ARMV6M_KERNELS */

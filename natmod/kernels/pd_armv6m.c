@@ -1,0 +1,309 @@
+/* Register-blocked pd_conv, pd_convt, pd_conv_acc and pd_convt_acc for the
+ * Cortex-M0+ (pd_armv6m.h says when they replace pd_conv.c and pd_convt.c).
+ * Same contract, argument checks and bytes as the portable kernels:
+ *   conv:  out[oy][ox][co] = requant(bias[co] + sum w[co][ky][kx][ci] * in[oy*s-p+ky][ox*s-p+kx][ci])
+ *   convT: the same sum over the taps with oy = iy*s - p + ky, ox = ix*s - p + kx.
+ * Each output row is cut, phase by phase (convT: columns of one ox mod s), into
+ * jobs: pixels whose taps are the same up to a fixed input step (the
+ * interior pixels, where no input edge clips a tap, form one job, each border
+ * pixel its own). A job's taps are a list of segments (one per kernel row for
+ * a conv, one per kernel tap for a convT) built once. Jobs are collected over
+ * rows and computed 2 pixels x 2 channels at a time (pd_m0_jobs* in asm, or
+ * jobs_c). */
+#include "pd_armv6m.h"
+
+#if PD_ARMV6M_KERNELS
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O2") /* the glue runs per row and per run: speed over size (the natmod is -Os) */
+#endif
+
+#include "pd_access.h"
+#include "pd_dot.h"
+#include "pd_geom.h"
+#include "pd_requant.h"
+
+#define MAX_SEGS (PD_MAX_KERNEL * PD_MAX_KERNEL) /* a convT pixel: one segment per tap */
+#define POOL_SEGS (2 * (MAX_SEGS + 1))          /* segments of the jobs collected for one call */
+#define MAX_JOBS 12
+
+/* What one kernel call does with its sums: requantize into bytes or add into int32. */
+enum { OUT_BYTES = 0, OUT_ACC = 1 };
+
+/* Output channel c of pixel p of a group whose outputs start at o. */
+static void emit(const pd_jobs_t *J, uint8_t *o, uint8_t mode, uint32_t c, uint8_t p, int32_t sum)
+{
+    o += p * J->out_dx;
+    if (mode == OUT_ACC) {
+        ((int32_t *)(void *)o)[c] += sum;
+    } else {
+        sum += (int32_t)PD_RD32LE(J->bias + 4 * c);
+        o[c] = pd_requantize(sum, PD_RD16LE(J->mult + 2 * c), PD_RD8(J->shift + c));
+    }
+}
+
+/* The plain C jobs: the asm's arithmetic for any shape, signed inputs too
+ * (dx: activation bytes between a group's two pixels). */
+static void jobs_c(const pd_jobs_t *J, uint32_t dx, uint8_t in_signed, uint8_t mode)
+{
+    const pd_job_t *job;
+    for (job = J->job; job->groups != 0; job++) {
+        const uint8_t pixels = (uint8_t)job->pixels;
+        uint8_t *o = job->out;
+        uint32_t g, c, goff = job->x_off;
+        const pd_seg_t *s;
+        for (g = 0; g < job->groups; g++, o += J->g_out, goff += J->g_dx) {
+            for (c = 0; c < J->n_co; c += 2) {
+                const uint8_t two = (uint8_t)(c + 1 < J->n_co); /* a second channel in this pass */
+                const uint8_t *w0 = J->w + c * J->w_co, *w1 = two ? w0 + J->w_co : w0;
+                int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0; /* channel c / c + 1, pixel 0 / 1 */
+                for (s = job->seg; s->x != 0; s++) {
+                    const uint8_t *x = s->x + goff;
+                    uint32_t i;
+                    for (i = s->w_off; i < s->w_end; i++, x++) {
+                        const int32_t v0 = PD_RDS8(w0 + i), v1 = PD_RDS8(w1 + i);
+                        const int32_t a0 = in_signed ? (int32_t)(int8_t)x[0] : (int32_t)x[0];
+                        s00 += v0 * a0;
+                        s10 += v1 * a0;
+                        if (pixels == 2) {
+                            const int32_t a1 = in_signed ? (int32_t)(int8_t)x[dx] : (int32_t)x[dx];
+                            s01 += v0 * a1;
+                            s11 += v1 * a1;
+                        }
+                    }
+                    PD_COUNT((s->w_end - s->w_off) * pixels * (1u + two));
+                }
+                emit(J, o, mode, c, 0, s00);
+                if (pixels == 2) {
+                    emit(J, o, mode, c, 1, s01);
+                }
+                if (two) {
+                    emit(J, o, mode, c + 1, 0, s10);
+                    if (pixels == 2) {
+                        emit(J, o, mode, c + 1, 1, s11);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* The input rows of output row oy inside [iy0, iy1]: ring slots and kernel rows. */
+static uint8_t row_taps(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, int16_t oy, int16_t iy0,
+                        int16_t iy1, const uint8_t **x_row, uint8_t *ky)
+{
+    const uint8_t s = L->stride, p = L->padding;
+    int16_t lo, hi;
+    uint8_t n = 0;
+    if (!pd_hull(kind, oy, L->in_h, L->kernel, s, p, &lo, &hi)) {
+        return 0;
+    }
+    if (lo < iy0) {
+        lo = iy0;
+    }
+    if (hi > iy1) {
+        hi = iy1;
+    }
+    for (; lo <= hi; lo++, n++) {
+        x_row[n] = in->data + (uint8_t)lo % in->ring * ((uint32_t)in->w * L->in_c);
+        ky[n] = (uint8_t)(kind == PD_KIND_CONV ? lo - (oy * s - p) : oy + p - lo * s);
+    }
+    return n;
+}
+
+/* Segments of output column ox: input columns [lo, hi] of the n_rows rows;
+ * the list ends with x = 0. Returns the number of entries written. */
+static uint8_t column_segs(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, const uint8_t *const *x_row,
+                        const uint8_t *ky, uint8_t n_rows, int16_t ox, int16_t lo, int16_t hi, pd_seg_t *seg)
+{
+    const uint8_t k = L->kernel, ci = L->in_c;
+    const pd_seg_t *first = seg;
+    uint8_t j;
+    int16_t ix;
+    for (j = 0; j < n_rows && lo <= hi; j++) {
+        const uint8_t *x = x_row[j] + (uint32_t)(lo - in->x0) * ci;
+        if (kind == PD_KIND_CONV) { /* consecutive columns meet consecutive kernel columns */
+            seg->w_off = ((uint32_t)ky[j] * k + (uint32_t)(lo - (ox * L->stride - L->padding))) * ci;
+            seg->x = x;
+            seg->w_end = seg->w_off + (uint32_t)(hi - lo + 1) * ci;
+            seg++;
+        } else {
+            for (ix = lo; ix <= hi; ix++, x += ci, seg++) {
+                seg->w_off = ((uint32_t)ky[j] * k + (uint32_t)(ox + L->padding - ix * L->stride)) * ci;
+                seg->x = x;
+                seg->w_end = seg->w_off + ci;
+            }
+        }
+    }
+    seg->x = 0;
+    return (uint8_t)(seg - first + 1);
+}
+
+/* The output columns [*a, *b] whose column taps no input edge clips: from one
+ * to the next of the same phase the taps move on by exactly one step. */
+static void interior(uint8_t kind, const pd_layer_t *L, int16_t *a, int16_t *b)
+{
+    const int16_t k = L->kernel, s = L->stride, p = L->padding, n = L->in_w;
+    if (kind == PD_KIND_CONV) { /* o*s - p >= 0 and o*s - p + k - 1 <= n - 1 */
+        *a = (int16_t)((p + s - 1) / s);
+        *b = n - k + p < 0 ? (int16_t)-1 : (int16_t)((n - k + p) / s);
+    } else { /* ceil((o + p - k + 1) / s) >= 0 and floor((o + p) / s) <= n - 1 */
+        *a = k - p - s < 0 ? (int16_t)0 : (int16_t)(k - p - s);
+        *b = (int16_t)(s * n - 1 - p);
+    }
+}
+
+/* Jobs collected for one call of the inner loops. */
+typedef struct {
+    pd_jobs_t J;
+    pd_job_t job[MAX_JOBS + 1];
+    pd_seg_t seg[POOL_SEGS];
+    uint8_t n_job, n_seg;
+    uint8_t mode, in_signed, fast;
+    uint32_t dx;
+} batch_t;
+
+static void flush(batch_t *b)
+{
+    if (b->n_job == 0) {
+        return;
+    }
+    b->job[b->n_job].groups = 0;
+#if PD_ARMV6M_ASM
+    if (b->fast) {
+        (b->mode == OUT_ACC ? pd_m0_jobs_acc : pd_m0_jobs)(&b->J);
+    } else
+#endif
+    {
+        jobs_c(&b->J, b->dx, b->in_signed, b->mode);
+    }
+    b->n_job = 0;
+    b->n_seg = 0;
+}
+
+static void add_job(batch_t *b, const pd_seg_t *seg, uint8_t *out, uint32_t groups, uint8_t pixels, uint32_t x_off)
+{
+    pd_job_t *j = &b->job[b->n_job++];
+    j->seg = seg;
+    j->out = out;
+    j->groups = groups;
+    j->pixels = pixels;
+    j->x_off = x_off;
+}
+
+/* Output rows [r.y0, r.y1) and columns [r.x0, r.x1) from input rows [iy0, iy1]:
+ * bytes into out (row oy at out + (oy % out_ring) * out_row) or int32 added to acc. */
+static void run_rows(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, int16_t iy0,
+                     int16_t iy1, uint8_t *out, uint8_t out_ring, uint32_t out_row, int32_t *acc)
+{
+    const uint8_t conv = kind == PD_KIND_CONV, ci = L->in_c;
+    const uint8_t step = conv ? 1 : L->stride;                 /* output columns between a job's pixels */
+    const uint32_t esize = acc != 0 ? 4u : 1u;                  /* output element bytes */
+    const uint32_t col = (uint32_t)L->out_c * esize;            /* output bytes per column */
+    const uint8_t *x_row[PD_MAX_KERNEL]; /* input rows feeding this output row */
+    uint8_t ky[PD_MAX_KERNEL];           /* and their kernel rows */
+    batch_t b;
+    int16_t oy, ox, lo, hi, ia, ib;
+    uint8_t n_rows, first, taps, used;
+    uint16_t n;
+    b.mode = acc != 0 ? OUT_ACC : OUT_BYTES;
+    b.in_signed = L->in_signed;
+    b.dx = (uint32_t)(conv ? L->stride : 1) * ci; /* activation bytes between a job's pixels */
+    b.n_job = 0;
+    b.n_seg = 0;
+    b.fast = 0;
+#if PD_ARMV6M_ASM
+    b.fast = !L->in_signed && ci % PD_M0_CHUNK == 0 && b.dx == PD_M0_DX && ((uintptr_t)L->bias & 3) == 0 &&
+             ((uintptr_t)L->mult & 1) == 0;
+#endif
+    b.J.job = b.job;
+    b.J.w = L->weights;
+    b.J.w_co = (uint32_t)L->kernel * L->kernel * ci;
+    b.J.bias = L->bias;
+    b.J.mult = L->mult;
+    b.J.shift = L->shift;
+    b.J.out_dx = step * col;
+    b.J.n_co = L->out_c;
+    b.J.g_dx = 2 * b.dx;
+    b.J.g_out = 2 * b.J.out_dx;
+    interior(kind, L, &ia, &ib);
+    for (oy = r->y0; oy < r->y1; oy++) {
+        uint8_t *row = b.mode == OUT_ACC ? (uint8_t *)(void *)acc : out + (uint8_t)oy % out_ring * out_row;
+        n_rows = row_taps(kind, L, in, oy, iy0, iy1, x_row, ky);
+        if (b.mode == OUT_ACC && n_rows == 0) {
+            continue;
+        }
+        for (first = 0; first < step; first++) {
+            for (ox = (int16_t)(r->x0 + first); ox < r->x1; ox = (int16_t)(ox + n * step)) {
+                taps = pd_hull(kind, ox, L->in_w, L->kernel, L->stride, L->padding, &lo, &hi);
+                n = 1; /* pixels of this job: ox, ox + step, ... */
+                if (ox >= ia && ox <= ib) {
+                    n = (uint16_t)(((ib < r->x1 - 1 ? ib : r->x1 - 1) - ox) / step + 1);
+                }
+                if (b.n_seg + MAX_SEGS + 1 > POOL_SEGS || b.n_job + 2 > MAX_JOBS) {
+                    flush(&b);
+                }
+                used = column_segs(kind, L, in, x_row, ky, taps ? n_rows : 0, ox, lo, hi, b.seg + b.n_seg);
+                if (n >= 2) {
+                    add_job(&b, b.seg + b.n_seg, row + (uint32_t)(ox - r->x0) * col, n / 2u, 2, 0);
+                }
+                if (n % 2u != 0) { /* the last pixel alone */
+                    add_job(&b, b.seg + b.n_seg, row + (uint32_t)(ox + (n - 1) * step - r->x0) * col, 1, 1,
+                            (n / 2u) * b.J.g_dx);
+                }
+                b.n_seg = (uint8_t)(b.n_seg + used);
+            }
+        }
+    }
+    flush(&b);
+}
+
+static int kernel(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out,
+                  const pd_rect_t *r)
+{
+    int st = pd_kernel_check(L, in, out, r);
+    if (st != PD_OK || r->x0 == r->x1) {
+        return st;
+    }
+    run_rows(kind, L, in, r, 0, PD_MAX_DIM, out->data + (uint32_t)(r->x0 - out->x0) * L->out_c, out->ring,
+             (uint32_t)out->w * L->out_c, 0);
+    return PD_OK;
+}
+
+static int kernel_acc(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy,
+                      int32_t *acc)
+{
+    int st = pd_kernel_check(L, in, 0, r);
+    if (st != PD_OK || r->x0 == r->x1 || r->y0 == r->y1) {
+        return st;
+    }
+    if (r->y1 != r->y0 + 1 || iy >= L->in_h) {
+        return PD_ERR_RECT;
+    }
+    run_rows(kind, L, in, r, iy, iy, 0, 1, 0, acc);
+    return PD_OK;
+}
+
+int pd_conv(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r)
+{
+    return kernel(PD_KIND_CONV, L, in, out, r);
+}
+
+int pd_convt(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r)
+{
+    return kernel(PD_KIND_CONVT, L, in, out, r);
+}
+
+int pd_conv_acc(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy, int32_t *acc)
+{
+    return kernel_acc(PD_KIND_CONV, L, in, r, iy, acc);
+}
+
+int pd_convt_acc(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy, int32_t *acc)
+{
+    return kernel_acc(PD_KIND_CONVT, L, in, r, iy, acc);
+}
+
+#else
+typedef int pd_armv6m_unused; /* ISO C wants something in a translation unit */
+#endif /* PD_ARMV6M_KERNELS */

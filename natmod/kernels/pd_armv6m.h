@@ -1,0 +1,88 @@
+/* Cortex-M0+ (armv6m: RP2040) convolution kernels, picked by the architecture
+ * at compile time: with PD_ARMV6M_KERNELS, pd_armv6m.c provides pd_conv,
+ * pd_convt, pd_conv_acc and pd_convt_acc (same contract, checks and bytes as
+ * pd_conv.c / pd_convt.c, which then compile to nothing) and pd_armv6m_asm.c
+ * the hand-scheduled inner loops. docs/rp2040.md has the design and figures.
+ *
+ *   armv6m (natmod ARCH=armv6m, bench/rp2040)  tuned kernels, asm inner loops
+ *   -DPD_ARMV6M_C (any target, host tests)     tuned kernels, C inner loops
+ *   -DPD_PORTABLE                              the portable kernels (the reference)
+ *
+ * Register blocking: a "group" is up to 2 output pixels whose taps are the
+ * same list of (weights, activations) segments up to a fixed activation step
+ * dx; every output channel of the group is computed 2 channels at a time, so
+ * one weight load serves 2 pixels and one activation load 2 channels
+ * (4 loads, 4 muls, 4 adds, 1 move per 4 MACs in the asm loop, which skips
+ * the rest of a step when both activations are 0: ReLU outputs often are).
+ * A "job" is a run of groups whose taps are the same up to a fixed step. */
+#ifndef PD_ARMV6M_H
+#define PD_ARMV6M_H
+
+#include <stdint.h>
+
+#include "pd_model.h"
+
+#if !defined(PD_PORTABLE) && (defined(__ARM_ARCH_6M__) || defined(PD_ARMV6M_C))
+#define PD_ARMV6M_KERNELS 1
+#else
+#define PD_ARMV6M_KERNELS 0
+#endif
+
+#if PD_ARMV6M_KERNELS && defined(__ARM_ARCH_6M__) && !defined(PD_ARMV6M_C)
+#define PD_ARMV6M_ASM 1
+#else
+#define PD_ARMV6M_ASM 0
+#endif
+
+/* The asm loops take activations PD_M0_DX bytes apart between the two pixels
+ * of a group and segments of a multiple of PD_M0_CHUNK bytes (8 input
+ * channels for the stride-1 and transposed layers of 8-channel models); other
+ * shapes, and int8 inputs, take the C loops. */
+#define PD_M0_DX 8u
+#define PD_M0_CHUNK 8u
+
+/* One segment of taps: activations x[0..n) (pixel p at x + p*dx) times the
+ * weights at [w_off, w_end) of every output channel. Field order and size are
+ * the asm's (ldm): w_off, x, w_end. A list ends with x == 0. */
+typedef struct {
+    uint32_t w_off;
+    const uint8_t *x;
+    uint32_t w_end;
+} pd_seg_t;
+
+/* A job: `groups` groups of `pixels` (1 or 2) output pixels, every output
+ * channel. Group g's taps are seg[] with x moved on by x_off + g * g_dx; its
+ * pixel p, channel c is at byte out + g * g_out + p * out_dx + c (requantized
+ * uint8) or is the int32 at byte out + g * g_out + p * out_dx + 4c
+ * (accumulated). Field order and size are the asm's (ldm). */
+typedef struct {
+    const pd_seg_t *seg;
+    uint8_t *out;
+    uint32_t groups; /* 0 ends a job list */
+    uint32_t pixels;
+    uint32_t x_off;
+} pd_job_t;
+
+/* Jobs of one layer, all output channels: one call computes a list of them
+ * (2 channels at a time over every job, so each channel pair's requantization
+ * parameters are read once per call). Byte offsets are the asm's (R_*). */
+typedef struct {
+    const pd_job_t *job;  /* 0: the jobs, ending with groups == 0 */
+    const uint8_t *w;     /* 4: weights of output channel 0: [n_co][w_co] int8 */
+    uint32_t w_co;        /* 8: weight bytes per output channel */
+    const uint8_t *bias;  /* 12: int32 LE per channel, 4-aligned for the asm */
+    const uint8_t *mult;  /* 16: uint16 LE per channel, 2-aligned for the asm */
+    const uint8_t *shift; /* 20: uint8 per channel */
+    uint32_t out_dx;      /* 24: bytes between a group's two pixels' outputs */
+    uint32_t n_co;        /* 28: output channels */
+    uint32_t g_dx;        /* 32: activation bytes between groups */
+    uint32_t g_out;       /* 36: output bytes between groups */
+} pd_jobs_t;
+
+#if PD_ARMV6M_ASM
+/* pd_armv6m_asm.c (activations of a group's pixels PD_M0_DX apart): requantize into bytes or add into int32. */
+void pd_m0_jobs(const pd_jobs_t *j);
+void pd_m0_jobs_acc(const pd_jobs_t *j);
+#endif
+
+#endif /* PD_ARMV6M_H */
