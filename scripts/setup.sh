@@ -14,6 +14,9 @@ missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+# Node.js and npm for the RP2040 emulator (bench/rp2040 runs the npm package rp2040js)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
@@ -33,3 +36,5 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q "${links[@]}" -e ".[test]"
   echo "$want" > "$stamp"
 fi
+# rp2040js into bench/rp2040/node_modules (npm ci from its package-lock.json, when changed)
+make -s -C bench/rp2040 node_modules
