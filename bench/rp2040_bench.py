@@ -45,7 +45,7 @@ PLANS = ("full", "stream")
 
 def build(blob: Path, build_dir: Path | None = None) -> Path:
     """make the images for `blob` (and install rp2040js); returns the build directory."""
-    build_dir = build_dir or BENCH_DIR / "build"
+    build_dir = Path(build_dir or BENCH_DIR / "build")
     cmd = ["make", "-C", str(BENCH_DIR), "--no-print-directory", "-s", "images", "node_modules",
            f"BLOB={blob.resolve()}", f"BUILD={build_dir.resolve()}", f"PY={sys.executable}"]
     res = subprocess.run(cmd, capture_output=True, text=True)
