@@ -88,13 +88,15 @@ static void jobs_c(const pd_jobs_t *J, uint32_t dx, uint8_t in_signed, uint8_t m
     }
 }
 
-/* The input rows of output row oy inside [iy0, iy1]: ring slots and kernel rows. */
+/* The input rows of output row oy inside [iy0, iy1]: their ring slots and the
+ * offsets of their kernel rows in an output channel's weights. */
 static uint8_t row_taps(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, int16_t oy, int16_t iy0,
-                        int16_t iy1, const uint8_t **x_row, uint8_t *ky)
+                        int16_t iy1, const uint8_t **x_row, uint32_t *w_row)
 {
     const uint8_t s = L->stride, p = L->padding;
+    const uint32_t row_bytes = (uint32_t)in->w * L->in_c, kci = (uint32_t)L->kernel * L->in_c;
     int16_t lo, hi;
-    uint8_t n = 0;
+    uint8_t n = 0, slot;
     if (!pd_hull(kind, oy, L->in_h, L->kernel, s, p, &lo, &hi)) {
         return 0;
     }
@@ -104,9 +106,12 @@ static uint8_t row_taps(uint8_t kind, const pd_layer_t *L, const pd_window_t *in
     if (hi > iy1) {
         hi = iy1;
     }
-    for (; lo <= hi; lo++, n++) {
-        x_row[n] = in->data + (uint8_t)lo % in->ring * ((uint32_t)in->w * L->in_c);
-        ky[n] = (uint8_t)(kind == PD_KIND_CONV ? lo - (oy * s - p) : oy + p - lo * s);
+    for (slot = (uint8_t)((uint8_t)lo % in->ring); lo <= hi; lo++, n++) {
+        x_row[n] = in->data + slot * row_bytes;
+        w_row[n] = (uint32_t)(kind == PD_KIND_CONV ? lo - (oy * s - p) : oy + p - lo * s) * kci;
+        if (++slot == in->ring) {
+            slot = 0;
+        }
     }
     return n;
 }
@@ -114,24 +119,33 @@ static uint8_t row_taps(uint8_t kind, const pd_layer_t *L, const pd_window_t *in
 /* Segments of output column ox: input columns [lo, hi] of the n_rows rows;
  * the list ends with x = 0. Returns the number of entries written. */
 static uint8_t column_segs(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, const uint8_t *const *x_row,
-                        const uint8_t *ky, uint8_t n_rows, int16_t ox, int16_t lo, int16_t hi, pd_seg_t *seg)
+                           const uint32_t *w_row, uint8_t n_rows, int16_t ox, int16_t lo, int16_t hi, pd_seg_t *seg)
 {
-    const uint8_t k = L->kernel, ci = L->in_c;
+    const uint32_t ci = L->in_c, x_off = (uint32_t)(lo - in->x0) * ci;
     const pd_seg_t *first = seg;
     uint8_t j;
-    int16_t ix;
-    for (j = 0; j < n_rows && lo <= hi; j++) {
-        const uint8_t *x = x_row[j] + (uint32_t)(lo - in->x0) * ci;
-        if (kind == PD_KIND_CONV) { /* consecutive columns meet consecutive kernel columns */
-            seg->w_off = ((uint32_t)ky[j] * k + (uint32_t)(lo - (ox * L->stride - L->padding))) * ci;
-            seg->x = x;
-            seg->w_end = seg->w_off + (uint32_t)(hi - lo + 1) * ci;
-            seg++;
-        } else {
-            for (ix = lo; ix <= hi; ix++, x += ci, seg++) {
-                seg->w_off = ((uint32_t)ky[j] * k + (uint32_t)(ox + L->padding - ix * L->stride)) * ci;
+    if (lo > hi) {
+        n_rows = 0;
+    }
+    if (kind == PD_KIND_CONV) { /* consecutive columns meet consecutive kernel columns: one segment a row */
+        const uint32_t w_off = (uint32_t)(lo - (ox * L->stride - L->padding)) * ci;
+        const uint32_t len = (uint32_t)(hi - lo + 1) * ci;
+        for (j = 0; j < n_rows; j++, seg++) {
+            seg->w_off = w_row[j] + w_off;
+            seg->x = x_row[j] + x_off;
+            seg->w_end = seg->w_off + len;
+        }
+    } else { /* one segment a tap: the kernel column falls by s as the input column rises */
+        const uint32_t w_off = (uint32_t)(ox + L->padding - lo * L->stride) * ci, w_step = L->stride * ci;
+        const uint8_t cols = (uint8_t)(hi - lo + 1);
+        uint8_t c;
+        for (j = 0; j < n_rows; j++) {
+            uint32_t w = w_row[j] + w_off;
+            const uint8_t *x = x_row[j] + x_off;
+            for (c = 0; c < cols; c++, seg++, w -= w_step, x += ci) {
+                seg->w_off = w;
                 seg->x = x;
-                seg->w_end = seg->w_off + ci;
+                seg->w_end = w + ci;
             }
         }
     }
@@ -201,7 +215,7 @@ static void run_rows(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, c
     const uint32_t esize = acc != 0 ? 4u : 1u;                  /* output element bytes */
     const uint32_t col = (uint32_t)L->out_c * esize;            /* output bytes per column */
     const uint8_t *x_row[PD_MAX_KERNEL]; /* input rows feeding this output row */
-    uint8_t ky[PD_MAX_KERNEL];           /* and their kernel rows */
+    uint32_t w_row[PD_MAX_KERNEL];       /* and their kernel rows' weight offsets */
     batch_t b;
     int16_t oy, ox, lo, hi, ia, ib;
     uint8_t n_rows, first, taps, used;
@@ -229,7 +243,7 @@ static void run_rows(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, c
     interior(kind, L, &ia, &ib);
     for (oy = r->y0; oy < r->y1; oy++) {
         uint8_t *row = b.mode == OUT_ACC ? (uint8_t *)(void *)acc : out + (uint8_t)oy % out_ring * out_row;
-        n_rows = row_taps(kind, L, in, oy, iy0, iy1, x_row, ky);
+        n_rows = row_taps(kind, L, in, oy, iy0, iy1, x_row, w_row);
         if (b.mode == OUT_ACC && n_rows == 0) {
             continue;
         }
@@ -238,12 +252,13 @@ static void run_rows(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, c
                 taps = pd_hull(kind, ox, L->in_w, L->kernel, L->stride, L->padding, &lo, &hi);
                 n = 1; /* pixels of this job: ox, ox + step, ... */
                 if (ox >= ia && ox <= ib) {
-                    n = (uint16_t)(((ib < r->x1 - 1 ? ib : r->x1 - 1) - ox) / step + 1);
+                    const int16_t last = ib < r->x1 - 1 ? ib : (int16_t)(r->x1 - 1);
+                    n = (uint16_t)((step == 1 ? last - ox : step == 2 ? (last - ox) >> 1 : (last - ox) / step) + 1);
                 }
                 if (b.n_seg + MAX_SEGS + 1 > POOL_SEGS || b.n_job + 2 > MAX_JOBS) {
                     flush(&b);
                 }
-                used = column_segs(kind, L, in, x_row, ky, taps ? n_rows : 0, ox, lo, hi, b.seg + b.n_seg);
+                used = column_segs(kind, L, in, x_row, w_row, taps ? n_rows : 0, ox, lo, hi, b.seg + b.n_seg);
                 if (n >= 2) {
                     add_job(&b, b.seg + b.n_seg, row + (uint32_t)(ox - r->x0) * col, n / 2u, 2, 0);
                 }
