@@ -39,9 +39,22 @@ BENCH_DIR = REPO / "bench" / "rp2040"
 CLOCKS_MHZ = (125, 133)
 TARGET_MS_AT_125 = 40.0
 TARGET_INNER_CYCLES_PER_MAC = 6.0
-IMPLS = ("tuned", "portable")
+IMPLS = {  # build -> what it is
+    "tuned": "the armv6m natmod's kernels: register-blocked, asm inner loops (natmod/kernels/pd_armv6m*.c)",
+    "portable": "the portable C kernels (-DPD_PORTABLE): the reference path",
+    "tuned1strip": "tuned, with a streaming scratch target that fits one strip "
+                   "(-DPD_STREAM_TARGET_BYTES=65536)",
+}
 PLANS = ("full", "stream")
-
+DOC_BEGIN, DOC_END = "<!-- rp2040_bench.py: begin -->", "<!-- rp2040_bench.py: end -->"
+# micro-benchmark pairs (n = 16, n = 208 weights per channel): the inner loop's cycles per MAC
+INNER_LOOPS = {
+    "2 channels x 2 pixels, dense": "m0 2ch x 2px dense",
+    "2 channels x 2 pixels, all activations 0": "m0 2ch x 2px zero",
+    "1 channel x 4 pixels, dense": "m0 1ch x 4px dense",
+    "1 channel x 4 pixels, all activations 0": "m0 1ch x 4px zero",
+    "2 channels x 1 pixel (border pixels), dense": "m0 2ch x 1px dense",
+}
 
 def build(blob: Path, build_dir: Path | None = None) -> Path:
     """make the images for `blob` (and install rp2040js); returns the build directory."""
@@ -106,10 +119,8 @@ def summarize(impl: str, timed: dict, layered: dict, blob: bytes) -> dict:
     layers = layer_table(blob)
     plans = {}
     for plan in PLANS:
-        runs = [r for r in timed["runs"] if r["plan"] == plan]
-        cycles = [r["cycles"] for r in runs]
+        cycles = [r["cycles"] for r in timed["runs"] if r["plan"] == plan]
         macs = timed["plans"][plan]["layer_macs"]
-        total_macs = sum(macs)
         worst = max(cycles)
         lruns = [r for r in layered["runs"] if r["plan"] == plan]
         per_layer = []
@@ -122,42 +133,95 @@ def summarize(impl: str, timed: dict, layered: dict, blob: bytes) -> dict:
         plans[plan] = {
             "images": len(cycles),
             "scratch_bytes": timed["plans"][plan]["scratch_bytes"],
-            "macs": total_macs,
+            "macs": sum(macs),
             "cycles_per_image": {"min": min(cycles), "max": worst, "mean": round(float(np.mean(cycles)))},
-            **{k: v for k, v in ms(worst).items()},
-            "cycles_per_mac": round(worst / total_macs, 2),
+            **ms(worst),
+            "cycles_per_mac": round(worst / sum(macs), 2),
             "meets_40ms_at_125mhz": worst / 125e3 <= TARGET_MS_AT_125,
             "layers": per_layer,
-            "layer_build": {"cycles_per_image": round(lay_total), "in_kernels": in_layers,
-                            "executor_and_harness": round(lay_total - in_layers)},
+            "layer_build": {"images": len(lruns), "cycles_per_image": round(lay_total),
+                            "in_kernels": in_layers, "executor": round(lay_total - in_layers)},
         }
     micro = {m["name"]: {"count": m["count"], "cycles": m["cycles"],
                          "cycles_per_unit": round(m["cycles"] / m["count"], 2)} for m in timed["micro"]}
-    return {"impl": impl, "plans": plans, "micro": micro}
+    inner = {}
+    for label, key in INNER_LOOPS.items():
+        a, b = micro.get(f"{key} n=16"), micro.get(f"{key} n=208")
+        if a and b:
+            inner[label] = round((b["cycles"] - a["cycles"]) / (b["count"] - a["count"]), 2)
+    out = {"impl": impl, "what": IMPLS[impl], "plans": plans, "micro": micro}
+    if inner:
+        out["inner_loop_cycles_per_mac"] = inner
+        out["inner_loop_meets_target"] = max(inner[k] for k in inner if "border" not in k) \
+            <= TARGET_INNER_CYCLES_PER_MAC
+    req = micro.get("m0 requant and bookkeeping, no taps")
+    if req:
+        out["requant_and_bookkeeping_cycles_per_output"] = req["cycles_per_unit"]
+    out["requant_c_cycles_per_output"] = micro["requant"]["cycles_per_unit"]
+    out["requant_c_with_params_cycles_per_output"] = micro["requant+params"]["cycles_per_unit"]
+    out["portable_dot_cycles_per_mac_n72"] = micro["pd_dot_u8 n=72"]["cycles_per_unit"]
+    return out
+
+
+def fmt(v: float) -> str:
+    return f"{v:,.0f}" if v >= 1000 else f"{v:g}"
+
+
+def row(*cells: object) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
 def markdown(result: dict) -> str:
-    """The README table: per plan and per layer, cycles and ms at both clocks."""
-    lines = []
+    """The tables: per build and plan, cycles and ms at both clocks, per layer."""
+    angles = ", ".join(str(a) for a in result["angles"])
+    lines = [f"Measured by `bench/rp2040_bench.py` ({result['date']}, blob `{result['blob']}`, "
+             f"{len(result['pairs'])} images per build and plan: every face at angle codes {angles}; "
+             "the slowest image is shown).", "",
+             row("build", "plan", "cycles per image", "ms @ 125 MHz", "ms @ 133 MHz", "MACs", "cycles/MAC",
+                 "scratch bytes"),
+             row("---", "---", *["---:"] * 6)]
     for impl in result["impls"]:
         for plan, p in impl["plans"].items():
-            lines.append(f"**{impl['impl']} kernels, {plan} plan**: {p['cycles_per_image']['max']:,} cycles per "
-                         f"image ({p['ms_at_125mhz']} ms at 125 MHz, {p['ms_at_133mhz']} ms at 133 MHz), "
-                         f"{p['macs']:,} MACs, {p['cycles_per_mac']} cycles/MAC overall, "
-                         f"{p['scratch_bytes']:,} bytes of scratch")
-            lines.append("")
-            lines.append("| layer | kind | out (CxHxW) | MACs | kernel calls | cycles | cycles/MAC | ms @125 | ms @133 |")
-            lines.append("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+            worst, macs, scratch = p["cycles_per_image"]["max"], p["macs"], p["scratch_bytes"]
+            lines.append(row(impl["impl"], plan, f"{worst:,}", p["ms_at_125mhz"], p["ms_at_133mhz"],
+                             f"{macs:,}", p["cycles_per_mac"], f"{scratch:,}"))
+    lines.append("")
+    for impl in result["impls"]:
+        if impl["impl"] != "tuned":
+            continue
+        for plan, p in impl["plans"].items():
+            lb = p["layer_build"]
+            lines += [f"Per layer, tuned build, {plan} plan (from the layer build, which brackets every "
+                      f"kernel call: {lb['cycles_per_image']:,} cycles per image there):", "",
+                      row("layer", "kind", "out CxHxW", "MACs", "calls", "cycles", "cycles/MAC", "ms @ 125",
+                          "ms @ 133"),
+                      row("---:", "---", "---", *["---:"] * 6)]
             for r in p["layers"]:
                 shape = "x".join(map(str, r["out"]))
-                lines.append(f"| {r['layer']} | {r['kind']} | {shape} | {r['macs']:,} | {r['calls']} | "
-                             f"{r['cycles']:,} | {r['cycles_per_mac']} | {r['ms_at_125mhz']} | {r['ms_at_133mhz']} |")
-            lb = p["layer_build"]
-            rest = lb["executor_and_harness"]
-            lines.append(f"| | executor (rest of the layer build's {lb['cycles_per_image']:,}) | | | | {rest:,} | | "
-                         f"{ms(rest)['ms_at_125mhz']} | {ms(rest)['ms_at_133mhz']} |")
-            lines.append("")
+                cells = (f"{r['macs']:,}", r["calls"], f"{r['cycles']:,}", r["cycles_per_mac"])
+                lines.append(row(r["layer"], r["kind"], shape, *cells, r["ms_at_125mhz"], r["ms_at_133mhz"]))
+            rest = ms(lb["executor"])
+            lines += [row("", "executor", "", "", "", f"{lb['executor']:,}", "", rest["ms_at_125mhz"],
+                          rest["ms_at_133mhz"]), ""]
+        lines += ["Inner loops alone (cycles per MAC, the difference of two segment lengths):", "",
+                  row("loop", "cycles/MAC"), row("---", "---:")]
+        lines += [row(k, v) for k, v in impl["inner_loop_cycles_per_mac"].items()]
+        req = (impl["requant_and_bookkeeping_cycles_per_output"], impl["requant_c_cycles_per_output"],
+               impl["requant_c_with_params_cycles_per_output"], impl["portable_dot_cycles_per_mac_n72"])
+        lines += ["", f"Requantization, cycles per output: asm with its per-group bookkeeping (no taps) "
+                      f"{req[0]}; portable C `pd_requantize` {req[1]}, {req[2]} with its parameters read "
+                      f"from the blob. Portable C dot product: {req[3]} cycles per MAC.", ""]
     return "\n".join(lines)
+
+
+def write_doc(doc: Path, tables: str) -> None:
+    """Replaces the generated block of docs/rp2040.md (or writes a new file)."""
+    text = doc.read_text() if doc.exists() else f"# RP2040 benchmark\n\n{DOC_BEGIN}\n{DOC_END}\n"
+    if DOC_BEGIN not in text or DOC_END not in text:
+        raise ValueError(f"{doc}: no {DOC_BEGIN} ... {DOC_END} block")
+    head, rest = text.split(DOC_BEGIN, 1)
+    tail = rest.split(DOC_END, 1)[1]
+    doc.write_text(f"{head}{DOC_BEGIN}\n{tables}\n{DOC_END}{tail}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--blob", type=Path, default=REPO / "models" / "default.blob")
     ap.add_argument("--angles", default="-127,-64,0,64,127", help="angle codes, each with every face")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "rp2040.json")
-    ap.add_argument("--doc", type=Path, default=None, help="also write the markdown tables here")
+    ap.add_argument("--doc", default=str(REPO / "docs" / "rp2040.md"),
+                    help="markdown file whose generated block gets the tables ('' for none)")
     args = ap.parse_args(argv)
 
     blob = args.blob.read_bytes()
@@ -183,14 +248,15 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         impls.append(summarize(impl, timed, layered, blob))
         for plan, p in impls[-1]["plans"].items():
-            print(f"{impl:8s} {plan:6s} {p['cycles_per_image']['max']:>10,} cycles  {p['ms_at_125mhz']:7.2f} ms "
-                  f"@125 MHz  {p['cycles_per_mac']:5.2f} cycles/MAC")
+            print(f"{impl:12s} {plan:6s} {p['cycles_per_image']['max']:>10,} cycles  "
+                  f"{p['ms_at_125mhz']:7.2f} ms @125 MHz  {p['cycles_per_mac']:5.2f} cycles/MAC")
+    blob_path = args.blob.resolve()
     result = {
         "what": "pipdream kernels on a Cortex-M0+ (RP2040), cycles counted by the rp2040js emulator",
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "host": platform.platform(),
-        "blob": str(args.blob.resolve().relative_to(REPO)) if args.blob.resolve().is_relative_to(REPO)
-        else str(args.blob),
+        "blob": str(blob_path.relative_to(REPO)) if blob_path.is_relative_to(REPO) else str(blob_path),
+        "angles": angles,
         "pairs": pairs,
         "all_images_match_reference": True,
         "targets": {"ms_per_image_at_125mhz": TARGET_MS_AT_125,
@@ -201,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.out}")
     if args.doc:
-        args.doc.write_text(markdown(result) + "\n")
+        write_doc(Path(args.doc), markdown(result))
         print(f"wrote {args.doc}")
     return 0
 

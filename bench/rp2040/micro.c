@@ -4,6 +4,7 @@
 
 #include "bench.h"
 #include "pd_access.h"
+#include "pd_armv6m.h"
 #include "pd_dot.h"
 #include "pd_requant.h"
 
@@ -84,6 +85,98 @@ static void bench_dot(const pd_layer_t *L, uint8_t *scratch, uint8_t n, const ch
     end();
 }
 
+#if PD_ARMV6M_ASM
+/* The asm loops (pd_m0_jobs) on one job of `groups` groups over one segment of
+ * n weights per channel: n_co channels x pixels, activations x (dense: 1..255,
+ * or all 0). run.mjs reports each as "m0 <shape> <dense|zero> n=<n>"; the
+ * benchmark takes the inner loop's cycles per MAC from the difference of two n. */
+static void bench_m0(const pd_layer_t *L, uint8_t *scratch, uint8_t n_co, uint8_t pixels, uint32_t groups,
+                     uint32_t n, uint8_t dense, const char *name)
+{
+    pd_seg_t *seg = (pd_seg_t *)(void *)scratch;         /* [2] */
+    pd_job_t *job = (pd_job_t *)(void *)(scratch + 32);  /* [2] */
+    uint8_t *out = scratch + 96;                         /* [256] */
+    const uint8_t *w = scratch + 512;                    /* [n_co][n] int8 */
+    uint8_t *x = scratch + 4096;                         /* [n + 8 * 2 * groups] */
+    pd_jobs_t J;
+    uint32_t i;
+    for (i = 0; i < n + 16 * groups + 8; i++) {
+        x[i] = dense ? (uint8_t)(1 + (x[i] % 255)) : 0;
+    }
+    seg[0].w_off = 0;
+    seg[0].x = x;
+    seg[0].w_end = n;
+    seg[1].x = 0;
+    job[0].seg = seg;
+    job[0].out = out;
+    job[0].groups = groups;
+    job[0].pixels = pixels;
+    job[0].x_off = 0;
+    job[1].groups = 0;
+    J.job = job;
+    J.w = w;
+    J.w_co = n;
+    J.bias = L->bias;
+    J.mult = L->mult;
+    J.shift = L->shift;
+    J.out_dx = n_co;
+    J.n_co = n_co;
+    J.g_dx = 2 * PD_M0_DX;
+    J.g_out = 2 * n_co;
+    begin(name, n_co * pixels * groups * n);
+    pd_m0_jobs(&J);
+    end();
+}
+
+static void bench_m0_all(const pd_layer_t *L, uint8_t *scratch)
+{
+    static const uint32_t lens[2] = {16, 208};
+    static const char *const names[2][5] = {
+        {"m0 2ch x 2px dense n=16", "m0 2ch x 1px dense n=16", "m0 1ch x 4px dense n=16",
+         "m0 2ch x 2px zero n=16", "m0 1ch x 4px zero n=16"},
+        {"m0 2ch x 2px dense n=208", "m0 2ch x 1px dense n=208", "m0 1ch x 4px dense n=208",
+         "m0 2ch x 2px zero n=208", "m0 1ch x 4px zero n=208"},
+    };
+    uint8_t i;
+    for (i = 0; i < 2; i++) {
+        bench_m0(L, scratch, 2, 2, 1, lens[i], 1, names[i][0]);
+        bench_m0(L, scratch, 2, 1, 1, lens[i], 1, names[i][1]);
+        bench_m0(L, scratch, 1, 2, 2, lens[i], 1, names[i][2]);
+        bench_m0(L, scratch, 2, 2, 1, lens[i], 0, names[i][3]);
+        bench_m0(L, scratch, 1, 2, 2, lens[i], 0, names[i][4]);
+    }
+}
+
+/* Requantization with the per-group bookkeeping around it: jobs without taps
+ * (every output is requantize(bias)), 8 channels x 2 pixels x 16 groups. */
+static void bench_m0_requant(const pd_layer_t *L, uint8_t *scratch)
+{
+    pd_seg_t *seg = (pd_seg_t *)(void *)scratch;
+    pd_job_t *job = (pd_job_t *)(void *)(scratch + 32);
+    pd_jobs_t J;
+    seg[0].x = 0;
+    job[0].seg = seg;
+    job[0].out = scratch + 128;
+    job[0].groups = 16;
+    job[0].pixels = 2;
+    job[0].x_off = 0;
+    job[1].groups = 0;
+    J.job = job;
+    J.w = L->weights;
+    J.w_co = 0;
+    J.bias = L->bias;
+    J.mult = L->mult;
+    J.shift = L->shift;
+    J.out_dx = L->out_c;
+    J.n_co = L->out_c;
+    J.g_dx = 2 * PD_M0_DX;
+    J.g_out = 2u * L->out_c;
+    begin("m0 requant and bookkeeping, no taps", 16u * 2u * L->out_c);
+    pd_m0_jobs(&J);
+    end();
+}
+#endif
+
 void bench_micro(const pd_model_t *m, uint8_t *scratch, uint32_t scratch_bytes)
 {
     pd_layer_t L;
@@ -95,4 +188,10 @@ void bench_micro(const pd_model_t *m, uint8_t *scratch, uint32_t scratch_bytes)
     bench_dot(&L, scratch, 24, "pd_dot_u8 n=24");
     bench_dot(&L, scratch, 72, "pd_dot_u8 n=72");
     bench_dot(&L, scratch, 8, "pd_dot_u8 n=8");
+#if PD_ARMV6M_ASM
+    if (((uintptr_t)L.bias & 3) == 0 && ((uintptr_t)L.mult & 1) == 0 && L.out_c <= 32) {
+        bench_m0_all(&L, scratch);
+        bench_m0_requant(&L, scratch);
+    }
+#endif
 }

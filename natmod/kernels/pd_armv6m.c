@@ -106,7 +106,8 @@ static uint8_t row_taps(uint8_t kind, const pd_layer_t *L, const pd_window_t *in
     if (hi > iy1) {
         hi = iy1;
     }
-    for (slot = (uint8_t)((uint8_t)lo % in->ring); lo <= hi; lo++, n++) {
+    slot = in->ring == 1 ? 0 : lo < in->ring ? (uint8_t)lo : (uint8_t)((uint8_t)lo % in->ring);
+    for (; lo <= hi; lo++, n++) {
         x_row[n] = in->data + slot * row_bytes;
         w_row[n] = (uint32_t)(kind == PD_KIND_CONV ? lo - (oy * s - p) : oy + p - lo * s) * kci;
         if (++slot == in->ring) {
@@ -159,8 +160,8 @@ static void interior(uint8_t kind, const pd_layer_t *L, int16_t *a, int16_t *b)
 {
     const int16_t k = L->kernel, s = L->stride, p = L->padding, n = L->in_w;
     if (kind == PD_KIND_CONV) { /* o*s - p >= 0 and o*s - p + k - 1 <= n - 1 */
-        *a = (int16_t)((p + s - 1) / s);
-        *b = n - k + p < 0 ? (int16_t)-1 : (int16_t)((n - k + p) / s);
+        *a = pd_div((int16_t)(p + s - 1), (uint8_t)s);
+        *b = n - k + p < 0 ? (int16_t)-1 : pd_div((int16_t)(n - k + p), (uint8_t)s);
     } else { /* ceil((o + p - k + 1) / s) >= 0 and floor((o + p) / s) <= n - 1 */
         *a = k - p - s < 0 ? (int16_t)0 : (int16_t)(k - p - s);
         *b = (int16_t)(s * n - 1 - p);
@@ -205,6 +206,45 @@ static void add_job(batch_t *b, const pd_seg_t *seg, uint8_t *out, uint32_t grou
     j->x_off = x_off;
 }
 
+/* A run of output columns ox, ox + step, ... (n of them) with the same taps up
+ * to the input step: input columns [lo, hi] (none if !taps) for ox. */
+typedef struct {
+    int16_t ox, lo, hi;
+    uint8_t n, taps;
+} cols_t;
+
+#define MAX_COLS 16 /* column runs worked out at once (a row of the default model has up to 6) */
+
+/* The column runs of rect r from phase *first, column *ox on, into c[0..MAX_COLS);
+ * returns how many and moves (*first, *ox) past them ((step, _) when done). */
+static uint8_t column_runs(uint8_t kind, const pd_layer_t *L, const pd_rect_t *r, uint8_t step, int16_t ia,
+                           int16_t ib, uint8_t *first, int16_t *ox, cols_t *c)
+{
+    const int16_t x1 = r->x1, last = ib < x1 - 1 ? ib : (int16_t)(x1 - 1); /* the last interior column */
+    uint8_t k = 0, f = *first;
+    int16_t o = *ox;
+    for (; f < step; f++, o = (int16_t)(r->x0 + f)) {
+        while (o < x1) {
+            int16_t n = 1;
+            if (k == MAX_COLS) {
+                *first = f;
+                *ox = o;
+                return k;
+            }
+            c[k].ox = o;
+            c[k].taps = pd_hull(kind, o, L->in_w, L->kernel, L->stride, L->padding, &c[k].lo, &c[k].hi);
+            if (o >= ia && o <= last) {
+                n = (int16_t)((step == 1 ? last - o : step == 2 ? (last - o) >> 1 : (last - o) / step) + 1);
+            }
+            c[k++].n = (uint8_t)n;
+            o = (int16_t)(o + n * step);
+        }
+    }
+    *first = f;
+    *ox = o;
+    return k;
+}
+
 /* Output rows [r.y0, r.y1) and columns [r.x0, r.x1) from input rows [iy0, iy1]:
  * bytes into out (row oy at out + (oy % out_ring) * out_row) or int32 added to acc. */
 static void run_rows(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, int16_t iy0,
@@ -216,10 +256,10 @@ static void run_rows(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, c
     const uint32_t col = (uint32_t)L->out_c * esize;            /* output bytes per column */
     const uint8_t *x_row[PD_MAX_KERNEL]; /* input rows feeding this output row */
     uint32_t w_row[PD_MAX_KERNEL];       /* and their kernel rows' weight offsets */
+    cols_t cols[MAX_COLS];               /* column runs, the same in every row */
     batch_t b;
-    int16_t oy, ox, lo, hi, ia, ib;
-    uint8_t n_rows, first, taps, used;
-    uint16_t n;
+    int16_t oy, ox, ia, ib;
+    uint8_t n_rows, first, n_cols, i, used, slot;
     b.mode = acc != 0 ? OUT_ACC : OUT_BYTES;
     b.in_signed = L->in_signed;
     b.dx = (uint32_t)(conv ? L->stride : 1) * ci; /* activation bytes between a job's pixels */
@@ -241,29 +281,29 @@ static void run_rows(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, c
     b.J.g_dx = 2 * b.dx;
     b.J.g_out = 2 * b.J.out_dx;
     interior(kind, L, &ia, &ib);
-    for (oy = r->y0; oy < r->y1; oy++) {
-        uint8_t *row = b.mode == OUT_ACC ? (uint8_t *)(void *)acc : out + (uint8_t)oy % out_ring * out_row;
-        n_rows = row_taps(kind, L, in, oy, iy0, iy1, x_row, w_row);
-        if (b.mode == OUT_ACC && n_rows == 0) {
-            continue;
-        }
-        for (first = 0; first < step; first++) {
-            for (ox = (int16_t)(r->x0 + first); ox < r->x1; ox = (int16_t)(ox + n * step)) {
-                taps = pd_hull(kind, ox, L->in_w, L->kernel, L->stride, L->padding, &lo, &hi);
-                n = 1; /* pixels of this job: ox, ox + step, ... */
-                if (ox >= ia && ox <= ib) {
-                    const int16_t last = ib < r->x1 - 1 ? ib : (int16_t)(r->x1 - 1);
-                    n = (uint16_t)((step == 1 ? last - ox : step == 2 ? (last - ox) >> 1 : (last - ox) / step) + 1);
-                }
+    first = 0;
+    ox = (int16_t)r->x0;
+    while ((n_cols = column_runs(kind, L, r, step, ia, ib, &first, &ox, cols)) != 0) {
+        slot = (uint8_t)((uint8_t)r->y0 % out_ring); /* of row oy in the output ring */
+        for (oy = r->y0; oy < r->y1; oy++, slot = (uint8_t)(slot + 1 == out_ring ? 0 : slot + 1)) {
+            uint8_t *row = b.mode == OUT_ACC ? (uint8_t *)(void *)acc : out + slot * out_row;
+            n_rows = row_taps(kind, L, in, oy, iy0, iy1, x_row, w_row);
+            if (b.mode == OUT_ACC && n_rows == 0) {
+                continue;
+            }
+            for (i = 0; i < n_cols; i++) {
+                const cols_t *c = &cols[i];
+                const uint32_t n = c->n;
                 if (b.n_seg + MAX_SEGS + 1 > POOL_SEGS || b.n_job + 2 > MAX_JOBS) {
                     flush(&b);
                 }
-                used = column_segs(kind, L, in, x_row, w_row, taps ? n_rows : 0, ox, lo, hi, b.seg + b.n_seg);
+                used = column_segs(kind, L, in, x_row, w_row, c->taps ? n_rows : 0, c->ox, c->lo, c->hi,
+                                   b.seg + b.n_seg);
                 if (n >= 2) {
-                    add_job(&b, b.seg + b.n_seg, row + (uint32_t)(ox - r->x0) * col, n / 2u, 2, 0);
+                    add_job(&b, b.seg + b.n_seg, row + (uint32_t)(c->ox - r->x0) * col, n / 2u, 2, 0);
                 }
                 if (n % 2u != 0) { /* the last pixel alone */
-                    add_job(&b, b.seg + b.n_seg, row + (uint32_t)(ox + (n - 1) * step - r->x0) * col, 1, 1,
+                    add_job(&b, b.seg + b.n_seg, row + (uint32_t)(c->ox + (n - 1) * step - r->x0) * col, 1, 1,
                             (n / 2u) * b.J.g_dx);
                 }
                 b.n_seg = (uint8_t)(b.n_seg + used);
