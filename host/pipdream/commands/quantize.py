@@ -20,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="float decoder checkpoint (default: models/decoder.pt)")
     p.add_argument("--epochs", type=int, default=4, help="QAT epochs (default: 4)")
     p.add_argument("--steps-per-epoch", type=int, default=1000, help="steps per epoch (default: 1000)")
+    p.add_argument("--lr", type=float, default=1e-2, help="peak learning rate, cosine decay (default: 1e-2)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
     p.add_argument("--out", type=Path, required=True, help="quantized checkpoint to write (.pt)")
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     tuned = load_decoder(args.checkpoint)
     qat, metrics = quantize.qat_finetune(
         tuned, quantize.QATConfig(epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
-                                  seed=args.seed, threads=args.threads), progress=not args.quiet)
+                                  seed=args.seed, threads=args.threads, lr=args.lr), progress=not args.quiet)
     qmodel = quantize.to_qmodel(qat)
     rng = np.random.default_rng(args.seed + 1)
     faces, latents = rng.integers(1, 7, 1000), rng.uniform(-1, 1, 1000)
