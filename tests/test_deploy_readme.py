@@ -1,4 +1,4 @@
-"""The REPL session of docs/deploy.md, run as written: the real `mpremote ... repl` in a
+"""The REPL session of README.md, run as written: the real `mpremote ... repl` in a
 terminal, typed line by line into an emulated Pico that `pipdream deploy` set up. Every
 documented output line must appear; at the end the die it drew is on the emulated display."""
 
@@ -21,7 +21,7 @@ from test_emulator_support import MPREMOTE
 sys.path.insert(0, str(D.DEVICE))
 import pdview  # noqa: E402
 
-DOC = D.REPO / "docs" / "deploy.md"
+DOC = D.REPO / "README.md"
 
 
 def session(doc: Path = DOC) -> list[str]:
