@@ -168,14 +168,15 @@ static void interior(uint8_t kind, const pd_layer_t *L, int16_t *a, int16_t *b)
     }
 }
 
-/* Jobs collected for one call of the inner loops. */
+/* Jobs collected for one call of the inner loops (the small fields first: the
+ * M0+ reaches them with short sp-relative loads). */
 typedef struct {
     pd_jobs_t J;
-    pd_job_t job[MAX_JOBS + 1];
-    pd_seg_t seg[POOL_SEGS];
+    uint32_t dx;
     uint8_t n_job, n_seg;
     uint8_t mode, in_signed, fast;
-    uint32_t dx;
+    pd_job_t job[MAX_JOBS + 1];
+    pd_seg_t seg[POOL_SEGS];
 } batch_t;
 
 static void flush(batch_t *b)
