@@ -44,6 +44,7 @@ IMPLS = {  # build -> what it is
     "portable": "the portable C kernels (-DPD_PORTABLE): the reference path",
     "tuned1strip": "tuned, with a streaming scratch target that fits one strip "
                    "(-DPD_STREAM_TARGET_BYTES=65536)",
+    "tunedc": "the tuned kernels with their C inner loops (-DPD_ARMV6M_C): what the asm adds",
 }
 PLANS = ("full", "stream")
 DOC_BEGIN, DOC_END = "<!-- rp2040_bench.py: begin -->", "<!-- rp2040_bench.py: end -->"
