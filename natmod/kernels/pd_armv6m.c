@@ -9,13 +9,13 @@
  * pixel its own). A job's taps are a list of segments (one per kernel row for
  * a conv, one per kernel tap for a convT) built once. Jobs are collected over
  * rows and computed 2 pixels x 2 channels at a time (pd_m0_jobs* in asm, or
- * jobs_c). */
+ * jobs_c). Stack: about 1.3 KB (the batch of jobs and segments). */
 #include "pd_armv6m.h"
 
 #if PD_ARMV6M_KERNELS
 
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O2") /* the glue runs per row and per run: speed over size (the natmod is -Os) */
+#pragma GCC optimize("O2") /* the glue runs per row and per job: speed over size (the natmod is -Os) */
 #endif
 
 #include "pd_access.h"
