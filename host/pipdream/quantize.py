@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -228,6 +229,8 @@ def qcheckpoint(qat: QATDecoder, metrics: dict) -> dict:
 
 def load_qat(path) -> QATDecoder:
     """A `pipdream quantize` checkpoint -> QATDecoder in eval mode."""
+    if not Path(path).exists():
+        raise ValueError(f"checkpoint not found: {path}")
     ckpt = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(ckpt, dict) or ckpt.get("format") != QCHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a pipdream quantized checkpoint (pipdream quantize)")

@@ -12,12 +12,16 @@ ORDER = 20
 EXAMPLES = """examples:
   pipdream quantize --out models/decoder_q.pt
   pipdream quantize --checkpoint models/decoder.pt --epochs 2 --out /tmp/q.pt
+  pipdream quantize --checkpoint /tmp/q.pt --lr 2e-3 --out /tmp/q2.pt   # continue a QAT run
 """
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", type=Path, default=Path("models/decoder.pt"),
-                   help="float decoder checkpoint (default: models/decoder.pt)")
+                   help="float decoder checkpoint, or a quantized one to continue its QAT "
+                        "(default: models/decoder.pt)")
+    p.add_argument("--float-checkpoint", type=Path, default=Path("models/decoder.pt"),
+                   help="float model the errors are measured against (default: models/decoder.pt)")
     p.add_argument("--epochs", type=int, default=4, help="QAT epochs (default: 4)")
     p.add_argument("--steps-per-epoch", type=int, default=1000, help="steps per epoch (default: 1000)")
     p.add_argument("--lr", type=float, default=1e-2, help="peak learning rate, cosine decay (default: 1e-2)")
@@ -36,8 +40,11 @@ def run(args: argparse.Namespace) -> int:
     from pipdream import quantize, reference
     from pipdream.train import load_decoder
 
-    float_model = load_decoder(args.checkpoint)
-    tuned = load_decoder(args.checkpoint)
+    float_model = load_decoder(args.float_checkpoint)
+    try:
+        tuned = quantize.load_qat(args.checkpoint).model  # continue a QAT run
+    except ValueError:
+        tuned = load_decoder(args.checkpoint)
     qat, metrics = quantize.qat_finetune(
         tuned, quantize.QATConfig(epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
                                   seed=args.seed, threads=args.threads, lr=args.lr), progress=not args.quiet)
