@@ -71,3 +71,14 @@ def test_the_shipped_blob_meets_its_accuracy_targets(repo_root):
     m = json.loads((repo_root / "models" / "default_metrics.json").read_text())
     assert m["n"] >= 6000
     assert m["accuracy"] >= 0.999 and m["accuracy_1bit"] >= 0.999
+
+
+def test_the_shipped_blob_is_within_10_percent_of_the_float_models_mse(repo_root):
+    import json
+
+    from pipdream import evaluate
+
+    m = json.loads((repo_root / "models" / "default_metrics.json").read_text())
+    float_model = evaluate.evaluate("checkpoint", repo_root / "models" / "decoder.pt", m["n"], m["seed"])
+    assert float_model["mse"] == pytest.approx(m["float_mse"], rel=1e-6)  # the float figure is real too
+    assert m["mse"] <= 1.10 * float_model["mse"]
