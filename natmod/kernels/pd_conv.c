@@ -33,30 +33,8 @@ static int32_t pixel_sum(const pd_layer_t *L, const pd_window_t *in, const uint8
     return acc;
 }
 
-/* The input rows of output row oy, restricted to [iy0, iy1]: ring slots and kernel rows. */
-static uint8_t row_taps(const pd_layer_t *L, const pd_window_t *in, int16_t oy, int16_t iy0, int16_t iy1,
-                        const uint8_t **x_row, uint8_t *ky)
-{
-    const uint8_t s = L->stride, p = L->padding;
-    int16_t lo, hi;
-    uint8_t n = 0;
-    if (!pd_hull(PD_KIND_CONV, oy, L->in_h, L->kernel, s, p, &lo, &hi)) {
-        return 0;
-    }
-    if (lo < iy0) {
-        lo = iy0;
-    }
-    if (hi > iy1) {
-        hi = iy1;
-    }
-    for (; lo <= hi; lo++, n++) {
-        x_row[n] = in->data + (uint8_t)lo % in->ring * ((size_t)in->w * L->in_c);
-        ky[n] = (uint8_t)(lo - (oy * s - p));
-    }
-    return n;
-}
-
 #define PD_DRIVER_KIND PD_KIND_CONV
+#define PD_DRIVER_KY(oy, iy, s, p) ((iy) - ((oy) * (s) - (p))) /* kernel row of input row iy */
 #define PD_DRIVER_RUN pd_conv
 #define PD_DRIVER_ACC pd_conv_acc
 #include "pd_conv_driver.h"

@@ -1,9 +1,32 @@
 /* The row/column driver shared by pd_conv.c and pd_convt.c: included once by
  * each, after it defines its own tap geometry, as
- *   static uint8_t row_taps(L, in, oy, iy0, iy1, x_row, ky);   input rows of output row oy
  *   static int32_t pixel_sum(L, in, x_row, ky, n_rows, ox, lo, hi, co);
+ *   PD_DRIVER_KY(oy, iy, s, p)   the kernel row joining input row iy to output row oy
  * and the names PD_DRIVER_KIND (PD_KIND_CONV or PD_KIND_CONVT), PD_DRIVER_RUN
  * and PD_DRIVER_ACC of the two kernels it defines. Not a public header. */
+
+/* The input rows of output row oy, restricted to [iy0, iy1]: ring slots and kernel rows. */
+static uint8_t row_taps(const pd_layer_t *L, const pd_window_t *in, int16_t oy, int16_t iy0, int16_t iy1,
+                        const uint8_t **x_row, uint8_t *ky)
+{
+    const uint8_t s = L->stride, p = L->padding;
+    int16_t lo, hi;
+    uint8_t n = 0;
+    if (!pd_hull(PD_DRIVER_KIND, oy, L->in_h, L->kernel, s, p, &lo, &hi)) {
+        return 0;
+    }
+    if (lo < iy0) {
+        lo = iy0;
+    }
+    if (hi > iy1) {
+        hi = iy1;
+    }
+    for (; lo <= hi; lo++, n++) {
+        x_row[n] = in->data + (uint8_t)lo % in->ring * ((size_t)in->w * L->in_c);
+        ky[n] = (uint8_t)PD_DRIVER_KY(oy, lo, s, p);
+    }
+    return n;
+}
 
 int PD_DRIVER_RUN(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r)
 {
@@ -59,5 +82,6 @@ int PD_DRIVER_ACC(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r
 }
 
 #undef PD_DRIVER_KIND
+#undef PD_DRIVER_KY
 #undef PD_DRIVER_RUN
 #undef PD_DRIVER_ACC
