@@ -124,10 +124,10 @@ def window_for(layer: QLayer, rect: tuple[int, int, int, int]) -> tuple[tuple[in
     return (r0, r1), (c0, c1)
 
 
-@pytest.mark.parametrize("kind", [F.KIND_CONV, F.KIND_CONVT, F.KIND_FC])
-def test_a_rectangle_from_an_input_window_matches_the_reference(lib, kind):
-    rng = np.random.default_rng(30 + kind)
-    for _ in range(200):
+def check_rectangles(lib, kind: int, rng: np.random.Generator, n: int) -> None:
+    """n random layers: any output rectangle, computed from just the input window it
+    needs, equals the reference there, and nothing outside it is written."""
+    for _ in range(n):
         if kind == F.KIND_FC:
             layer = random_layer(rng, kind, (5, 1, 1), tuple(int(v) for v in rng.integers(1, 7, 3)),
                                  F.DTYPE_UINT8)
@@ -146,12 +146,10 @@ def test_a_rectangle_from_an_input_window_matches_the_reference(lib, kind):
         assert not got[:y0].any() and not got[y1:].any()  # nothing outside the rectangle is written
 
 
-@pytest.mark.parametrize("kind", [F.KIND_CONV, F.KIND_CONVT])
-def test_accumulating_one_input_row_at_a_time_matches_the_reference(lib, kind):
+def check_row_accumulation(lib, kind: int, rng: np.random.Generator, n: int) -> None:
     """The streaming plan's last layer: bias + the taps of each input row, added
     row by row into int32, requantizes to the reference's output row."""
-    rng = np.random.default_rng(40 + kind)
-    for _ in range(100):
+    for _ in range(n):
         layer = random_spatial(rng, kind)
         x = random_input(rng, layer)
         want = ref_op(layer, x)
@@ -163,6 +161,16 @@ def test_accumulating_one_input_row_at_a_time_matches_the_reference(lib, kind):
         acc = lib.accumulate_row(layer, x, oy, x0, x1, rows) + layer.bias.astype(np.int64)
         got = reference.requantize(acc, layer.mult, layer.shift)
         assert np.array_equal(got, want[oy, x0:x1]), layer
+
+
+@pytest.mark.parametrize("kind", [F.KIND_CONV, F.KIND_CONVT, F.KIND_FC])
+def test_a_rectangle_from_an_input_window_matches_the_reference(lib, kind):
+    check_rectangles(lib, kind, np.random.default_rng(30 + kind), 200)
+
+
+@pytest.mark.parametrize("kind", [F.KIND_CONV, F.KIND_CONVT])
+def test_accumulating_one_input_row_at_a_time_matches_the_reference(lib, kind):
+    check_row_accumulation(lib, kind, np.random.default_rng(40 + kind), 100)
 
 
 def test_kernels_reject_bad_rectangles_and_windows(lib):

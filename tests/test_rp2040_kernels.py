@@ -19,7 +19,13 @@ from pipdream.blob import format as F
 from pipdream.blob import load, pack
 from pipdream.blob.synthetic import random_layer, random_model
 from pipdream.ckernels import PLAN_FULL, PLAN_STREAM
-from test_kernels_ops import random_input, random_spatial, ref_op, window_for
+from test_kernels_ops import (
+    check_rectangles,
+    check_row_accumulation,
+    random_input,
+    random_spatial,
+    ref_op,
+)
 
 TUNED_C = ("-DPD_ARMV6M_C",)
 
@@ -78,35 +84,12 @@ def test_eight_channel_layers_match_the_reference(lib, kind):
 
 @pytest.mark.parametrize("kind", [F.KIND_CONV, F.KIND_CONVT])
 def test_a_rectangle_from_an_input_window_matches_the_reference(lib, kind):
-    rng = np.random.default_rng(300 + kind)
-    for _ in range(150):
-        layer = random_spatial(rng, kind)
-        _, ho, wo = layer.out_shape
-        y0, x0 = int(rng.integers(0, ho)), int(rng.integers(0, wo))
-        rect = (y0, int(rng.integers(y0 + 1, ho + 1)), x0, int(rng.integers(x0 + 1, wo + 1)))
-        rows, cols = window_for(layer, rect)
-        x = random_input(rng, layer)
-        got = lib.run_layer(layer, x, rect, in_rows=rows, in_cols=cols)
-        want = ref_op(layer, x)
-        y0, y1, x0, x1 = rect
-        assert np.array_equal(got[y0:y1, x0:x1], want[y0:y1, x0:x1]), (layer, rect)
-        assert not got[:y0].any() and not got[y1:].any()  # nothing outside the rectangle is written
+    check_rectangles(lib, kind, np.random.default_rng(300 + kind), 150)
 
 
 @pytest.mark.parametrize("kind", [F.KIND_CONV, F.KIND_CONVT])
 def test_accumulating_one_input_row_at_a_time_matches_the_reference(lib, kind):
-    rng = np.random.default_rng(400 + kind)
-    for _ in range(100):
-        layer = random_spatial(rng, kind)
-        x = random_input(rng, layer)
-        want = ref_op(layer, x)
-        _, ho, wo = layer.out_shape
-        oy, x0 = int(rng.integers(0, ho)), int(rng.integers(0, wo))
-        x1 = int(rng.integers(x0 + 1, wo + 1))
-        rows = list(range(layer.in_shape[1]))
-        rng.shuffle(rows)
-        acc = lib.accumulate_row(layer, x, oy, x0, x1, rows) + layer.bias.astype(np.int64)
-        assert np.array_equal(reference.requantize(acc, layer.mult, layer.shift), want[oy, x0:x1]), layer
+    check_row_accumulation(lib, kind, np.random.default_rng(400 + kind), 100)
 
 
 def assert_both_plans_match(lib, blob: bytes, faces, codes) -> None:
