@@ -107,3 +107,13 @@ def test_generate_refuses_a_backend_without_a_blob(tmp_path):
     r = pipdream("generate", "--backend", "natmod", "--face", "1", "--angle", "0",
                  "--out", str(tmp_path / "x.npy"))
     assert r.returncode == 2 and "--backend needs --blob" in r.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--epochs", "0"], "--epochs and --steps-per-epoch must be at least 1"),
+    (["--checkpoint", "nope.pt"], "checkpoint not found: nope.pt"),
+])
+def test_quantize_refuses_bad_arguments_with_one_line(tmp_path, args, message):
+    r = pipdream("quantize", *args, "--out", str(tmp_path / "q.pt"), cwd=tmp_path)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "q.pt").exists()

@@ -20,7 +20,7 @@ EXAMPLES = """examples:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", type=Path, default=Path("models/decoder_q.pt"),
+    p.add_argument("--checkpoint", type=Path, default=paths.MODELS / "decoder_q.pt",
                    help="checkpoint written by `pipdream quantize` (default: models/decoder_q.pt)")
     p.add_argument("--out", type=Path, required=True, help="blob file to write")
     p.add_argument("--evaluate", type=int, metavar="N", default=0,

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from pipdream import paths
+
 NAME = "quantize"
 HELP = "fine-tune the decoder with int8 fake quantization (QAT) and report its error"
 ORDER = 20
@@ -17,10 +19,10 @@ EXAMPLES = """examples:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", type=Path, default=Path("models/decoder.pt"),
+    p.add_argument("--checkpoint", type=Path, default=paths.DECODER_PT,
                    help="float decoder checkpoint, or a quantized one to continue its QAT "
                         "(default: models/decoder.pt)")
-    p.add_argument("--float-checkpoint", type=Path, default=Path("models/decoder.pt"),
+    p.add_argument("--float-checkpoint", type=Path, default=paths.DECODER_PT,
                    help="float model the errors are measured against (default: models/decoder.pt)")
     p.add_argument("--epochs", type=int, default=4, help="QAT epochs (default: 4)")
     p.add_argument("--steps-per-epoch", type=int, default=1000, help="steps per epoch (default: 1000)")
@@ -40,11 +42,11 @@ def run(args: argparse.Namespace) -> int:
     from pipdream import quantize, reference
     from pipdream.train import load_decoder
 
-    float_model = load_decoder(args.float_checkpoint)
     try:
         tuned = quantize.load_qat(args.checkpoint).model  # continue a QAT run
     except ValueError:
         tuned = load_decoder(args.checkpoint)
+    float_model = load_decoder(args.float_checkpoint)
     qat, metrics = quantize.qat_finetune(
         tuned, quantize.QATConfig(epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
                                   seed=args.seed, threads=args.threads, lr=args.lr), progress=not args.quiet)
