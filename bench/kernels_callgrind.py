@@ -2,10 +2,13 @@
 
     .venv/bin/python bench/kernels_callgrind.py [--blob models/default.blob] [--images 8]
 
-Compiles bench/kernels_callgrind.c with the kernels (cc -O2), runs it under
-`valgrind --tool=callgrind` collecting only inside pd_generate_full /
-pd_generate_stream, and writes bench/results/host_callgrind.json: instructions
-per image, per MAC and per plan, with the plans' scratch bytes and MACs.
+Compiles bench/kernels_callgrind.c with the kernels (cc -O2) twice, with the
+portable kernels (the reference) and with the register-blocked ones every natmod
+build runs (-DPD_BLOCKED_C: pd_blocked.c with its C inner loops, as on x64),
+runs each under `valgrind --tool=callgrind` collecting only inside
+pd_generate_full / pd_generate_stream, and writes
+bench/results/host_callgrind.json: instructions per image, per MAC and per plan
+for each kernel set, with the plans' scratch bytes and MACs.
 Instruction counts are deterministic (no timing), so the figures are repeatable.
 """
 
@@ -31,12 +34,13 @@ BENCH = Path(__file__).resolve().parent
 DRIVER = BENCH / "kernels_callgrind.c"
 RESULT = BENCH / "results" / "host_callgrind.json"
 CFLAGS = ["-std=c99", "-O2"]
+KERNEL_SETS = {"portable": (), "blocked": ("-DPD_BLOCKED_C",)}
 
 
-def build(tmp: Path, cc: str) -> Path:
-    exe = tmp / "kernels_callgrind"
-    cmd = [cc, *CFLAGS, "-I", str(ckernels.KERNELS), str(DRIVER), *map(str, ckernels.c_sources()),
-           "-o", str(exe)]
+def build(tmp: Path, cc: str, kernels: str) -> Path:
+    exe = tmp / f"kernels_callgrind_{kernels}"
+    cmd = [cc, *CFLAGS, *KERNEL_SETS[kernels], "-I", str(ckernels.KERNELS), str(DRIVER),
+           *map(str, ckernels.c_sources()), "-o", str(exe)]
     subprocess.run(cmd, check=True)
     return exe
 
@@ -75,33 +79,36 @@ def main(argv: list[str] | None = None) -> int:
         "compiler": f"{cc_version} {' '.join(CFLAGS)}",
         "machine": platform.machine(),
         "images": args.images,
-        "plans": {},
+        "kernels": {},
     }
     with tempfile.TemporaryDirectory() as tmp:
-        exe = build(Path(tmp), args.cc)
-        for name, kind in (("full", FULL), ("stream", STREAM)):
-            info = plan(model, kind)
-            per_image = collected(exe, args.blob, name, args.images, Path(tmp)) / args.images
-            result["plans"][name] = {
-                "instructions_per_image": round(per_image),
-                "macs_per_image": info.macs,
-                "instructions_per_mac": round(per_image / info.macs, 2),
-                "scratch_bytes": info.scratch_bytes,
-                "strips": info.strips,
-                "acc_rows": info.acc_rows,
+        for kernels in KERNEL_SETS:
+            exe = build(Path(tmp), args.cc, kernels)
+            plans = result["kernels"][kernels] = {"defines": " ".join(KERNEL_SETS[kernels]), "plans": {}}
+            for name, kind in (("full", FULL), ("stream", STREAM)):
+                info = plan(model, kind)
+                per_image = collected(exe, args.blob, name, args.images, Path(tmp)) / args.images
+                plans["plans"][name] = {
+                    "instructions_per_image": round(per_image),
+                    "macs_per_image": info.macs,
+                    "instructions_per_mac": round(per_image / info.macs, 2),
+                    "scratch_bytes": info.scratch_bytes,
+                    "strips": info.strips,
+                    "acc_rows": info.acc_rows,
+                }
+            full, stream = plans["plans"]["full"], plans["plans"]["stream"]
+            plans["stream_vs_full"] = {
+                "macs": round(stream["macs_per_image"] / full["macs_per_image"], 4),
+                "instructions": round(stream["instructions_per_image"] / full["instructions_per_image"], 4),
+                "scratch": round(stream["scratch_bytes"] / full["scratch_bytes"], 4),
             }
-    full, stream = result["plans"]["full"], result["plans"]["stream"]
-    result["stream_vs_full"] = {
-        "macs": round(stream["macs_per_image"] / full["macs_per_image"], 4),
-        "instructions": round(stream["instructions_per_image"] / full["instructions_per_image"], 4),
-        "scratch": round(stream["scratch_bytes"] / full["scratch_bytes"], 4),
-    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    for name, p in result["plans"].items():
-        print(f"{name:6s} {p['instructions_per_image']:>11,} instructions/image  "
-              f"{p['macs_per_image']:>9,} MACs  {p['instructions_per_mac']:5.2f} instr/MAC  "
-              f"scratch {p['scratch_bytes']:,} B")
+    for kernels, k in result["kernels"].items():
+        for name, p in k["plans"].items():
+            print(f"{kernels:8s} {name:6s} {p['instructions_per_image']:>11,} instructions/image  "
+                  f"{p['macs_per_image']:>9,} MACs  {p['instructions_per_mac']:5.2f} instr/MAC  "
+                  f"scratch {p['scratch_bytes']:,} B")
     print(f"wrote {args.out}")
     return 0
 

@@ -73,7 +73,8 @@ def measure(quick: bool) -> dict:
         "runtime": {"micropython": ".".join(map(str, runtime[1][:3])), "mpy": runtime[2],
                     "platform": runtime[3]},
         "host": {"machine": platform.machine(), "processor": platform.processor() or None},
-        "natmod_build": "natmod/Makefile ARCH=x64 (MicroPython 1.23 dynruntime.mk, gcc -Os)",
+        "natmod_build": "natmod/Makefile ARCH=x64 (MicroPython 1.23 dynruntime.mk, gcc -Os; "
+                        "register-blocked kernels natmod/kernels/pd_blocked.c, C inner loops)",
         "backends": backends,
         "speedup_over_python": {name: round(py / b["us_per_image"], 1) for name, b in backends.items()
                                 if name != "python"},

@@ -40,11 +40,12 @@ CLOCKS_MHZ = (125, 133)
 TARGET_MS_AT_125 = 40.0
 TARGET_INNER_CYCLES_PER_MAC = 6.0
 IMPLS = {  # build -> what it is
-    "tuned": "the armv6m natmod's kernels: register-blocked, asm inner loops (natmod/kernels/pd_armv6m*.c)",
+    "tuned": "the armv6m natmod's kernels: register-blocked, asm inner loops "
+             "(natmod/kernels/pd_blocked.c, pd_armv6m_asm.c)",
     "portable": "the portable C kernels (-DPD_PORTABLE): the reference path",
     "tuned1strip": "tuned, with a streaming scratch target that fits one strip "
                    "(-DPD_STREAM_TARGET_BYTES=65536)",
-    "tunedc": "the tuned kernels with their C inner loops (-DPD_ARMV6M_C): what the asm adds",
+    "tunedc": "the tuned kernels with their C inner loops (-DPD_BLOCKED_C): what the asm adds",
 }
 PLANS = ("full", "stream")
 DOC_BEGIN, DOC_END = "<!-- rp2040_bench.py: begin -->", "<!-- rp2040_bench.py: end -->"

@@ -8,6 +8,9 @@ VPATH = $(NATMOD)
 SRC = pipnet_entry.c pipnet.c $(sort $(patsubst $(NATMOD)/%,%,$(wildcard $(NATMOD)/kernels/*.c)))
 BUILD = obj
 CFLAGS_EXTRA += -I$(NATMOD) -I$(NATMOD)/kernels
+# The register-blocked convolution kernels (kernels/pd_blocked.h): asm inner loops on
+# armv6m, C elsewhere; the portable pd_conv.c/pd_convt.c stay the host reference.
+CFLAGS_EXTRA += -DPD_BLOCKED
 # dynruntime.mk builds with -Wall -Werror -Os; keep this false-positive-prone one a warning.
 CFLAGS_EXTRA += -Wno-error=maybe-uninitialized
 

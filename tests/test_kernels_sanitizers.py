@@ -3,6 +3,8 @@ corruption suite gets the Python reader's verdict with no memory or
 undefined-behaviour error; then libFuzzer (coverage guided, from the
 committed seed corpus tests/fuzz/corpus/) runs for a bounded time without
 finding a crash, a sanitizer report, or a disagreement between the plans.
+Both kernel sets are checked: the portable reference kernels and the
+register-blocked ones every natmod build runs (pd_blocked.c, C inner loops).
 The harness is tests/fuzz/pd_fuzz.c."""
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ FUZZ_DIR = Path(__file__).resolve().parent / "fuzz"
 HARNESS = FUZZ_DIR / "pd_fuzz.c"
 CORPUS = FUZZ_DIR / "corpus"
 FUZZ_SECONDS = int(os.environ.get("PIPDREAM_FUZZ_SECONDS", "20"))
+KERNEL_SETS = {"portable": (), "blocked": ("-DPD_BLOCKED_C",)}
 SAN_ENV = dict(os.environ, ASAN_OPTIONS="abort_on_error=1:detect_leaks=1",
                UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
 
@@ -42,9 +45,10 @@ def compile_harness(out: Path, sanitize: str, *defines: str) -> Path | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def checker(tmp_path_factory) -> Path:
-    exe = compile_harness(tmp_path_factory.mktemp("asan") / "pd_check", "address,undefined", "-DPD_FUZZ_MAIN")
+@pytest.fixture(scope="module", params=sorted(KERNEL_SETS))
+def checker(request, tmp_path_factory) -> Path:
+    exe = compile_harness(tmp_path_factory.mktemp("asan") / "pd_check", "address,undefined", "-DPD_FUZZ_MAIN",
+                          *KERNEL_SETS[request.param])
     if exe is None:
         pytest.skip("no compiler with AddressSanitizer/UBSan runtimes (scripts/setup.sh installs them)")
     return exe
@@ -90,9 +94,11 @@ def test_the_corruption_suite_under_asan_and_ubsan(checker, tmp_path):
     assert accepted > 12  # the valid blobs and the harmless re-signed flips ran both plans
 
 
-def test_libfuzzer_finds_nothing_in_a_bounded_run(tmp_path):
+@pytest.mark.parametrize("kernels", sorted(KERNEL_SETS))
+def test_libfuzzer_finds_nothing_in_a_bounded_run(tmp_path, kernels):
     # a small scratch target makes the streaming plan cut models into many strips
-    exe = compile_harness(tmp_path / "pd_fuzz", "fuzzer,address,undefined", "-DPD_STREAM_TARGET_BYTES=256UL")
+    exe = compile_harness(tmp_path / "pd_fuzz", "fuzzer,address,undefined", "-DPD_STREAM_TARGET_BYTES=256UL",
+                          *KERNEL_SETS[kernels])
     if exe is None:
         pytest.skip("no clang with libFuzzer runtimes (scripts/setup.sh installs them)")
     seeds = sorted(CORPUS.glob("*.bin"))

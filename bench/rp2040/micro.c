@@ -4,7 +4,7 @@
 
 #include "bench.h"
 #include "pd_access.h"
-#include "pd_armv6m.h"
+#include "pd_blocked.h"
 #include "pd_dot.h"
 #include "pd_requant.h"
 

@@ -1,4 +1,4 @@
-/* The Cortex-M0+ inner loops of pd_armv6m.c: pd_m0_jobs (requantize into
+/* The Cortex-M0+ inner loops of pd_blocked.c: pd_m0_jobs (requantize into
  * bytes) and pd_m0_jobs_acc (add into int32) compute a pd_jobs_t: for every
  * pair of output channels (then an odd last one), every job, group by group
  * (2 or 1 output pixels).
@@ -18,7 +18,7 @@
  * (it compiles every .c file of kernels/) and its source hashes take it. */
 #include <stddef.h>
 
-#include "pd_armv6m.h"
+#include "pd_blocked.h"
 
 #if PD_ARMV6M_ASM
 

@@ -7,10 +7,10 @@
  * pd_convt_acc adds one input row's taps to int32 accumulators of one output row. */
 #include "pd_dot.h"
 #include "pd_geom.h"
-#include "pd_armv6m.h"
+#include "pd_blocked.h"
 #include "pd_requant.h"
 
-#if !PD_ARMV6M_KERNELS /* on the Cortex-M0+ pd_armv6m.c has these kernels */
+#if !PD_BLOCKED_KERNELS /* blocked builds: pd_blocked.c has these kernels */
 
 /* Sum of the taps of output pixel (ox, channel co) over the given input rows
  * (x_row[j] the ring slot of a row, ky[j] its kernel row) and input columns [lo, hi]. */
@@ -38,4 +38,4 @@ static int32_t pixel_sum(const pd_layer_t *L, const pd_window_t *in, const uint8
 #define PD_DRIVER_ACC pd_convt_acc
 #include "pd_conv_driver.h"
 
-#endif /* !PD_ARMV6M_KERNELS */
+#endif /* !PD_BLOCKED_KERNELS */

@@ -1,6 +1,6 @@
-"""The Cortex-M0+ kernels (natmod/kernels/pd_armv6m.c: register-blocked jobs of
-2 channels x 2 pixels), built for the host with their C inner loops
-(-DPD_ARMV6M_C), give the reference's bytes and do the MACs their plans state,
+"""The register-blocked kernels of every natmod build (natmod/kernels/pd_blocked.c:
+jobs of 2 channels x 2 pixels), built for the host with their C inner loops
+(-DPD_BLOCKED_C, what the x64 natmod runs), give the reference's bytes and do the MACs their plans state,
 like the portable kernels: random conv/convT shapes with uint8 and int8 inputs,
 rectangles from input windows, one input row at a time into accumulators, and
 whole blobs through both executors, also cut into many strips. Their asm inner
@@ -27,7 +27,7 @@ from test_kernels_ops import (
     ref_op,
 )
 
-TUNED_C = ("-DPD_ARMV6M_C",)
+TUNED_C = ("-DPD_BLOCKED_C",)
 
 
 def tuned(stream_target_bytes: int | None = None) -> ckernels.Kernels:
@@ -44,7 +44,7 @@ def lib():
 
 
 def test_the_host_build_really_has_the_tuned_kernels(lib):
-    """pd_armv6m.c's kernels replace pd_conv.c's only in this build: their
+    """pd_blocked.c's kernels replace pd_conv.c's only in this build: their
     jobs_c helper is in the library, and not in the portable one."""
     def symbols(path) -> str:
         return subprocess.run(["nm", str(path)], capture_output=True, text=True, check=True).stdout

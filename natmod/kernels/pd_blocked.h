@@ -1,12 +1,14 @@
-/* Cortex-M0+ (armv6m: RP2040) convolution kernels, picked by the architecture
- * at compile time: with PD_ARMV6M_KERNELS, pd_armv6m.c provides pd_conv,
- * pd_convt, pd_conv_acc and pd_convt_acc (same contract, checks and bytes as
- * pd_conv.c / pd_convt.c, which then compile to nothing) and pd_armv6m_asm.c
- * the hand-scheduled inner loops. docs/rp2040.md has the design and figures.
+/* Register-blocked convolution kernels, picked at compile time: with
+ * PD_BLOCKED_KERNELS, pd_blocked.c provides pd_conv, pd_convt, pd_conv_acc and
+ * pd_convt_acc (same contract, checks and bytes as pd_conv.c / pd_convt.c,
+ * which then compile to nothing); on the Cortex-M0+ pd_armv6m_asm.c has their
+ * hand-scheduled inner loops. docs/kernels.md and docs/rp2040.md have the
+ * design and figures.
  *
- *   armv6m (natmod ARCH=armv6m, bench/rp2040)  tuned kernels, asm inner loops
- *   -DPD_ARMV6M_C (any target, host tests)     tuned kernels, C inner loops
- *   -DPD_PORTABLE                              the portable kernels (the reference)
+ *   armv6m (natmod ARCH=armv6m, bench/rp2040)  blocked kernels, asm inner loops
+ *   -DPD_BLOCKED (every natmod build)          blocked kernels, asm inner loops on armv6m, else C
+ *   -DPD_BLOCKED_C (any target, host tests)    blocked kernels, C inner loops everywhere
+ *   -DPD_PORTABLE, or none of these            the portable kernels (the reference)
  *
  * Register blocking: a "group" is up to 2 output pixels whose taps are the
  * same list of (weights, activations) segments up to a fixed activation step
@@ -15,20 +17,20 @@
  * (4 loads, 4 muls, 4 adds, 1 move per 4 MACs in the asm loop, which skips
  * the rest of a step when both activations are 0: ReLU outputs often are).
  * A "job" is a run of groups whose taps are the same up to a fixed step. */
-#ifndef PD_ARMV6M_H
-#define PD_ARMV6M_H
+#ifndef PD_BLOCKED_H
+#define PD_BLOCKED_H
 
 #include <stdint.h>
 
 #include "pd_model.h"
 
-#if !defined(PD_PORTABLE) && (defined(__ARM_ARCH_6M__) || defined(PD_ARMV6M_C))
-#define PD_ARMV6M_KERNELS 1
+#if !defined(PD_PORTABLE) && (defined(__ARM_ARCH_6M__) || defined(PD_BLOCKED) || defined(PD_BLOCKED_C))
+#define PD_BLOCKED_KERNELS 1
 #else
-#define PD_ARMV6M_KERNELS 0
+#define PD_BLOCKED_KERNELS 0
 #endif
 
-#if PD_ARMV6M_KERNELS && defined(__ARM_ARCH_6M__) && !defined(PD_ARMV6M_C)
+#if PD_BLOCKED_KERNELS && defined(__ARM_ARCH_6M__) && !defined(PD_BLOCKED_C)
 #define PD_ARMV6M_ASM 1
 #else
 #define PD_ARMV6M_ASM 0
@@ -85,4 +87,4 @@ void pd_m0_jobs(const pd_jobs_t *j);
 void pd_m0_jobs_acc(const pd_jobs_t *j);
 #endif
 
-#endif /* PD_ARMV6M_H */
+#endif /* PD_BLOCKED_H */

@@ -1,5 +1,5 @@
-/* Register-blocked pd_conv, pd_convt, pd_conv_acc and pd_convt_acc for the
- * Cortex-M0+ (pd_armv6m.h says when they replace pd_conv.c and pd_convt.c).
+/* Register-blocked pd_conv, pd_convt, pd_conv_acc and pd_convt_acc: every
+ * natmod build (pd_blocked.h says when they replace pd_conv.c and pd_convt.c).
  * Same contract, argument checks and bytes as the portable kernels:
  *   conv:  out[oy][ox][co] = requant(bias[co] + sum w[co][ky][kx][ci] * in[oy*s-p+ky][ox*s-p+kx][ci])
  *   convT: the same sum over the taps with oy = iy*s - p + ky, ox = ix*s - p + kx.
@@ -8,11 +8,11 @@
  * interior pixels, where no input edge clips a tap, form one job, each border
  * pixel its own). A job's taps are a list of segments (one per kernel row for
  * a conv, one per kernel tap for a convT) built once. Jobs are collected over
- * rows and computed 2 pixels x 2 channels at a time (pd_m0_jobs* in asm, or
- * jobs_c). Stack: about 1.3 KB (the batch of jobs and segments). */
-#include "pd_armv6m.h"
+ * rows and computed 2 pixels x 2 channels at a time (pd_m0_jobs* in asm on
+ * the Cortex-M0+, else jobs_c). Stack: about 1.3 KB (the batch of jobs and segments). */
+#include "pd_blocked.h"
 
-#if PD_ARMV6M_KERNELS
+#if PD_BLOCKED_KERNELS
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O2") /* the glue runs per row and per job: speed over size (the natmod is -Os) */
@@ -42,48 +42,86 @@ static void emit(const pd_jobs_t *J, uint8_t *o, uint8_t mode, uint32_t c, uint8
     }
 }
 
+#if defined(__GNUC__)
+#define PD_INLINE static inline __attribute__((always_inline))
+#else
+#define PD_INLINE static inline
+#endif
+
+/* Channels c (and c + 1 when `two`) of one group (1 or 2 pixels dx apart),
+ * sums into s[channel][pixel]. Called with constant flags: each combination
+ * compiles to its own loop with no tests inside. */
+PD_INLINE void group_sums(const pd_seg_t *s, uint32_t goff, const uint8_t *w0, const uint8_t *w1, uint32_t dx,
+                          const uint8_t in_signed, const uint8_t pixels, const uint8_t two, int32_t sum[2][2])
+{
+    int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0; /* channel c / c + 1, pixel 0 / 1 */
+    for (; s->x != 0; s++) {
+        const uint8_t *x = s->x + goff;
+        uint32_t i;
+        for (i = s->w_off; i < s->w_end; i++, x++) {
+            const int32_t v0 = PD_RDS8(w0 + i);
+            const int32_t a0 = in_signed ? (int32_t)(int8_t)x[0] : (int32_t)x[0];
+            s00 += v0 * a0;
+            if (two) {
+                s10 += PD_RDS8(w1 + i) * a0;
+            }
+            if (pixels == 2) {
+                const int32_t a1 = in_signed ? (int32_t)(int8_t)x[dx] : (int32_t)x[dx];
+                s01 += v0 * a1;
+                if (two) {
+                    s11 += PD_RDS8(w1 + i) * a1;
+                }
+            }
+        }
+        PD_COUNT((s->w_end - s->w_off) * pixels * (1u + two));
+    }
+    sum[0][0] = s00;
+    sum[0][1] = s01;
+    sum[1][0] = s10;
+    sum[1][1] = s11;
+}
+
+PD_INLINE void job_c(const pd_jobs_t *J, const pd_job_t *job, uint32_t dx, const uint8_t in_signed,
+                     const uint8_t pixels, uint8_t mode)
+{
+    uint8_t *o = job->out;
+    uint32_t g, c, goff = job->x_off;
+    int32_t sum[2][2];
+    for (g = 0; g < job->groups; g++, o += J->g_out, goff += J->g_dx) {
+        for (c = 0; c < J->n_co; c += 2) {
+            const uint8_t *w0 = J->w + c * J->w_co;
+            const uint8_t two = (uint8_t)(c + 1 < J->n_co); /* a second channel in this pass */
+            if (two) {
+                group_sums(job->seg, goff, w0, w0 + J->w_co, dx, in_signed, pixels, 1, sum);
+            } else {
+                group_sums(job->seg, goff, w0, w0, dx, in_signed, pixels, 0, sum);
+            }
+            emit(J, o, mode, c, 0, sum[0][0]);
+            if (pixels == 2) {
+                emit(J, o, mode, c, 1, sum[0][1]);
+            }
+            if (two) {
+                emit(J, o, mode, c + 1, 0, sum[1][0]);
+                if (pixels == 2) {
+                    emit(J, o, mode, c + 1, 1, sum[1][1]);
+                }
+            }
+        }
+    }
+}
+
 /* The plain C jobs: the asm's arithmetic for any shape, signed inputs too
  * (dx: activation bytes between a group's two pixels). */
 static void jobs_c(const pd_jobs_t *J, uint32_t dx, uint8_t in_signed, uint8_t mode)
 {
     const pd_job_t *job;
     for (job = J->job; job->groups != 0; job++) {
-        const uint8_t pixels = (uint8_t)job->pixels;
-        uint8_t *o = job->out;
-        uint32_t g, c, goff = job->x_off;
-        const pd_seg_t *s;
-        for (g = 0; g < job->groups; g++, o += J->g_out, goff += J->g_dx) {
-            for (c = 0; c < J->n_co; c += 2) {
-                const uint8_t two = (uint8_t)(c + 1 < J->n_co); /* a second channel in this pass */
-                const uint8_t *w0 = J->w + c * J->w_co, *w1 = two ? w0 + J->w_co : w0;
-                int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0; /* channel c / c + 1, pixel 0 / 1 */
-                for (s = job->seg; s->x != 0; s++) {
-                    const uint8_t *x = s->x + goff;
-                    uint32_t i;
-                    for (i = s->w_off; i < s->w_end; i++, x++) {
-                        const int32_t v0 = PD_RDS8(w0 + i), v1 = PD_RDS8(w1 + i);
-                        const int32_t a0 = in_signed ? (int32_t)(int8_t)x[0] : (int32_t)x[0];
-                        s00 += v0 * a0;
-                        s10 += v1 * a0;
-                        if (pixels == 2) {
-                            const int32_t a1 = in_signed ? (int32_t)(int8_t)x[dx] : (int32_t)x[dx];
-                            s01 += v0 * a1;
-                            s11 += v1 * a1;
-                        }
-                    }
-                    PD_COUNT((s->w_end - s->w_off) * pixels * (1u + two));
-                }
-                emit(J, o, mode, c, 0, s00);
-                if (pixels == 2) {
-                    emit(J, o, mode, c, 1, s01);
-                }
-                if (two) {
-                    emit(J, o, mode, c + 1, 0, s10);
-                    if (pixels == 2) {
-                        emit(J, o, mode, c + 1, 1, s11);
-                    }
-                }
-            }
+        if (in_signed) {
+            job_c(J, job, dx, 1, (uint8_t)job->pixels, mode);
+        } else if (job->pixels == 2) {
+            job_c(J, job, dx, 0, 2, mode);
+        } else {
+            job_c(J, job, dx, 0, 1, mode);
         }
     }
 }
@@ -361,5 +399,5 @@ int pd_convt_acc(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r,
 }
 
 #else
-typedef int pd_armv6m_unused; /* ISO C wants something in a translation unit */
-#endif /* PD_ARMV6M_KERNELS */
+typedef int pd_blocked_unused; /* ISO C wants something in a translation unit */
+#endif /* PD_BLOCKED_KERNELS */
