@@ -6,166 +6,221 @@
  * - weight-stationary pixel blocking: one weight byte (lpm, 3 cycles) serves 4
  *   output pixels whose taps are the same up to a fixed input step
  *   (src/avr_mac.S), so a MAC costs about 9 cycles instead of 11+;
- * - the taps of a pixel group are a short list of (weights, activations,
- *   length) segments built once and reused for every output channel; a
- *   convolution row of k taps is one segment of k * in_c bytes;
- * - no division or modulo per pixel (strides are 1 or 2), requantization with
- *   byte shifts and a 16x16 multiply.
+ * - an output row is cut once into runs of such pixels: the pixels of one
+ *   phase (output column modulo the transposed convolution's stride) whose
+ *   taps are not clipped by the image edge all share one tap pattern, so the
+ *   run gets one segment list (one segment per kernel row) and the asm core
+ *   walks all its groups of 4 (then 3, 2) itself, moving the list along;
+ *   clipped edge pixels go one at a time;
+ * - no division or modulo per pixel (strides are 1 or 2), requantization in
+ *   assembly with byte shifts and a 16x16 multiply.
  */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "pd_access.h"
 #include "pd_geom.h"
 
 typedef struct {
-    const uint8_t *w; /* weights of output channel 0 (flash) */
-    const uint8_t *x; /* activations of pixel 0 (RAM) */
-} avr_seg_t;          /* seg_n bytes each (the same for the whole group) */
+    const uint8_t *w; /* weights of output channel 0, first chunk (flash) */
+    const uint8_t *x; /* activations of pixel 0, first chunk (RAM) */
+} avr_seg_t;          /* one kernel row of a pixel's taps */
 
-/* One call of an avr_group routine: every output channel of up to 4 pixels that
- * share the segment list. Byte offsets are mirrored in src/avr_mac.S (G_*). */
+/* The asm cores' arguments (a static: no register is spent on a pointer to it).
+ * Byte offsets are mirrored in src/avr_mac.S (C_*). */
 typedef struct {
-    const avr_seg_t *seg;                      /* 0 */
-    uint8_t nseg;                              /* 2 */
-    uint8_t n_co;                              /* 3 */
-    uint16_t co_stride;                        /* 4: weight bytes per output channel */
-    const uint8_t *bias, *mult, *shift;        /* 6, 8, 10: flash, advanced per channel */
-    uint8_t *out[4];                           /* 12: the routine's own: output pixels */
-    uint16_t w_off;                            /* 20: the routine's own */
-    uint8_t co_left;                           /* 22: the routine's own */
-    uint8_t seg_n;                             /* 23: bytes per segment */
-    uint8_t *out0;                             /* 24: output of pixel 0, channel 0 */
-    uint8_t out_step;                          /* 26: output bytes between the pixels */
-} avr_group_t;
+    const avr_seg_t *seg;               /* 0: [nseg] */
+    uint8_t nseg;                       /* 2: 0: no taps (bias only) */
+    uint8_t nchunk;                     /* 3: chunks per segment (>= 1) */
+    uint8_t chunk_blocks, chunk_rest;   /* 4, 5: chunk bytes / 4 and % 4 */
+    int16_t w_jump;                     /* 6: weight step from a chunk's end to the next one */
+    uint8_t n_co;                       /* 8 */
+    uint16_t co_stride;                 /* 9: weight bytes per output channel */
+    const uint8_t *bias, *mult, *shift; /* 11, 13, 15: flash */
+    uint8_t *out0;                      /* 17: output of pixel 0, channel 0; advanced */
+    uint8_t out_step;                   /* 19: output bytes between the pixels of a group */
+    uint8_t n_groups;                   /* 20: >= 1, consumed */
+    uint16_t x_adv;                     /* 21: input bytes from one group to the next */
+    uint8_t own[11];                    /* 23: the routine's own */
+} avr_ctx_t;
 
-_Static_assert(sizeof(avr_seg_t) == 4 && sizeof(avr_group_t) == 27, "layout shared with avr_mac.S");
+_Static_assert(sizeof(avr_seg_t) == 4 && sizeof(avr_ctx_t) == 34 && offsetof(avr_ctx_t, n_co) == 8 &&
+                   offsetof(avr_ctx_t, out0) == 17 && offsetof(avr_ctx_t, x_adv) == 21,
+               "layout shared with avr_mac.S");
 
-typedef void (*avr_group_fn)(avr_group_t *g);
+extern avr_ctx_t avr_ctx; /* src/avr_mac.S */
+
+typedef void (*avr_group_fn)(void);
 
 /* requantize into uint8 outputs ... */
-extern void avr_group1(avr_group_t *);
-extern void avr_group2_8(avr_group_t *);
-extern void avr_group3_8(avr_group_t *);
-extern void avr_group4_8(avr_group_t *);
+extern void avr_group1(void);
+extern void avr_group2_8(void);
+extern void avr_group3_8(void);
+extern void avr_group4_8(void);
 /* ... or add into int32 accumulators (the executor's last-layer mode) */
-extern void avr_accum1(avr_group_t *);
-extern void avr_accum2_8(avr_group_t *);
-extern void avr_accum3_8(avr_group_t *);
-extern void avr_accum4_8(avr_group_t *);
+extern void avr_accum1(void);
+extern void avr_accum2_8(void);
+extern void avr_accum3_8(void);
+extern void avr_accum4_8(void);
 
-/* Products per group call: 255 * 127 * 255 < 2^23 keeps the 24-bit sums exact. */
+/* Products per pixel: 255 * 127 * 255 < 2^23 keeps the 24-bit sums exact. */
 #define MAC_MAX_PRODUCTS 255u
 
-/* reference.requantize in AVR assembly (src/avr_mac.S). */
-extern uint8_t avr_requant(int32_t acc, uint16_t mult, uint8_t shift);
-
-/* Input index range [lo, hi] feeding output index o (pd_hull without division). */
-static uint8_t hull(uint8_t kind, int16_t o, uint8_t n_in, uint8_t k, uint8_t s, uint8_t p, int16_t *lo,
-                    int16_t *hi) {
-    int16_t a, b;
-    if (kind == PD_KIND_CONVT) {
-        int16_t num = (int16_t)(o + p - k + 1);
-        b = s == 2 ? (int16_t)((o + p) >> 1) : (int16_t)(o + p);
-        a = num <= 0 ? 0 : (s == 2 ? (int16_t)((num + 1) >> 1) : num);
-    } else {
-        a = (int16_t)(s == 2 ? 2 * o - p : o - p);
-        b = (int16_t)(a + k - 1);
-    }
-    if (a < 0) a = 0;
-    if (b > (int16_t)n_in - 1) b = (int16_t)(n_in - 1);
-    *lo = a;
-    *hi = b;
-    return a <= b;
-}
-
-/* The routine for `pixels` grouped pixels `step` input bytes apart (0: one pixel). */
-static avr_group_fn pick(uint8_t pixels, uint16_t step, uint8_t accumulate) {
-    if (step == 8 && pixels == 4) return accumulate ? avr_accum4_8 : avr_group4_8;
-    if (step == 8 && pixels == 3) return accumulate ? avr_accum3_8 : avr_group3_8;
-    if (step == 8 && pixels == 2) return accumulate ? avr_accum2_8 : avr_group2_8;
+/* The routine for groups of `px` pixels 8 input bytes apart (px 1: any step). */
+static avr_group_fn pick(uint8_t px, uint8_t accumulate) {
+    if (px == 4) return accumulate ? avr_accum4_8 : avr_group4_8;
+    if (px == 3) return accumulate ? avr_accum3_8 : avr_group3_8;
+    if (px == 2) return accumulate ? avr_accum2_8 : avr_group2_8;
     return accumulate ? avr_accum1 : avr_group1;
 }
 
-static uint8_t group_pixels(avr_group_fn f) {
-    if (f == avr_group4_8 || f == avr_accum4_8) return 4;
-    if (f == avr_group3_8 || f == avr_accum3_8) return 3;
-    if (f == avr_group2_8 || f == avr_accum2_8) return 2;
-    return 1;
-}
+extern int32_t avr_dot_u8(const uint8_t *w, const uint8_t *x, uint8_t n); /* src/avr_dot.S */
+extern uint8_t avr_requant(int32_t v, uint16_t mult, uint8_t shift);      /* reference.requantize */
 
-/* Plain C for a group whose taps exceed one 24-bit call (layers wider than
- * this model's: more than 255 products per output). */
-static void group_c(avr_group_t *g, uint8_t px, uint16_t step, uint8_t accumulate) {
-    for (uint8_t i = 0; i < px; i++) g->out[i] = g->out0 + (uint16_t)i * g->out_step;
+/* One pixel in C with the asm dot product, for more than 255 products per
+ * pixel (24-bit sums would not hold them): same arguments as avr_group1 with
+ * n_groups 1, same results. */
+static __attribute__((noinline)) void group_c(uint8_t accumulate) {
+    avr_ctx_t *g = &avr_ctx;
+    avr_seg_t *seg = (avr_seg_t *)(void *)g->seg;
+    const uint8_t chunk = (uint8_t)(g->chunk_blocks * 4u + g->chunk_rest);
     for (uint8_t co = 0; co < g->n_co; co++) {
-        uint16_t w_off = (uint16_t)(co * g->co_stride);
-        for (uint8_t i = 0; i < px; i++) {
-            int32_t acc = accumulate ? 0 : (int32_t)PD_RD32LE(g->bias + 4u * co);
-            for (uint8_t t = 0; t < g->nseg; t++) {
-                const uint8_t *w = g->seg[t].w + w_off, *x = g->seg[t].x + (uint16_t)(i * step);
-                for (uint8_t j = 0; j < g->seg_n; j++) acc += (int16_t)PD_RDS8(w + j) * (int16_t)x[j];
+        int32_t acc = accumulate ? 0 : (int32_t)PD_RD32LE(g->bias + 4u * co);
+        for (uint8_t t = 0; t < g->nseg; t++) {
+            const uint8_t *w = seg[t].w + co * g->co_stride, *x = seg[t].x;
+            for (uint8_t c = 0; c < g->nchunk; c++, w += chunk + g->w_jump, x += chunk) {
+                acc += avr_dot_u8(w, x, chunk);
             }
-            if (accumulate) ((int32_t *)(void *)g->out[i])[co] += acc;
-            else g->out[i][co] = avr_requant(acc, PD_RD16LE(g->mult + 2u * co), PD_RD8(g->shift + co));
         }
+        if (accumulate) ((int32_t *)(void *)g->out0)[co] += acc;
+        else g->out0[co] = avr_requant(acc, PD_RD16LE(g->mult + 2u * co), PD_RD8(g->shift + co));
     }
+    for (uint8_t t = 0; t < g->nseg; t++) seg[t].x += g->x_adv;
 }
 
-/* What the groups of one output row share (built once per row). */
+/* What the runs of one output row share. */
 typedef struct {
     const pd_layer_t *L;
-    const uint8_t *xr[PD_MAX_KERNEL];   /* per row tap: its input row, minus in_x0 * in_c */
-    const uint8_t *wk[PD_MAX_KERNEL];   /* per row tap: its kernel row's weights [k][in_c] */
+    const uint8_t *xr[PD_MAX_KERNEL]; /* per row tap: its input row, minus in_x0 * in_c */
+    const uint8_t *wk[PD_MAX_KERNEL]; /* per row tap: its kernel row's weights [k][in_c] */
+    avr_seg_t seg[PD_MAX_KERNEL];     /* the current run's segments */
     uint8_t n_rows;
     uint8_t convt;
-    uint8_t d, di;       /* grouped outputs are d apart, their inputs di apart */
-    uint8_t accumulate;  /* int32 accumulators instead of requantized bytes */
-    uint8_t px_bytes;    /* output bytes per pixel */
-    uint8_t out_step;    /* output bytes between grouped pixels: d * px_bytes */
-    int16_t dst_x0;      /* column of dst[0] */
-    uint8_t *dst;        /* output row */
+    uint8_t d, di;      /* a phase's outputs are d apart, their inputs di apart */
+    uint8_t accumulate; /* int32 accumulators instead of requantized bytes */
+    uint8_t px_bytes;   /* output bytes per pixel */
+    uint8_t *dst;       /* output row, at column dst_x0 */
+    int16_t dst_x0;
 } row_t;
 
-/* One group: output columns ox, ox + d, ... (px of them), input columns [lo, hi]
- * for ox. Builds its segment list and runs it for every output channel. */
-static __attribute__((noinline)) void group(const row_t *R, int16_t ox, int16_t lo, int16_t hi,
-                                            avr_group_fn fn, uint8_t px) {
-    const pd_layer_t *L = R->L;
-    const uint8_t k = L->kernel, s = L->stride, p = L->padding, ci = L->in_c;
-    avr_seg_t seg[R->convt ? k * k : k]; /* convT: one segment per tap; conv: one per row */
-    avr_group_t g;
-    uint8_t nseg = 0;
-    const uint8_t *const *wk = R->wk;
-    const uint8_t *const *xr = R->xr;
-    const uint16_t x_lo = (uint16_t)lo * ci;
-    if (!R->convt) { /* taps lo..hi are kernel columns kx0.. in order: one segment per row */
-        const uint16_t w_lo = (uint16_t)(lo - (ox * s - p)) * ci;
-        for (uint8_t t = 0; t < R->n_rows; t++, nseg++) {
-            seg[nseg].w = wk[t] + w_lo;
-            seg[nseg].x = xr[t] + x_lo;
-        }
+/* Input columns [*lo, *hi] of output column ox; returns 1 when none is clipped
+ * by the image edge (then the next pixel of the phase has the same taps,
+ * di columns on). *lo > *hi: no column taps. */
+static __attribute__((noinline)) uint8_t columns(const pd_layer_t *L, int16_t ox, int16_t *lo, int16_t *hi) {
+    const uint8_t s = L->stride, k = L->kernel, p = L->padding;
+    const int16_t last = (int16_t)(L->in_w - 1);
+    int16_t a, b;
+    uint8_t whole;
+    if (L->kind == PD_KIND_CONVT) { /* taps: kx = ox + p - ix * s in [0, k) */
+        int16_t num = (int16_t)(ox + p - k + 1);
+        b = s == 2 ? (int16_t)((ox + p) >> 1) : (int16_t)(ox + p);
+        a = s == 2 ? (int16_t)((num + 1) >> 1) : num; /* ceil(num / s), arithmetic shift */
     } else {
-        for (uint8_t t = 0; t < R->n_rows; t++) {
-            uint16_t xo = x_lo, wo = (uint16_t)(ox + p - lo * s) * ci; /* kx falls by s as ix rises */
-            for (int16_t ix = lo; ix <= hi; ix++, nseg++, xo += ci, wo -= (uint16_t)s * ci) {
-                seg[nseg].w = wk[t] + wo;
-                seg[nseg].x = xr[t] + xo;
-            }
-        }
+        a = (int16_t)(s == 2 ? 2 * ox - p : ox - p);
+        b = (int16_t)(a + k - 1);
     }
-    g.out0 = R->dst + (uint16_t)(ox - R->dst_x0) * R->px_bytes;
-    g.out_step = R->out_step;
-    g.seg = seg;
-    g.nseg = nseg;
-    g.seg_n = R->convt ? ci : (uint8_t)((hi - lo + 1) * ci);
-    uint16_t products = (uint16_t)nseg * g.seg_n;
-    g.n_co = L->out_c;
-    g.co_stride = (uint16_t)k * k * ci;
-    g.bias = L->bias;
-    g.mult = L->mult;
-    g.shift = L->shift;
-    if (products <= MAC_MAX_PRODUCTS) fn(&g);
-    else group_c(&g, px, (uint16_t)R->di * ci, R->accumulate);
+    whole = a >= 0 && b <= last;
+    if (a > b) whole = 1; /* no taps in this phase at all: every pixel alike */
+    *lo = a < 0 ? 0 : a;
+    *hi = b > last ? last : b;
+    return whole;
+}
+
+/* Point the asm cores at the taps of output column ox (input columns [lo, hi]). */
+static __attribute__((noinline)) void segments(row_t *R, int16_t ox, int16_t lo, int16_t hi) {
+    const pd_layer_t *L = R->L;
+    const uint8_t ci = L->in_c, s = L->stride, p = L->padding;
+    avr_ctx_t *g = &avr_ctx;
+    uint8_t chunk;
+    uint16_t w_lo;
+    if (lo > hi || R->n_rows == 0) {
+        g->nseg = 0;
+        return;
+    }
+    if (R->convt) { /* one chunk per column tap; kx falls by s as ix rises */
+        chunk = ci;
+        g->nchunk = (uint8_t)(hi - lo + 1);
+        g->w_jump = -(int16_t)((s + 1u) * ci);
+        w_lo = (uint16_t)(ox + p - lo * s) * ci;
+    } else { /* the taps of a kernel row are contiguous: one chunk */
+        chunk = (uint8_t)((hi - lo + 1) * ci);
+        g->nchunk = 1;
+        g->w_jump = 0;
+        w_lo = (uint16_t)(lo - (s == 2 ? 2 * ox - p : ox - p)) * ci;
+    }
+    g->chunk_blocks = chunk >> 2;
+    g->chunk_rest = chunk & 3;
+    g->nseg = R->n_rows;
+    for (uint8_t t = 0; t < R->n_rows; t++) {
+        R->seg[t].w = R->wk[t] + w_lo;
+        R->seg[t].x = R->xr[t] + (uint16_t)lo * ci;
+    }
+}
+
+/* n pixels of one phase from output column ox on, all with the taps set by
+ * segments() up to a shift of di columns each: groups of 4, then 3, 2 or 1. */
+static __attribute__((noinline)) void run_pixels(row_t *R, int16_t ox, uint8_t n) {
+    const pd_layer_t *L = R->L;
+    avr_ctx_t *g = &avr_ctx;
+    const uint16_t in_step = (uint16_t)R->di * L->in_c, out_step = (uint16_t)R->d * R->px_bytes;
+    const uint16_t products = (uint16_t)g->nseg * g->nchunk * (g->chunk_blocks * 4u + g->chunk_rest);
+    uint8_t *out0 = R->dst + (uint16_t)(ox - R->dst_x0) * R->px_bytes;
+    if (in_step != 8 || out_step > 255 || products > MAC_MAX_PRODUCTS) { /* other layouts: pixel by pixel */
+        g->x_adv = in_step;
+        for (; n != 0; n--, out0 += out_step) {
+            g->out0 = out0;
+            g->n_groups = 1;
+            if (products > MAC_MAX_PRODUCTS) group_c(R->accumulate);
+            else if (R->accumulate) avr_accum1();
+            else avr_group1();
+        }
+        return;
+    }
+    g->out0 = out0;
+    g->out_step = (uint8_t)out_step;
+    while (n != 0) {
+        /* 4s, and the rest as 3 + 3 + 3, 3 + 3, 3 + 2, 3, 2 or 1: a 1-pixel MAC
+         * costs 12 cycles, a 4-pixel one 8.75, a 3-pixel one 9 */
+        uint8_t px, groups, rest = n & 3;
+        if (rest == 1) rest = n >= 9 ? 9 : n >= 5 ? 5 : 1;
+        else if (rest == 2) rest = n >= 6 ? 6 : 2;
+        if (n > rest) {
+            px = 4;
+            groups = (uint8_t)((n - rest) >> 2);
+        } else {
+            px = n >= 3 ? 3 : n;
+            groups = n == 9 ? 3 : n == 6 ? 2 : 1;
+        }
+        g->n_groups = groups;
+        g->x_adv = (uint16_t)(px * 8u);
+        pick(px, R->accumulate)();
+        n = (uint8_t)(n - px * groups);
+    }
+}
+
+/* One output column on its own (an edge pixel: clipped taps). */
+static __attribute__((noinline)) void one_pixel(row_t *R, int16_t ox) {
+    int16_t lo, hi;
+    (void)columns(R->L, ox, &lo, &hi);
+    segments(R, ox, lo, hi);
+    run_pixels(R, ox, 1);
+}
+
+/* Ring slot of row y: y % ring without a division call for the usual rings. */
+static uint8_t slot(uint8_t y, uint8_t ring) {
+    if (ring == 1) return 0;
+    while (y >= ring) y = (uint8_t)(y - ring);
+    return y;
 }
 
 /* Output rows of rect (acc == 0: requantized into `out`), or one output row's
@@ -176,8 +231,9 @@ static __attribute__((noinline)) int conv_like(const pd_layer_t *L, const pd_win
                                                uint8_t iy_only, int32_t *acc) {
     const uint8_t kind = L->kind, k = L->kernel, s = L->stride, p = L->padding, n_co = L->out_c;
     const uint16_t in_row = (uint16_t)in->w * L->in_c; /* bytes of one input ring slot */
+    avr_ctx_t *g = &avr_ctx;
     row_t R;
-    int16_t ylo, yhi, lo, hi, lo2, hi2;
+    int16_t ylo, yhi, lo, hi;
     if (r->x0 == r->x1 || r->y0 == r->y1) return PD_OK;
     R.L = L;
     R.convt = kind == PD_KIND_CONVT;
@@ -185,48 +241,47 @@ static __attribute__((noinline)) int conv_like(const pd_layer_t *L, const pd_win
     R.di = R.convt ? 1 : s;
     R.accumulate = acc != 0;
     R.px_bytes = acc ? (uint8_t)(4u * n_co) : n_co;
-    R.out_step = (uint8_t)(R.d * R.px_bytes);
     R.dst_x0 = acc ? r->x0 : out->x0;
-    const uint16_t step = (uint16_t)R.di * L->in_c; /* input bytes between grouped pixels */
+    g->seg = R.seg;
+    g->n_co = n_co;
+    g->co_stride = (uint16_t)k * k * L->in_c;
+    g->bias = L->bias;
+    g->mult = L->mult;
+    g->shift = L->shift;
     for (int16_t oy = r->y0; oy < r->y1; oy++) {
-        R.dst = acc ? (uint8_t *)(void *)acc
-                    : out->data + (uint16_t)((uint8_t)oy % out->ring) * ((uint16_t)out->w * n_co);
+        R.dst = acc ? (uint8_t *)(void *)acc : out->data + slot((uint8_t)oy, out->ring) * ((uint16_t)out->w * n_co);
         R.n_rows = 0;
-        if (hull(kind, oy, L->in_h, k, s, p, &ylo, &yhi)) {
+        if (pd_hull(kind, oy, L->in_h, k, s, p, &ylo, &yhi)) {
             if (acc != 0) { /* only input row iy_only, if it is a tap */
                 if (iy_only < ylo || iy_only > yhi) continue;
                 ylo = yhi = iy_only;
             }
+            uint8_t sl = slot((uint8_t)ylo, in->ring);
             for (int16_t iy = ylo; iy <= yhi; iy++, R.n_rows++) {
                 uint8_t ky = (uint8_t)(R.convt ? oy + p - iy * s : iy - (oy * s - p));
                 R.wk[R.n_rows] = L->weights + (uint16_t)ky * k * L->in_c;
-                R.xr[R.n_rows] = in->data + (uint16_t)((uint8_t)iy % in->ring) * in_row -
-                                 (uint16_t)in->x0 * L->in_c;
+                R.xr[R.n_rows] = in->data + sl * in_row - (uint16_t)in->x0 * L->in_c;
+                if (++sl == in->ring) sl = 0;
             }
         }
         if (acc != 0 && R.n_rows == 0) continue;
         for (uint8_t phase = 0; phase < R.d; phase++) {
-            int16_t ox = (int16_t)(r->x0 + phase);
-            while (ox < r->x1) {
-                uint8_t px = 1, cols = hull(kind, ox, L->in_w, k, s, p, &lo, &hi);
-                /* do ox + (px-1)*d share ox's taps shifted by (px-1)*di? Hulls are clipped
-                 * ranges of a sliding window, so the last pixel of a run decides for all. */
-                for (uint8_t try_px = 4; cols && try_px >= 2; try_px--) {
-                    int16_t last = (int16_t)(ox + (try_px - 1) * R.d);
-                    if (last < r->x1 && hull(kind, last, L->in_w, k, s, p, &lo2, &hi2) &&
-                        lo2 == lo + (try_px - 1) * R.di && hi2 == hi + (try_px - 1) * R.di) {
-                        px = try_px;
-                        break;
-                    }
-                }
-                avr_group_fn fn = pick(px, step, R.accumulate);
-                px = group_pixels(fn);
-                if (!cols) hi = (int16_t)(lo - 1); /* no column taps: bias only */
-                uint8_t n_rows = R.n_rows;
-                if (!cols) R.n_rows = 0;
-                group(&R, ox, lo, hi, fn, px);
-                R.n_rows = n_rows;
-                ox = (int16_t)(ox + px * R.d);
+            int16_t first = (int16_t)(r->x0 + phase), last;
+            if (first >= r->x1) break;
+            last = (int16_t)(first + (R.d == 2 ? (r->x1 - 1 - first) & ~1 : r->x1 - 1 - first));
+            while (first <= last && !columns(L, first, &lo, &hi)) { /* clipped on the left */
+                one_pixel(&R, first);
+                first = (int16_t)(first + R.d);
+            }
+            int16_t end = last; /* the last pixel of the run */
+            while (end >= first && !columns(L, end, &lo, &hi)) end = (int16_t)(end - R.d);
+            if (end >= first) {
+                (void)columns(L, first, &lo, &hi);
+                segments(&R, first, lo, hi);
+                run_pixels(&R, first, (uint8_t)((R.d == 2 ? (end - first) >> 1 : end - first) + 1));
+            }
+            for (int16_t ox = (int16_t)(end + R.d); ox <= last; ox = (int16_t)(ox + R.d)) {
+                one_pixel(&R, ox); /* clipped on the right */
             }
         }
     }

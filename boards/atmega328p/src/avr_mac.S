@@ -1,41 +1,68 @@
 ; AVR multiply-accumulate cores for the convolution kernels (src/avr_conv.c).
 ;
-;   void avr_group<P>_<STEP>(avr_group_t *g);   P = 1 (any layout), 2, 3, 4
+;   void avr_group<P>_<STEP>(void);   P = 1 (any layout), 2, 3, 4
+;   void avr_accum<P>_<STEP>(void);
 ;
-; For each output channel co of P output pixels p, over the
-; group's segment list s:
-;     acc = bias[co] + sum_s sum_{i < s.n} w[s.w + co * co_stride + i] * x[s.x + p * STEP + i]
-;     *out[p]++ = requantize(acc, mult[co], shift[co])
+; Both read their arguments from the static context avr_ctx (avr_ctx_t in
+; avr_conv.c: no pointer register is spent on it). For each of n_groups groups of
+; P output pixels p, for each output channel co:
+;     acc = bias[co] + sum_s sum_{i < chunk bytes, c < nchunk}
+;               w[s.w + co * co_stride + c * (chunk + w_jump) + i] * x[s.x + p * STEP + c * chunk + i]
+;     out[p * out_step + co] = requantize(acc, mult[co], shift[co])     (avr_group)
+;     ((int32_t *)(out + p * out_step))[co] += acc - bias[co]           (avr_accum)
+; then the next group: outputs P * out_step bytes on, every s.x by x_adv (also
+; after the last group: out0 and the segments are left at the next pixel).
+; A segment is one kernel row of a pixel's taps: one chunk for a convolution
+; (k * in_c contiguous bytes), one chunk of in_c bytes per column tap for a
+; transposed convolution (weights step back between chunks: w_jump < 0).
 ; w: int8 weights in flash (lpm), x: uint8 activations in RAM (ld), products by
 ; mulsu. One weight byte serves all P pixels, so a MAC costs
 ;     P = 4: (lpm 3 + 4 * (ld 2 + mulsu 2 + sign 1 + add 3)) / 4 = 8.75 cycles
 ; plus the loop. STEP is fixed per variant because the pixels are read with
-; ldd Y+q (q <= 63); avr_group1 takes any layout. Sums are kept in 24 bits: the
-; caller keeps sum(s.n) <= 255, and 255 * 127 * 255 < 2^23 (weights are never -128).
+; ldd Y+q (q <= 63); the P = 1 variants take any layout. Sums are kept in 24 bits:
+; the caller keeps the products per pixel <= 255, and 255 * 127 * 255 < 2^23
+; (weights are never -128).
 ;
-; avr_seg_t is { uint16_t w; uint16_t x; } (4 bytes), every segment of a group
-; is G_SEG_N bytes long; the context avr_group_t (avr_conv.c) has these offsets:
-G_SEG = 0               ; const avr_seg_t *
-G_NSEG = 2              ; uint8_t
-G_N_CO = 3              ; uint8_t
-G_CO_STRIDE = 4         ; uint16_t: weight bytes per output channel
-G_BIAS = 6              ; flash pointers, advanced by the routine
-G_MULT = 8
-G_SHIFT = 10
-G_OUT = 12              ; uint8_t *out[4]: the routine's own (from G_OUT0, G_OUT_STEP)
-G_W_OFF = 20            ; uint16_t, the routine's own
-G_CO_LEFT = 22          ; uint8_t, the routine's own
-G_SEG_N = 23            ; uint8_t: bytes per segment (>= 1)
-G_OUT0 = 24             ; uint8_t *: output of pixel 0 (channel 0)
-G_OUT_STEP = 26         ; uint8_t: output bytes from one pixel to the next
-; Registers in the MAC phase: acc r2..r13 (3 bytes per pixel), weight r16,
-; activation r17, sign r18, count r19, segments left r20, blocks r21, segment
-; length r22, w_off r15:r14, Z weights, Y activations, X segment list, r25:r24
-; the context.
+; avr_ctx offsets (avr_conv.c checks the layout):
+C_SEG = 0               ; const avr_seg_t * ({ uint16_t w, x; } per segment)
+C_NSEG = 2              ; uint8_t: segments per pixel (0: bias only)
+C_NCHUNK = 3            ; uint8_t: chunks per segment (>= 1)
+C_CHUNK_B = 4           ; uint8_t: chunk bytes / 4
+C_CHUNK_R = 5           ; uint8_t: chunk bytes % 4
+C_W_JUMP = 6            ; int16_t: weight pointer step after each chunk
+C_N_CO = 8              ; uint8_t
+C_CO_STRIDE = 9         ; uint16_t: weight bytes per output channel
+C_BIAS = 11             ; flash: int32 LE [n_co]
+C_MULT = 13             ; flash: uint16 LE [n_co]
+C_SHIFT = 15            ; flash: uint8 [n_co]
+C_OUT0 = 17             ; uint8_t *: output of the first group's pixel 0, channel 0
+C_OUT_STEP = 19         ; uint8_t: output bytes from one pixel of a group to the next
+C_N_GROUPS = 20         ; uint8_t (>= 1), consumed
+C_X_ADV = 21            ; uint16_t: input bytes from one group to the next
+C_OUT_CUR = 23          ; the routine's own from here on
+C_W_OFF = 25
+C_CO_LEFT = 27
+C_BCUR = 28
+C_MCUR = 30
+C_SCUR = 32
+C_SIZE = 34
+;
+; Registers in the MAC phase: accumulators a0:a1 in an even pair (movw) and a2
+; (pixel 0: r2:r3 r10, 1: r4:r5 r11, 2: r6:r7 r12, 3: r8:r9 r13), weight r16,
+; activation r17, sign r18, chunks left r19, segments left r20, loop count r21,
+; blocks per chunk r22, rest per chunk r23, w_jump r25:r24, w_off r15:r14,
+; Z weights, Y activations, X segment list.
 
 #include <avr/io.h>
 
 __zero_reg__ = 1
+
+        .section .bss
+        .global avr_ctx
+        .type   avr_ctx, @object
+        .size   avr_ctx, C_SIZE
+avr_ctx:
+        .zero   C_SIZE
 
         .text
 
@@ -52,105 +79,196 @@ __zero_reg__ = 1
 .macro STEP_ONE P, STEP
         lpm     r16, Z+
         ld      r17, Y+
-        MAC     r2, r3, r4
+        MAC     r2, r3, r10
 .if \P >= 2
         ldd     r17, Y + (\STEP - 1)
-        MAC     r5, r6, r7
+        MAC     r4, r5, r11
 .endif
 .if \P >= 3
         ldd     r17, Y + (2 * \STEP - 1)
-        MAC     r8, r9, r10
+        MAC     r6, r7, r12
 .endif
 .if \P >= 4
         ldd     r17, Y + (3 * \STEP - 1)
-        MAC     r11, r12, r13
+        MAC     r8, r9, r13
 .endif
 .endm
 
-; the MAC phase: accumulators r2.. (cleared by the caller) += the segment list
-; at X (r20 segments of 4 * r23 + r22 bytes, weights offset by r15:r14); clobbers
-; r16..r21, X, Y, Z
+; the MAC phase: accumulators (cleared by the caller) += the segment list
+; (weights offset by r15:r14); clobbers r16..r25, X, Y, Z
 .macro SEGMENTS P, STEP
+        lds     r20, avr_ctx + C_NSEG
         tst     r20
         brne    1f
         rjmp    9f              ; (long jumps: the unrolled body is out of branch range)
-1:      ld      r30, X+         ; Z = s.w + w_off (flash)
+1:      lds     r26, avr_ctx + C_SEG
+        lds     r27, avr_ctx + C_SEG + 1
+        lds     r22, avr_ctx + C_CHUNK_B
+        lds     r23, avr_ctx + C_CHUNK_R
+        lds     r24, avr_ctx + C_W_JUMP
+        lds     r25, avr_ctx + C_W_JUMP + 1
+2:      ld      r30, X+         ; Z = s.w + w_off (flash)
         ld      r31, X+
         add     r30, r14
         adc     r31, r15
         ld      r28, X+         ; Y = s.x (RAM)
         ld      r29, X+
-        mov     r19, r22        ; n % 4 single steps (r22, r23: see GROUP)
-        mov     r21, r23        ; n / 4 unrolled blocks
-        tst     r19
-        breq    3f
-2:      STEP_ONE \P, \STEP
-        dec     r19
-        brne    2b
-3:      tst     r21
-        brne    4f
-        rjmp    5f
+        lds     r19, avr_ctx + C_NCHUNK
+3:      mov     r21, r23        ; chunk: rest single steps, then blocks of 4
+        tst     r21
+        breq    5f
 4:      STEP_ONE \P, \STEP
+        dec     r21
+        brne    4b
+5:      mov     r21, r22
+        tst     r21
+        brne    6f
+        rjmp    7f
+6:      STEP_ONE \P, \STEP
         STEP_ONE \P, \STEP
         STEP_ONE \P, \STEP
         STEP_ONE \P, \STEP
         dec     r21
-        breq    5f
-        rjmp    4b
-5:      dec     r20
+        breq    7f
+        rjmp    6b
+7:      dec     r19             ; next chunk: same activations on, weights jump
+        breq    8f
+        add     r30, r24
+        adc     r31, r25
+        rjmp    3b
+8:      dec     r20
         breq    9f
-        rjmp    1b
+        rjmp    2b
 9:
 .endm
 
-; out (RAM, at ctx+off, advanced) = requant(bias r17:r14 + sign-extended a2:a1:a0,
-; mult r21:r20, shift r26); ctx in Y
-.macro OUTPUT a0, a1, a2, off
+;  r24 = requant(v r25:r22, mult r21:r20, shift r18): reference.requantize
+; (docs/arithmetic.md) for one value:
+;   v <= 0 -> 0; t = min((v + (2^s >> 1)) >> s, 65535); y = min((t*mult + 2^15) >> 16, 255)
+; computed as ((v >> (s-1)) + 1) >> 1 for s > 0 (the same value), byte moves
+; for 8 and 16 bits of shift, and a 16x16 multiply of which only bits 16..31
+; matter. mult >= PD_MULT_MIN = 4096 (checked by the parser), so any t above
+; 65535 gives 255. Clobbers r0, r18, r22..r25; r1 stays 0.
+.macro REQUANT
+        tst     r25
+        brmi    80f             ; v < 0: ReLU
+        tst     r18
+        breq    40f             ; no shift
+        dec     r18             ; shift by s - 1 ...
+        cpi     r18, 16
+        brlo    10f
+        movw    r22, r24
+        clr     r24
         clr     r25
-        sbrc    \a2, 7
-        com     r25
-        mov     r22, \a0
-        mov     r23, \a1
+        subi    r18, 16
+10:     cpi     r18, 8
+        brlo    20f
+        mov     r22, r23
+        mov     r23, r24
+        mov     r24, r25
+        clr     r25
+        subi    r18, 8
+20:     tst     r18
+        breq    30f
+21:     lsr     r25
+        ror     r24
+        ror     r23
+        ror     r22
+        dec     r18
+        brne    21b
+30:     subi    r22, 0xFF       ; ... then + 1 and the last bit (rounds half up)
+        sbci    r23, 0xFF
+        sbci    r24, 0xFF
+        sbci    r25, 0xFF
+        lsr     r25
+        ror     r24
+        ror     r23
+        ror     r22
+40:     or      r24, r25
+        brne    90f             ; t > 65535: 255
+        ; (t * mult + 0x8000) >> 16 with t = r23:r22, mult = r21:r20;
+        ; product bytes p3:p2:p1 in r25:r24:r18 (p0 cannot reach bit 16)
+        mul     r23, r21        ; th * mh -> p3:p2
+        movw    r24, r0
+        mul     r22, r20        ; tl * ml -> p1 (p0 dropped)
+        mov     r18, r1
+        mul     r23, r20        ; th * ml -> p2:p1
+        add     r18, r0
+        adc     r24, r1
+        clr     r1
+        adc     r25, r1
+        mul     r22, r21        ; tl * mh -> p2:p1
+        add     r18, r0
+        adc     r24, r1
+        clr     r1
+        adc     r25, r1
+        subi    r18, 0x80       ; + 0x8000 (carry out of p1 when p1 >= 0x80)
+        sbci    r24, 0xFF
+        sbci    r25, 0xFF
+        tst     r25
+        breq    95f             ; y = p2 (r24)
+90:     ldi     r24, 255
+        rjmp    95f
+80:     clr     r24
+95:
+.endm
+
+; *X = requant(bias r17:r14 + sign-extended a2:a1:a0, mult r21:r20, shift r19),
+; then X += r30. INLINE = 0: through avr_requant (smaller, 7 cycles slower).
+.macro OUTPUT a0, a2, INLINE
+        movw    r22, \a0        ; v = acc + bias -> r25:r22
         mov     r24, \a2
+        mov     r25, \a2
+        lsl     r25
+        sbc     r25, r25
         add     r22, r14
         adc     r23, r15
         adc     r24, r16
         adc     r25, r17
-        mov     r18, r26
-        call    avr_requant     ; clobbers r0, r1, r18, r19, r22..r25 only
-        ldd     r30, Y + \off
-        ldd     r31, Y + \off + 1
-        st      Z+, r24
-        std     Y + \off, r30
-        std     Y + \off + 1, r31
+        mov     r18, r19
+.if \INLINE
+        REQUANT
+.else
+        rcall   avr_requant
+.endif
+        st      X, r24
+        add     r26, r30
+        adc     r27, __zero_reg__
 .endm
 
-; *out (int32 at ctx+off, advanced) += sign-extended a2:a1:a0; ctx in Y
-.macro ACCUM a0, a1, a2, off
-        clr     r25
-        sbrc    \a2, 7
-        com     r25
-        ldd     r30, Y + \off
-        ldd     r31, Y + \off + 1
-        ld      r22, Z
+; *(int32 *)X += sign-extended a2:a1:a0, then X += r30 (- 4 already counted)
+.macro ACCUM a0, a1, a2
+        mov     r25, \a2
+        lsl     r25
+        sbc     r25, r25
+        ld      r22, X
         add     r22, \a0
-        st      Z+, r22
-        ld      r22, Z
+        st      X+, r22
+        ld      r22, X
         adc     r22, \a1
-        st      Z+, r22
-        ld      r22, Z
+        st      X+, r22
+        ld      r22, X
         adc     r22, \a2
-        st      Z+, r22
-        ld      r22, Z
+        st      X+, r22
+        ld      r22, X
         adc     r22, r25
-        st      Z+, r22
-        std     Y + \off, r30
-        std     Y + \off + 1, r31
+        st      X+, r22
+        add     r26, r30
+        adc     r27, __zero_reg__
 .endm
 
-; void NAME(avr_group_t *g): every output channel of P pixels (see avr_conv.c);
-; ACC = 0: out[p] are uint8 outputs (bias, requantization); ACC = 1: out[p] are
-; int32 accumulators the sums are added to (no bias, no requantization)
+; load a 16-bit context field into a register pair / store it back
+.macro LDC16 lo, hi, off
+        lds     \lo, avr_ctx + \off
+        lds     \hi, avr_ctx + \off + 1
+.endm
+.macro STC16 off, lo, hi
+        sts     avr_ctx + \off, \lo
+        sts     avr_ctx + \off + 1, \hi
+.endm
+
+; void NAME(void): see the top of this file. ACC = 0: requantized uint8 outputs;
+; ACC = 1: int32 accumulators the sums are added to (no bias, no requantization)
 .macro GROUP NAME, P, STEP, ACC
         .global \NAME
         .type   \NAME, @function
@@ -173,120 +291,122 @@ __zero_reg__ = 1
         push    r17
         push    r28
         push    r29
-        movw    r28, r24        ; r24:r25 and Y: the group context
-        ldd     r16, Y + G_OUT0 ; out[p] = out0 + p * step
-        ldd     r17, Y + G_OUT0 + 1
-        ldd     r18, Y + G_OUT_STEP
-        std     Y + G_OUT, r16
-        std     Y + G_OUT + 1, r17
-.if \P >= 2
-        add     r16, r18
-        adc     r17, __zero_reg__
-        std     Y + G_OUT + 2, r16
-        std     Y + G_OUT + 3, r17
+50:     LDC16   r16, r17, C_OUT0 ; a group: channel 0 of pixel 0 first
+        STC16   C_OUT_CUR, r16, r17
+        lds     r16, avr_ctx + C_N_CO
+        sts     avr_ctx + C_CO_LEFT, r16
+        STC16   C_W_OFF, __zero_reg__, __zero_reg__
+.if \ACC == 0
+        LDC16   r16, r17, C_BIAS
+        STC16   C_BCUR, r16, r17
+        LDC16   r16, r17, C_MULT
+        STC16   C_MCUR, r16, r17
+        LDC16   r16, r17, C_SHIFT
+        STC16   C_SCUR, r16, r17
 .endif
-.if \P >= 3
-        add     r16, r18
-        adc     r17, __zero_reg__
-        std     Y + G_OUT + 4, r16
-        std     Y + G_OUT + 5, r17
-.endif
-.if \P >= 4
-        add     r16, r18
-        adc     r17, __zero_reg__
-        std     Y + G_OUT + 6, r16
-        std     Y + G_OUT + 7, r17
-.endif
-        ldd     r16, Y + G_N_CO
-        std     Y + G_CO_LEFT, r16
-        std     Y + G_W_OFF, __zero_reg__
-        std     Y + G_W_OFF + 1, __zero_reg__
-10:     movw    r28, r24
-        ldd     r14, Y + G_W_OFF
-        ldd     r15, Y + G_W_OFF + 1
-        ldd     r26, Y + G_SEG
-        ldd     r27, Y + G_SEG + 1
-        ldd     r20, Y + G_NSEG
-        ldd     r22, Y + G_SEG_N
-        mov     r23, r22
-        lsr     r23             ; r23 = n / 4, r22 = n % 4
-        lsr     r23
-        andi    r22, 3
+60:     LDC16   r14, r15, C_W_OFF ; a channel
         clr     r2
         clr     r3
-        clr     r4
+        clr     r10
 .if \P >= 2
+        clr     r4
         clr     r5
-        clr     r6
-        clr     r7
+        clr     r11
 .endif
 .if \P >= 3
-        clr     r8
-        clr     r9
-        clr     r10
+        clr     r6
+        clr     r7
+        clr     r12
 .endif
 .if \P >= 4
-        clr     r11
-        clr     r12
+        clr     r8
+        clr     r9
         clr     r13
 .endif
         SEGMENTS \P, \STEP
-        movw    r28, r24        ; Y = context again
-        ldd     r16, Y + G_CO_STRIDE ; next channel's weights
-        ldd     r17, Y + G_CO_STRIDE + 1
+        clr     __zero_reg__    ; (mulsu left a product's high byte in it)
+        LDC16   r16, r17, C_CO_STRIDE ; the next channel's weights
         add     r14, r16
         adc     r15, r17
-        std     Y + G_W_OFF, r14
-        std     Y + G_W_OFF + 1, r15
+        STC16   C_W_OFF, r14, r15
+        LDC16   r26, r27, C_OUT_CUR ; X: this channel's output of pixel 0
+        lds     r30, avr_ctx + C_OUT_STEP
 .if \ACC
-        ACCUM   r2, r3, r4, G_OUT
+        subi    r30, 4          ; ACCUM walks 4 bytes itself
+        ACCUM   r2, r3, r10
 .if \P >= 2
-        ACCUM   r5, r6, r7, G_OUT + 2
+        ACCUM   r4, r5, r11
 .endif
 .if \P >= 3
-        ACCUM   r8, r9, r10, G_OUT + 4
+        ACCUM   r6, r7, r12
 .endif
 .if \P >= 4
-        ACCUM   r11, r12, r13, G_OUT + 6
+        ACCUM   r8, r9, r13
 .endif
+        LDC16   r26, r27, C_OUT_CUR
+        adiw    r26, 4
 .else
-        ldd     r30, Y + G_BIAS ; bias (int32 LE) -> r17:r14
-        ldd     r31, Y + G_BIAS + 1
+        LDC16   r30, r31, C_BCUR ; bias (int32 LE) -> r17:r14
         lpm     r14, Z+
         lpm     r15, Z+
         lpm     r16, Z+
         lpm     r17, Z+
-        std     Y + G_BIAS, r30
-        std     Y + G_BIAS + 1, r31
-        ldd     r30, Y + G_MULT ; multiplier -> r21:r20
-        ldd     r31, Y + G_MULT + 1
+        STC16   C_BCUR, r30, r31
+        LDC16   r30, r31, C_MCUR ; multiplier -> r21:r20
         lpm     r20, Z+
         lpm     r21, Z+
-        std     Y + G_MULT, r30
-        std     Y + G_MULT + 1, r31
-        ldd     r30, Y + G_SHIFT ; shift -> r26
-        ldd     r31, Y + G_SHIFT + 1
-        lpm     r26, Z+
-        std     Y + G_SHIFT, r30
-        std     Y + G_SHIFT + 1, r31
-        OUTPUT  r2, r3, r4, G_OUT
+        STC16   C_MCUR, r30, r31
+        LDC16   r30, r31, C_SCUR ; shift -> r19
+        lpm     r19, Z+
+        STC16   C_SCUR, r30, r31
+        lds     r30, avr_ctx + C_OUT_STEP
+        OUTPUT  r2, r10, (\P >= 3)
 .if \P >= 2
-        OUTPUT  r5, r6, r7, G_OUT + 2
+        OUTPUT  r4, r11, (\P >= 3)
 .endif
 .if \P >= 3
-        OUTPUT  r8, r9, r10, G_OUT + 4
+        OUTPUT  r6, r12, 1
 .endif
 .if \P >= 4
-        OUTPUT  r11, r12, r13, G_OUT + 6
+        OUTPUT  r8, r13, 1
 .endif
+        LDC16   r26, r27, C_OUT_CUR
+        adiw    r26, 1
 .endif
-        movw    r24, r28
-        ldd     r16, Y + G_CO_LEFT
+        STC16   C_OUT_CUR, r26, r27
+        lds     r16, avr_ctx + C_CO_LEFT
         dec     r16
-        std     Y + G_CO_LEFT, r16
-        breq    11f
-        rjmp    10b
-11:     pop     r29
+        sts     avr_ctx + C_CO_LEFT, r16
+        breq    70f
+        rjmp    60b
+70:     LDC16   r16, r17, C_OUT0 ; the next group: outputs P pixels on, ...
+        lds     r18, avr_ctx + C_OUT_STEP
+.rept \P
+        add     r16, r18
+        adc     r17, __zero_reg__
+.endr
+        STC16   C_OUT0, r16, r17
+        LDC16   r26, r27, C_SEG ; ... every segment's activations x_adv on
+        lds     r20, avr_ctx + C_NSEG
+        LDC16   r22, r23, C_X_ADV
+        tst     r20
+        breq    72f
+71:     adiw    r26, 2
+        ld      r16, X+
+        ld      r17, X
+        add     r16, r22
+        adc     r17, r23
+        st      X, r17
+        st      -X, r16
+        adiw    r26, 2
+        dec     r20
+        brne    71b
+72:     lds     r16, avr_ctx + C_N_GROUPS
+        dec     r16
+        sts     avr_ctx + C_N_GROUPS, r16
+        breq    99f
+        rjmp    50b
+99:     pop     r29
         pop     r28
         pop     r17
         pop     r16
@@ -309,8 +429,17 @@ __zero_reg__ = 1
         .size   \NAME, . - \NAME
 .endm
 
+; uint8_t avr_requant(int32_t v, uint16_t mult, uint8_t shift): REQUANT for C
+; (and the 1- and 2-pixel cores); r1 must be 0 on entry.
+        .global avr_requant
+        .type   avr_requant, @function
+avr_requant:
+        REQUANT
+        ret
+        .size   avr_requant, . - avr_requant
+
 ; Variants (flash is tight: 8-channel models get the fast ones, any other
-; layout runs avr_group1/avr_accum1, correct and about 20% slower).
+; layout runs avr_group1/avr_accum1, correct and about 30% slower).
         GROUP   avr_group1, 1, 1, 0
         GROUP   avr_group2_8, 2, 8, 0
         GROUP   avr_group3_8, 3, 8, 0
@@ -320,78 +449,3 @@ __zero_reg__ = 1
         GROUP   avr_accum3_8, 3, 8, 1
         GROUP   avr_accum4_8, 4, 8, 1
 
-; uint8_t avr_requant(int32_t acc, uint16_t mult, uint8_t shift)
-;
-; reference.requantize for one value (docs/arithmetic.md):
-;   acc <= 0 -> 0; t = min((acc + (2^s >> 1)) >> s, 65535); y = min((t*mult + 2^15) >> 16, 255)
-; computed as ((acc >> (s-1)) + 1) >> 1 for s > 0 (the same value), byte moves
-; for 8 and 16 bits of shift, and a 16x16 multiply of which only bits 16..31
-; matter. mult >= PD_MULT_MIN = 4096 (checked by the parser), so any t above
-; 65535 gives 255. Arguments: acc r25:r22, mult r21:r20, shift r18; result r24.
-        .global avr_requant
-        .type   avr_requant, @function
-avr_requant:
-        tst     r25
-        brmi    8f              ; acc < 0: ReLU
-        tst     r18
-        breq    4f              ; no shift
-        dec     r18             ; shift by s - 1 ...
-        cpi     r18, 16
-        brlo    1f
-        movw    r22, r24
-        clr     r24
-        clr     r25
-        subi    r18, 16
-1:      cpi     r18, 8
-        brlo    2f
-        mov     r22, r23
-        mov     r23, r24
-        mov     r24, r25
-        clr     r25
-        subi    r18, 8
-2:      tst     r18
-        breq    3f
-21:     lsr     r25
-        ror     r24
-        ror     r23
-        ror     r22
-        dec     r18
-        brne    21b
-3:      subi    r22, 0xFF       ; ... then + 1 and the last bit (rounds half up)
-        sbci    r23, 0xFF
-        sbci    r24, 0xFF
-        sbci    r25, 0xFF
-        lsr     r25
-        ror     r24
-        ror     r23
-        ror     r22
-4:      or      r24, r25
-        brne    9f              ; t > 65535: 255
-        ; (t * mult + 0x8000) >> 16 with t = r23:r22, mult = r21:r20;
-        ; product bytes p3:p2:p1 in r25:r24:r19 (p0 cannot reach bit 16)
-        mul     r23, r21        ; th * mh -> p3:p2
-        movw    r24, r0
-        mul     r22, r20        ; tl * ml -> p1 (p0 dropped)
-        mov     r19, r1
-        clr     r18
-        mul     r23, r20        ; th * ml -> p2:p1
-        add     r19, r0
-        adc     r24, r1
-        adc     r25, r18
-        mul     r22, r21        ; tl * mh -> p2:p1
-        add     r19, r0
-        adc     r24, r1
-        adc     r25, r18
-        subi    r19, 0x80       ; + 0x8000 (carry out of p1 when p1 >= 0x80)
-        sbci    r24, 0xFF
-        sbci    r25, 0xFF
-        clr     __zero_reg__
-        tst     r25
-        brne    9f
-        ret                     ; y = p2 (r24)
-8:      clr     r24
-        ret
-9:      clr     __zero_reg__
-        ldi     r24, 255
-        ret
-        .size   avr_requant, . - avr_requant
