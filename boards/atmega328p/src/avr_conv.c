@@ -50,29 +50,18 @@ _Static_assert(sizeof(avr_seg_t) == 4 && sizeof(avr_ctx_t) == 34 && offsetof(avr
 
 extern avr_ctx_t avr_ctx; /* src/avr_mac.S */
 
-typedef void (*avr_group_fn)(void);
-
-/* requantize into uint8 outputs ... */
+/* requantize into uint8 outputs, one pixel at a time, any layout ... */
 extern void avr_group1(void);
-extern void avr_group2_8(void);
-extern void avr_group3_8(void);
-extern void avr_group4_8(void);
 /* ... or add into int32 accumulators (the executor's last-layer mode) */
 extern void avr_accum1(void);
 extern void avr_accum2_8(void);
 extern void avr_accum3_8(void);
 extern void avr_accum4_8(void);
+/* ... or requantized, zero activations skipped, one pixel at a time (n_co % 4 == 0) */
+extern void avr_sparse(void);
 
 /* Products per pixel: 255 * 127 * 255 < 2^23 keeps the 24-bit sums exact. */
 #define MAC_MAX_PRODUCTS 255u
-
-/* The routine for groups of `px` pixels 8 input bytes apart (px 1: any step). */
-static avr_group_fn pick(uint8_t px, uint8_t accumulate) {
-    if (px == 4) return accumulate ? avr_accum4_8 : avr_group4_8;
-    if (px == 3) return accumulate ? avr_accum3_8 : avr_group3_8;
-    if (px == 2) return accumulate ? avr_accum2_8 : avr_group2_8;
-    return accumulate ? avr_accum1 : avr_group1;
-}
 
 extern int32_t avr_dot_u8(const uint8_t *w, const uint8_t *x, uint8_t n); /* src/avr_dot.S */
 extern uint8_t avr_requant(int32_t v, uint16_t mult, uint8_t shift);      /* reference.requantize */
@@ -175,8 +164,8 @@ static __attribute__((noinline)) void run_pixels(row_t *R, int16_t ox, uint8_t n
     const uint16_t in_step = (uint16_t)R->di * L->in_c, out_step = (uint16_t)R->d * R->px_bytes;
     const uint16_t products = (uint16_t)g->nseg * g->nchunk * (g->chunk_blocks * 4u + g->chunk_rest);
     uint8_t *out0 = R->dst + (uint16_t)(ox - R->dst_x0) * R->px_bytes;
-    if (in_step != 8 || out_step > 255 || products > MAC_MAX_PRODUCTS) { /* other layouts: pixel by pixel */
-        g->x_adv = in_step;
+    g->x_adv = in_step;
+    if (out_step > 255 || products > MAC_MAX_PRODUCTS) { /* pixel by pixel */
         for (; n != 0; n--, out0 += out_step) {
             g->out0 = out0;
             g->n_groups = 1;
@@ -188,7 +177,14 @@ static __attribute__((noinline)) void run_pixels(row_t *R, int16_t ox, uint8_t n
     }
     g->out0 = out0;
     g->out_step = (uint8_t)out_step;
-    while (n != 0) {
+    if (!R->accumulate || in_step != 8) { /* one routine call for the run */
+        g->n_groups = n;
+        if (R->accumulate) avr_accum1();
+        else if ((L->out_c & 3) == 0) avr_sparse();
+        else avr_group1();
+        return;
+    }
+    while (n != 0) { /* accumulators, 8 input bytes apart: groups of 4 pixels */
         /* 4s, and the rest as 3 + 3 + 3, 3 + 3, 3 + 2, 3, 2 or 1: a 1-pixel MAC
          * costs 12 cycles, a 4-pixel one 8.75, a 3-pixel one 9 */
         uint8_t px, groups, rest = n & 3;
@@ -203,7 +199,10 @@ static __attribute__((noinline)) void run_pixels(row_t *R, int16_t ox, uint8_t n
         }
         g->n_groups = groups;
         g->x_adv = (uint16_t)(px * 8u);
-        pick(px, R->accumulate)();
+        if (px == 4) avr_accum4_8();
+        else if (px == 3) avr_accum3_8();
+        else if (px == 2) avr_accum2_8();
+        else avr_accum1();
         n = (uint8_t)(n - px * groups);
     }
 }

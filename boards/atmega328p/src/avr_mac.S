@@ -429,6 +429,238 @@ avr_ctx:
         .size   \NAME, . - \NAME
 .endm
 
+; ---------------------------------------------------------------------------
+; void avr_sparse(void): the same sums as avr_group1 (n_groups pixels, one at a
+; time), but activation-stationary and skipping zero activations. After ReLU
+; most activations are 0 (the default model's layers: 35% to 80%), so each
+; input byte is loaded and tested once, and only a nonzero one is multiplied
+; with the weights of 4 output channels (co_stride apart in flash: lpm, then
+; add the stride): a zero costs 7 cycles per 4 MACs, a nonzero one 49. Output
+; channels go in quads (n_co % 4 == 0), requantized (no accumulator mode).
+; Registers in the MAC phase: accumulators as above (channel q of the quad in
+; pixel q's registers), co_stride r15:r14, weight pointer r25:r24 (Z: lpm).
+
+; one activation byte times the weights of 4 channels
+.macro SP_ONE
+        ld      r17, Y+
+        tst     r17
+        breq    17f
+        movw    r30, r24
+        lpm     r16, Z
+        MAC     r2, r3, r10
+        add     r30, r14
+        adc     r31, r15
+        lpm     r16, Z
+        MAC     r4, r5, r11
+        add     r30, r14
+        adc     r31, r15
+        lpm     r16, Z
+        MAC     r6, r7, r12
+        add     r30, r14
+        adc     r31, r15
+        lpm     r16, Z
+        MAC     r8, r9, r13
+17:     adiw    r24, 1
+.endm
+
+.macro SP_SEGMENTS
+        lds     r20, avr_ctx + C_NSEG
+        tst     r20
+        brne    1f
+        rjmp    9f
+1:      LDC16   r26, r27, C_SEG
+        lds     r22, avr_ctx + C_CHUNK_B
+        lds     r23, avr_ctx + C_CHUNK_R
+2:      ld      r24, X+         ; weights of this quad's first channel
+        ld      r25, X+
+        LDC16   r16, r17, C_W_OFF
+        add     r24, r16
+        adc     r25, r17
+        ld      r28, X+         ; activations
+        ld      r29, X+
+        lds     r19, avr_ctx + C_NCHUNK
+3:      mov     r21, r23
+        tst     r21
+        breq    5f
+4:      SP_ONE
+        dec     r21
+        brne    4b
+5:      mov     r21, r22
+        tst     r21
+        brne    6f
+        rjmp    7f
+6:      SP_ONE
+        SP_ONE
+        SP_ONE
+        SP_ONE
+        dec     r21
+        breq    7f
+        rjmp    6b
+7:      dec     r19
+        breq    8f
+        LDC16   r16, r17, C_W_JUMP
+        add     r24, r16
+        adc     r25, r17
+        rjmp    3b
+8:      dec     r20
+        breq    9f
+        rjmp    2b
+9:
+.endm
+
+; X++ = requant(bias + sign-extended a2:a1:a0); bias, mult and shift pointers
+; r15:r14, r17:r16, Y (advanced)
+.macro SP_OUT a0, a1, a2
+        movw    r30, r14
+        lpm     r22, Z+
+        lpm     r23, Z+
+        lpm     r24, Z+
+        lpm     r25, Z+
+        movw    r14, r30
+        mov     r18, \a2
+        lsl     r18
+        sbc     r18, r18
+        add     r22, \a0
+        adc     r23, \a1
+        adc     r24, \a2
+        adc     r25, r18
+        brmi    73f             ; v < 0: 0, without reading mult and shift
+        movw    r30, r16
+        lpm     r20, Z+
+        lpm     r21, Z+
+        movw    r16, r30
+        movw    r30, r28
+        lpm     r18, Z
+        rcall   avr_requant
+        rjmp    74f
+73:     subi    r16, 0xFE
+        sbci    r17, 0xFF
+        clr     r24
+74:     adiw    r28, 1
+        st      X+, r24
+.endm
+
+        .global avr_sparse
+        .type   avr_sparse, @function
+avr_sparse:
+        push    r2
+        push    r3
+        push    r4
+        push    r5
+        push    r6
+        push    r7
+        push    r8
+        push    r9
+        push    r10
+        push    r11
+        push    r12
+        push    r13
+        push    r14
+        push    r15
+        push    r16
+        push    r17
+        push    r28
+        push    r29
+50:     LDC16   r16, r17, C_OUT0 ; a pixel
+        STC16   C_OUT_CUR, r16, r17
+        lds     r16, avr_ctx + C_N_CO
+        lsr     r16
+        lsr     r16
+        sts     avr_ctx + C_CO_LEFT, r16
+        STC16   C_W_OFF, __zero_reg__, __zero_reg__
+        LDC16   r16, r17, C_BIAS
+        STC16   C_BCUR, r16, r17
+        LDC16   r16, r17, C_MULT
+        STC16   C_MCUR, r16, r17
+        LDC16   r16, r17, C_SHIFT
+        STC16   C_SCUR, r16, r17
+60:     clr     r2              ; a quad of output channels
+        clr     r3
+        clr     r10
+        clr     r4
+        clr     r5
+        clr     r11
+        clr     r6
+        clr     r7
+        clr     r12
+        clr     r8
+        clr     r9
+        clr     r13
+        LDC16   r14, r15, C_CO_STRIDE
+        SP_SEGMENTS
+        clr     __zero_reg__
+        LDC16   r16, r17, C_W_OFF ; the next quad's weights: 4 channels on
+        lsl     r14
+        rol     r15
+        lsl     r14
+        rol     r15
+        add     r16, r14
+        adc     r17, r15
+        STC16   C_W_OFF, r16, r17
+        LDC16   r26, r27, C_OUT_CUR
+        LDC16   r14, r15, C_BCUR
+        LDC16   r16, r17, C_MCUR
+        LDC16   r28, r29, C_SCUR
+        SP_OUT  r2, r3, r10
+        SP_OUT  r4, r5, r11
+        SP_OUT  r6, r7, r12
+        SP_OUT  r8, r9, r13
+        STC16   C_OUT_CUR, r26, r27
+        STC16   C_BCUR, r14, r15
+        STC16   C_MCUR, r16, r17
+        STC16   C_SCUR, r28, r29
+        lds     r16, avr_ctx + C_CO_LEFT
+        dec     r16
+        sts     avr_ctx + C_CO_LEFT, r16
+        breq    70f
+        rjmp    60b
+70:     LDC16   r16, r17, C_OUT0 ; the next pixel: out_step on, ...
+        lds     r18, avr_ctx + C_OUT_STEP
+        add     r16, r18
+        adc     r17, __zero_reg__
+        STC16   C_OUT0, r16, r17
+        LDC16   r26, r27, C_SEG ; ... every segment's activations x_adv on
+        lds     r20, avr_ctx + C_NSEG
+        LDC16   r22, r23, C_X_ADV
+        tst     r20
+        breq    72f
+71:     adiw    r26, 2
+        ld      r16, X+
+        ld      r17, X
+        add     r16, r22
+        adc     r17, r23
+        st      X, r17
+        st      -X, r16
+        adiw    r26, 2
+        dec     r20
+        brne    71b
+72:     lds     r16, avr_ctx + C_N_GROUPS
+        dec     r16
+        sts     avr_ctx + C_N_GROUPS, r16
+        breq    99f
+        rjmp    50b
+99:     pop     r29
+        pop     r28
+        pop     r17
+        pop     r16
+        pop     r15
+        pop     r14
+        pop     r13
+        pop     r12
+        pop     r11
+        pop     r10
+        pop     r9
+        pop     r8
+        pop     r7
+        pop     r6
+        pop     r5
+        pop     r4
+        pop     r3
+        pop     r2
+        clr     __zero_reg__
+        ret
+        .size   avr_sparse, . - avr_sparse
+
 ; uint8_t avr_requant(int32_t v, uint16_t mult, uint8_t shift): REQUANT for C
 ; (and the 1- and 2-pixel cores); r1 must be 0 on entry.
         .global avr_requant
@@ -441,9 +673,6 @@ avr_requant:
 ; Variants (flash is tight: 8-channel models get the fast ones, any other
 ; layout runs avr_group1/avr_accum1, correct and about 30% slower).
         GROUP   avr_group1, 1, 1, 0
-        GROUP   avr_group2_8, 2, 8, 0
-        GROUP   avr_group3_8, 3, 8, 0
-        GROUP   avr_group4_8, 4, 8, 0
         GROUP   avr_accum1, 1, 1, 1
         GROUP   avr_accum2_8, 2, 8, 1
         GROUP   avr_accum3_8, 3, 8, 1
