@@ -64,6 +64,18 @@ def test_a_random_default_architecture_blob_matches_too(tmp_path):
     assert_rolls_match(run, panels, refs, forced)
 
 
+def test_other_channel_counts_take_the_other_asm_paths_and_match_too(tmp_path):
+    """5, 4 and 6 channels: the zero-skipping core with one channel quad and chunk
+    lengths that are not a multiple of 4, and the any-layout one-pixel core."""
+    from pipdream.decoder import DecoderConfig
+
+    blob = tmp_path / "mixed.blob"
+    blob.write_bytes(avr.synthetic_default_blob(seed=5, cfg=DecoderConfig(d1=8, d2=6, d3=4, d4=5)))
+    forced = [(f, a) for f, a in zip(FACES, (5, -90, 127, -127, 0, 33))]
+    run, panels, refs = run_forced(tmp_path, "asm", forced, blob=blob)
+    assert_rolls_match(run, panels, refs, forced)
+
+
 def test_the_display_at_the_secondary_address_gets_the_same_picture(tmp_path):
     elf = avr.build_firmware(hook=True)
     run = avr.run_sim(elf, tmp_path, forced=[(2, 50)], display_addr=0x3D)
