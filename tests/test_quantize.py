@@ -52,14 +52,15 @@ def test_the_fake_quantized_forward_tracks_the_integer_model(tiny_qat):
     assert (diff > 0.5).mean() < 0.01
 
 
-def test_the_shipped_metrics_are_what_the_shipped_blob_gives(repo_root):
-    """models/default_metrics.json is recomputed here, not trusted."""
+@pytest.mark.parametrize("name", ["default", "fast"])
+def test_the_shipped_metrics_are_what_the_shipped_blob_gives(repo_root, name):
+    """models/<name>_metrics.json is recomputed here, not trusted (fast: the AVR tumble frames)."""
     import json
 
     from pipdream import evaluate
 
-    recorded = json.loads((repo_root / "models" / "default_metrics.json").read_text())
-    again = evaluate.evaluate("blob", repo_root / "models" / "default.blob", recorded["n"],
+    recorded = json.loads((repo_root / "models" / f"{name}_metrics.json").read_text())
+    again = evaluate.evaluate("blob", repo_root / "models" / f"{name}.blob", recorded["n"],
                               recorded["seed"])
     for key in ("accuracy", "accuracy_1bit", "mse", "params", "macs"):
         assert again[key] == pytest.approx(recorded[key], rel=1e-9), key
