@@ -154,7 +154,7 @@ def main() -> None:
     macs = int(run.info["macs"])
     cycles = [r.cycles for r in run.rolls]
     sim_cycles = [r.sim_cycles for r in run.rolls]
-    swept = sweep(7, tmp)
+    swept = sweep(1, tmp)  # every input the model can get: 6 faces x 255 angle codes
     per_image = max(max(cycles), swept["max"])
     per = per_function(elf, hist)
     total = sum(per.values())
