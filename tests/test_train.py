@@ -79,6 +79,11 @@ def test_loading_something_else_is_a_clear_error(tmp_path):
         train.load_decoder(bad)
     with pytest.raises(ValueError, match="not found"):
         train.load_decoder(tmp_path / "missing.pt")
+    newer = tmp_path / "newer.pt"
+    version = train.CHECKPOINT_VERSION + 1
+    torch.save({"format": train.CHECKPOINT_FORMAT, "version": version}, newer)
+    with pytest.raises(ValueError, match=f"unsupported decoder checkpoint version {version}"):
+        train.load_decoder(newer)
 
 
 def test_shipped_decoder_is_the_default_architecture():

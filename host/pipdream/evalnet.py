@@ -18,6 +18,7 @@ from torch import nn
 from tqdm import tqdm
 
 from pipdream import dataset, paths
+from pipdream.checkpoint import load_tagged
 
 FORMAT = "pipdream-eval"
 VERSION = 1
@@ -138,14 +139,7 @@ def save(path: str | Path, model: EvalNet, metrics: dict) -> None:
 @cache
 def load(path: str | Path = paths.EVAL_PT) -> EvalNet:
     """Eval CNN from a checkpoint (cached per path)."""
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"eval CNN weights not found: {path} (run `pipdream train-eval`)")
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a pipdream eval CNN checkpoint")
-    if ckpt.get("version") != VERSION:
-        raise ValueError(f"{path}: unsupported eval CNN version {ckpt.get('version')}")
+    ckpt = load_tagged(path, FORMAT, VERSION, "eval CNN checkpoint", " (run `pipdream train-eval`)")
     model = EvalNet()
     model.load_state_dict(ckpt["state_dict"])
     return model.eval()

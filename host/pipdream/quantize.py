@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,10 +22,12 @@ from tqdm import tqdm
 from pipdream import dataset, reference
 from pipdream.blob import format as F
 from pipdream.blob.model import QLayer, QModel
+from pipdream.checkpoint import load_tagged
 from pipdream.decoder import Decoder, DecoderConfig, LayerSpec, make_input
 from pipdream.train import to_tensors
 
 QCHECKPOINT_FORMAT = "pipdream-decoder-q"
+QCHECKPOINT_VERSION = 1
 KIND = {"fc": F.KIND_FC, "convT": F.KIND_CONVT, "conv": F.KIND_CONV}
 IN_SCALE = 1.0 / F.ONE_HOT_CODE
 
@@ -222,18 +223,15 @@ def layer_errors(model: Decoder, qmodel: QModel, act_scales: list[float], faces:
 
 
 def qcheckpoint(qat: QATDecoder, metrics: dict) -> dict:
-    return {"format": QCHECKPOINT_FORMAT, "version": 1, "config": qat.model.cfg.to_dict(),
+    return {"format": QCHECKPOINT_FORMAT, "version": QCHECKPOINT_VERSION, "config": qat.model.cfg.to_dict(),
             "state_dict": qat.model.state_dict(),
             "act_scales": [float(s) for s in qat.act_scales], "metrics": metrics}
 
 
 def load_qat(path) -> QATDecoder:
     """A `pipdream quantize` checkpoint -> QATDecoder in eval mode."""
-    if not Path(path).exists():
-        raise ValueError(f"checkpoint not found: {path}")
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(ckpt, dict) or ckpt.get("format") != QCHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a pipdream quantized checkpoint (pipdream quantize)")
+    ckpt = load_tagged(path, QCHECKPOINT_FORMAT, QCHECKPOINT_VERSION, "quantized checkpoint",
+                       " (pipdream quantize writes one)")
     model = Decoder(DecoderConfig(**ckpt["config"]))
     model.load_state_dict(ckpt["state_dict"])
     return QATDecoder(model, ckpt["act_scales"]).eval()

@@ -17,6 +17,7 @@ import torch
 from tqdm import tqdm
 
 from pipdream import dataset
+from pipdream.checkpoint import load_tagged
 from pipdream.decoder import Decoder, DecoderConfig, mac_count, make_input, param_count
 
 CHECKPOINT_FORMAT = "pipdream-decoder"
@@ -132,15 +133,8 @@ def save_checkpoint(path: str | Path, model: Decoder, metrics: dict) -> None:
 
 
 def load_checkpoint(path: str | Path) -> dict:
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"checkpoint not found: {path}")
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a pipdream decoder checkpoint")
-    if ckpt.get("version") != CHECKPOINT_VERSION:
-        raise ValueError(f"{path}: unsupported checkpoint version {ckpt.get('version')}")
-    return ckpt
+    """A decoder checkpoint written by save_checkpoint (ValueError naming what is wrong)."""
+    return load_tagged(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "decoder checkpoint")
 
 
 def load_decoder(path: str | Path) -> Decoder:
