@@ -236,12 +236,7 @@ class Kernels:
         win = np.zeros((ring, c1 - c0, ci), np.uint8)
         for y in range(r0, r1):
             win[y % ring] = x[y, c0:c1].view(np.uint8)
-        arrays = self._layer_arrays(layer)
-        L = Layer(kind=layer.kind, in_c=ci, in_h=hi, in_w=wi, out_c=co, out_h=ho, out_w=wo,
-                  kernel=layer.kernel, stride=layer.stride, padding=layer.padding,
-                  output_padding=layer.output_padding, in_signed=int(layer.in_type == F.DTYPE_INT8),
-                  weights=arrays[0].ctypes.data, bias=arrays[1].ctypes.data, mult=arrays[2].ctypes.data,
-                  shift=arrays[3].ctypes.data)
+        L, _arrays = self._c_layer(layer)  # _arrays: the buffers L points into, kept alive
         out = np.zeros((ho, wo, co), np.uint8)
         w_in = Window(win.ctypes.data, ring, c0, c1 - c0, ci)
         w_out = Window(out.ctypes.data, ho, 0, wo, co)
@@ -257,12 +252,7 @@ class Kernels:
         ring, as the streaming plan's last layer does); int32 (x1 - x0, out_c)."""
         co, ho, wo = layer.out_shape
         ci, hi, wi = layer.in_shape
-        arrays = self._layer_arrays(layer)
-        L = Layer(kind=layer.kind, in_c=ci, in_h=hi, in_w=wi, out_c=co, out_h=ho, out_w=wo,
-                  kernel=layer.kernel, stride=layer.stride, padding=layer.padding,
-                  output_padding=layer.output_padding, in_signed=int(layer.in_type == F.DTYPE_INT8),
-                  weights=arrays[0].ctypes.data, bias=arrays[1].ctypes.data, mult=arrays[2].ctypes.data,
-                  shift=arrays[3].ctypes.data)
+        L, _arrays = self._c_layer(layer)  # _arrays: the buffers L points into, kept alive
         acc = np.zeros((x1 - x0, co), np.int32)
         fn = self.lib.pd_conv_acc if layer.kind == F.KIND_CONV else self.lib.pd_convt_acc
         for iy in in_rows:
@@ -273,9 +263,17 @@ class Kernels:
         return acc
 
     @staticmethod
-    def _layer_arrays(layer: QLayer) -> list[np.ndarray]:
-        return [np.ascontiguousarray(layer.weights, "<i1"), np.ascontiguousarray(layer.bias, "<i4"),
-                np.ascontiguousarray(layer.mult, "<u2"), np.ascontiguousarray(layer.shift, "<u1")]
+    def _c_layer(layer: QLayer) -> tuple[Layer, list[np.ndarray]]:
+        """The pd_layer_t of a QLayer, and the arrays its pointers point into."""
+        arrays = [np.ascontiguousarray(layer.weights, "<i1"), np.ascontiguousarray(layer.bias, "<i4"),
+                  np.ascontiguousarray(layer.mult, "<u2"), np.ascontiguousarray(layer.shift, "<u1")]
+        (ci, hi, wi), (co, ho, wo) = layer.in_shape, layer.out_shape
+        L = Layer(kind=layer.kind, in_c=ci, in_h=hi, in_w=wi, out_c=co, out_h=ho, out_w=wo,
+                  kernel=layer.kernel, stride=layer.stride, padding=layer.padding,
+                  output_padding=layer.output_padding, in_signed=int(layer.in_type == F.DTYPE_INT8),
+                  weights=arrays[0].ctypes.data, bias=arrays[1].ctypes.data, mult=arrays[2].ctypes.data,
+                  shift=arrays[3].ctypes.data)
+        return L, arrays
 
 
 _loaded: dict[Path, Kernels] = {}
