@@ -8,7 +8,7 @@ SSD1306 emulator and BoardView. Differences from the MicroPython board, by desig
 - the clock is real (CPython's time.sleep cannot be skipped): script times are wall time;
 - CircuitPython has no pin IRQs; the app polls DigitalInOut.value;
 - with a seed in the world, os.urandom gives the same stream as the MicroPython board's
-  (xorshift32, host/pipdream/sim/mpy/os.py), so both paths roll the same faces.
+  (host/pipdream/sim/mpy/xorshift.py), so both paths roll the same faces.
 
 `run_circuitpython(world, root)` runs code.py in root (see stage.stage_circuitpython_root).
 """
@@ -26,19 +26,14 @@ ENODEV = 19  # what CircuitPython's busio.I2C raises for a NACKed address (RP204
 
 
 def seeded_urandom(seed: int):
-    """The MicroPython stand-in's seeded os.urandom (mpy/os.py), byte for byte."""
-    state = [((int(seed) * 0x9E3779B1) ^ 0x6A09E667) & 0xFFFFFFFF or 1]
+    """The MicroPython stand-in's seeded os.urandom (mpy/os.py): the same xorshift32 code."""
+    from pipdream.sim.mpy import xorshift
+
+    state = [xorshift.seed_state(seed)]
 
     def urandom(n: int) -> bytes:
-        x = state[0]
-        out = bytearray(n)
-        for i in range(n):
-            x ^= (x << 13) & 0xFFFFFFFF
-            x ^= x >> 17
-            x ^= (x << 5) & 0xFFFFFFFF
-            out[i] = x >> 24
-        state[0] = x
-        return bytes(out)
+        out, state[0] = xorshift.draw(state[0], n)
+        return out
 
     return urandom
 

@@ -22,16 +22,11 @@ _seed = _sb.world.get("seed")
 if _seed is None:
     urandom = _host_urandom
 else:
-    _state = ((int(_seed) * 0x9E3779B1) ^ 0x6A09E667) & 0xFFFFFFFF or 1
+    import xorshift as _xs
+
+    _state = _xs.seed_state(_seed)
 
     def urandom(n):
         global _state
-        x = _state
-        out = bytearray(n)
-        for i in range(n):
-            x ^= (x << 13) & 0xFFFFFFFF
-            x ^= x >> 17
-            x ^= (x << 5) & 0xFFFFFFFF
-            out[i] = x >> 24
-        _state = x
-        return bytes(out)
+        out, _state = _xs.draw(_state, n)
+        return out
