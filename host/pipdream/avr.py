@@ -5,6 +5,7 @@ run rolls in the simulator, and turn the recorded I2C stream into what the OLED 
     run = run_sim(elf, out_dir, forced=[(3, -42)])   # boards/atmega328p/sim/pd_sim.c
     panels = replay(run)                             # the project's SSD1306 emulator
     panels[0] == expected_panel(image, face=3)       # device/pdview.py's drawing
+    replay_frames(run)[0]                            # the tumble's frames of roll 1
 
 The harness writes uart.log, i2c.txt and events.txt (format in pd_sim.c); this
 module parses them. `pipdream avr-sim` is the command-line front end.
@@ -106,6 +107,21 @@ def build_harness(build_dir: Path | None = None) -> Path:
 
 
 @dataclass
+class Frame:
+    """One tumble frame (drawn by the fast model) before a roll's image."""
+
+    n: int  # 1.. within its roll
+    face: int
+    angle: int
+    cycles: int  # the firmware's Timer1 count around this frame's inference
+    status: int = 0
+    done: int = 0  # simulator cycle of the frame line
+    led_on: int = 0  # simulator cycles of the busy LED's edges around this frame
+    led_off: int = 0
+    image: np.ndarray | None = None  # (32, 32) uint8 from "px" lines ("T" command), else None
+
+
+@dataclass
 class Roll:
     """One roll as the firmware reported it (plus the simulator's view of it)."""
 
@@ -123,6 +139,7 @@ class Roll:
     done: int = 0  # simulator cycle of the report line
     image: np.ndarray | None = None  # (32, 32) uint8 from "px" lines ("D" command), else None
     stack_overflow: bool = False  # the firmware saw its stack reach .bss
+    frames: list[Frame] = field(default_factory=list)  # the tumble before the image
 
     @property
     def sim_cycles(self) -> int:
@@ -162,6 +179,7 @@ def parse_uart(text: str) -> tuple[dict, list[Roll]]:
     """Boot key=values and the roll reports of a UART log (with the images of "px" lines)."""
     info: dict = {}
     rolls: list[Roll] = []
+    frames: list[Frame] = []
     status = 0
     image = None
     for line in text.splitlines():
@@ -177,13 +195,19 @@ def parse_uart(text: str) -> tuple[dict, list[Roll]]:
             image[int(row), int(col0):int(col0) + px.size] = px
             continue
         kv = dict(_KV.findall(line))
-        if line.startswith("roll "):
+        if line.startswith("frame "):
+            frames.append(Frame(int(line.split()[1]), int(kv["face"]), int(kv["angle"]),
+                                int(kv["cycles"]), status, image=image))
+            status = 0
+            image = None
+        elif line.startswith("roll "):
             rolls.append(Roll(int(line.split()[1]), int(kv["face"]), int(kv["angle"]),
                               int(kv["cycles"]), int(kv["i2c"]), int(kv["stack"].rstrip("!")),
-                              int(kv["ram"]), kv["display"], status, image=image))
+                              int(kv["ram"]), kv["display"], status, image=image, frames=frames))
             rolls[-1].stack_overflow = kv["stack"].endswith("!")
             status = 0
             image = None
+            frames = []
         elif line.startswith("error "):
             status = int(kv["status"])
             info.setdefault("errors", []).append(status)
@@ -195,13 +219,14 @@ def parse_uart(text: str) -> tuple[dict, list[Roll]]:
 def run_sim(elf: Path, out_dir: Path, rolls: int | None = None, forced: Sequence[tuple[int, int]] = (),
             display: bool = True, display_addr: int = DISPLAY_ADDR, wdt_seed: int = 1,
             bounce_seed: int = 1, hold_ms: float = 80, gap_ms: float = 30, dump: bool = False,
-            faces: int = 0, send: str | None = None, max_seconds: float | None = None,
-            harness: Path | None = None) -> SimRun:
+            tumble: bool = False, faces: int = 0, send: str | None = None,
+            max_seconds: float | None = None, harness: Path | None = None) -> SimRun:
     """Run the firmware in simavr through pd_sim and parse what it recorded.
 
     forced: (face, angle code) pairs sent as UART commands (hook builds only);
     dump: the firmware also prints each image's rows (Roll.image);
-    faces: instead of rolls, ask for this many faces from the RNG (hook builds; info["faces"]);
+    tumble: forced rolls show the tumble first (rows printed too: Roll.frames[i].image);
+    faces: after the forced rolls, ask for this many faces from the RNG (hook builds; info["faces"]);
     send: one raw UART line sent right after boot;
     rolls defaults to len(forced) or 1 (0: boot only). A run that times out or
     crashes still returns (check returncode and end_reason).
@@ -211,7 +236,7 @@ def run_sim(elf: Path, out_dir: Path, rolls: int | None = None, forced: Sequence
     out_dir.mkdir(parents=True, exist_ok=True)
     n = rolls if rolls is not None else (len(forced) or 1)
     if faces:
-        n = 1
+        n = len(forced) + 1
     if max_seconds is None:
         max_seconds = 2.0 + 5.0 * n
     cmd = [str(harness), "--elf", str(elf), "--out", str(out_dir), "--rolls", str(n),
@@ -224,6 +249,8 @@ def run_sim(elf: Path, out_dir: Path, rolls: int | None = None, forced: Sequence
         cmd.append("--no-display")
     if dump:
         cmd.append("--dump")
+    if tumble:
+        cmd.append("--tumble")
     if faces:
         cmd += ["--faces", str(faces)]
     if send is not None:
@@ -255,36 +282,48 @@ def load_run(out_dir: Path, returncode: int = 0) -> SimRun:
             info[f"sim_{parts[0]}"] = int(parts[2])
             continue
         events.append((parts[0], int(parts[1]), parts[2] if len(parts) > 2 else ""))
-    # Attach the simulator's timestamps: the n-th roll line, and the LED edges before it.
-    dones = [c for name, c, _ in events if name == "roll"]
+    # Attach the simulator's timestamps: the n-th roll (frame) line, and the LED edges before it.
     ons = [c for name, c, _ in events if name == "led_on"]
     offs = [c for name, c, _ in events if name == "led_off"]
-    for r, done in zip(rolls, dones):
-        r.done = done
-        r.led_on = max((c for c in ons if c < done), default=0)
-        r.led_off = max((c for c in offs if c < done), default=0)
+    images = [img for r in rolls for img in (*r.frames, r)]  # in UART order
+    dones = [c for name, c, _ in events if name in ("frame", "roll")]
+    for img, done in zip(images, dones):
+        img.done = done
+        img.led_on = max((c for c in ons if c < done), default=0)
+        img.led_off = max((c for c in offs if c < done), default=0)
     return SimRun(out_dir, returncode, uart, rolls, transactions, events, end_cycle, end_reason, info)
 
 
 # ---- what the display shows ------------------------------------------------------------------
 
 
-def replay(run: SimRun) -> list[np.ndarray]:
-    """Feed the recorded I2C stream to the SSD1306 emulator; the panel after each roll.
-
-    Returns one (64, 128) bool array per completed roll (True = lit)."""
+def _panels_at(run: SimRun, cycles: Sequence[int]) -> list[np.ndarray]:
+    """The emulated panel at each of these (increasing) simulator cycles."""
     from pipdream.sim.ssd1306 import SSD1306
 
     oled = SSD1306(128, 64)
     panels = []
     txs = iter(t for t in run.transactions if t.acked and t.addr == DISPLAY_ADDR)
     pending = next(txs, None)
-    for r in run.rolls:
-        while pending is not None and pending.cycle < r.done:
+    for when in cycles:
+        while pending is not None and pending.cycle < when:
             oled.write(pending.data)
             pending = next(txs, None)
         panels.append(oled.panel().copy())
     return panels
+
+
+def replay(run: SimRun) -> list[np.ndarray]:
+    """Feed the recorded I2C stream to the SSD1306 emulator; the panel after each roll.
+
+    Returns one (64, 128) bool array per completed roll (True = lit)."""
+    return _panels_at(run, [r.done for r in run.rolls])
+
+
+def replay_frames(run: SimRun) -> list[list[np.ndarray]]:
+    """The panel after each tumble frame, per roll (an empty list for a roll without one)."""
+    panels = iter(_panels_at(run, [f.done for r in run.rolls for f in r.frames]))
+    return [[next(panels) for _ in r.frames] for r in run.rolls]
 
 
 def _pdview():
@@ -294,16 +333,17 @@ def _pdview():
     return importlib.import_module("pdview")
 
 
-def expected_panel(image: np.ndarray, face: int, width: int = 128, height: int = 64) -> np.ndarray:
+def expected_panel(image: np.ndarray, face: int | None, width: int = 128, height: int = 64) -> np.ndarray:
     """What the MicroPython app's View shows for one die (threshold 128, scale 2, number on):
-    a (height, width) bool array, drawn by device/pdview.py itself."""
+    a (height, width) bool array, drawn by device/pdview.py itself. face None: no number
+    (the AVR tumble's frames blank it)."""
     pv = _pdview()
     slot = pv.layout(width, height, 1)[0]
     buf = bytearray(width * height // 8)  # MONO_VLSB page buffer
     off = (slot.y >> 3) * width + slot.x
     pv.render_die(bytes(np.asarray(image, np.uint8).reshape(-1)), buf, off, width, slot.scale,
                   pv.THRESHOLD, 128)
-    if slot.num_scale:
+    if slot.num_scale and face is not None:
         noff = (slot.num_y >> 3) * width + slot.num_x
         pv.render_digit(face, buf, noff, width, slot.num_scale)
     pages = np.frombuffer(bytes(buf), np.uint8).reshape(height // 8, width)

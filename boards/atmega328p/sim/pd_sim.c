@@ -3,6 +3,8 @@
  *   build/pd_sim --elf build/pipdream.elf --rolls 3 --out build/sim
  *   build/pd_sim --elf build/pipdream-hook.elf --force 3,-42 --force 6,0 --out DIR
  *   build/pd_sim --elf build/pipdream-hook.elf --force 3,-42 --dump --out DIR   (+ image rows)
+ *   build/pd_sim --elf build/pipdream-hook.elf --force 3,-42 --tumble --out DIR (+ the tumble)
+ *   build/pd_sim --elf build/pipdream-hook.elf --force 3,-42 --faces 100 --out DIR (then 100 faces)
  *
  * It loads the ELF on an ATmega328p at 16 MHz, presses and releases the button
  * on PD2 (with contact bounce), answers as an SSD1306 at 0x3C on the TWI (our
@@ -13,7 +15,7 @@
  *
  *   uart.log    the UART bytes
  *   i2c.txt     one transaction per line: "<cycle> <addr7 hex> <ack 0|1> <hex bytes>"
- *   events.txt  "<name> <cycle> [value]": press, release, led_on, led_off, command, roll,
+ *   events.txt  "<name> <cycle> [value]": press, release, led_on, led_off, command, frame, roll,
  *               stack_max (deepest stack, bytes below RAMEND), end (rolls, reason)
  *
  * Exit status: 0 when every roll completed, 1 on timeout or a firmware crash.
@@ -51,7 +53,8 @@ typedef struct {
     int n_forced;
     int forced_face[MAX_FORCED], forced_angle[MAX_FORCED];
     int dump;                /* --dump: send "D" (print the image rows) instead of "G" */
-    int faces;               /* --faces N: send "F N" (the RNG's face stream) instead */
+    int tumble;              /* --tumble: send "T" (the tumble first, rows printed) */
+    int faces;               /* --faces N: send "F N" (the RNG's face stream) after the forced rolls */
     const char *send;        /* --send TEXT: one raw UART line after "ready" (then press as usual) */
     int verbose;
     const char *profile;     /* file for a cycles-per-PC histogram, or NULL */
@@ -111,6 +114,8 @@ static void on_line(const char *line) {
         event("faces", 0);
         S.rolls_done++; /* a face stream counts as a roll for --rolls */
         schedule_next();
+    } else if (strncmp(line, "frame ", 6) == 0) {
+        event("frame", atol(line + 6));
     } else if (strncmp(line, "roll ", 5) == 0) {
         S.rolls_done++;
         event("roll", S.rolls_done);
@@ -209,13 +214,13 @@ static avr_cycle_count_t press_timer(struct avr_t *avr, avr_cycle_count_t when, 
 
 static avr_cycle_count_t command_timer(struct avr_t *avr, avr_cycle_count_t when, void *param) {
     char cmd[32];
-    if (S.faces) {
+    if (S.faces && S.next_forced >= S.n_forced) {
         snprintf(cmd, sizeof cmd, "F %d\n", S.faces);
         S.next_forced++;
         uart_send(cmd);
         return 0;
     }
-    snprintf(cmd, sizeof cmd, "%c %d %d\n", S.dump ? 'D' : 'G', S.forced_face[S.next_forced],
+    snprintf(cmd, sizeof cmd, "%c %d %d\n", S.tumble ? 'T' : S.dump ? 'D' : 'G', S.forced_face[S.next_forced],
              S.forced_angle[S.next_forced]);
     S.next_forced++;
     event("command", S.next_forced);
@@ -237,7 +242,7 @@ static void schedule_next(void) {
         avr_cycle_timer_register(S.avr, ms_to_cycles(1.0), send_timer, NULL);
     }
     if (S.rolls_done >= S.rolls) return;
-    if (S.next_forced < S.n_forced || (S.faces && S.next_forced < S.rolls)) {
+    if (S.next_forced < S.n_forced || (S.faces && S.next_forced < S.n_forced + 1)) {
         avr_cycle_timer_register(S.avr, ms_to_cycles(1.0), command_timer, NULL);
     } else {
         avr_cycle_timer_register(S.avr, ms_to_cycles(S.gap_ms), press_timer, NULL);
@@ -303,7 +308,7 @@ static void no_sleep(avr_t *avr, avr_cycle_count_t how_long) { /* simulate, neve
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: pd_sim --elf FILE [--out DIR] [--rolls N] [--force FACE,ANGLE]... [--no-display]\n"
+            "usage: pd_sim --elf FILE [--out DIR] [--rolls N] [--force FACE,ANGLE]... [--tumble] [--no-display]\n"
             "              [--display-addr 0x3C] [--wdt-seed S] [--bounce-seed S] [--hold-ms MS]\n"
             "              [--gap-ms MS] [--max-seconds S] [--dump] [--faces N] [--send LINE]\n"
             "              [--profile FILE] [--verbose]\n"
@@ -347,6 +352,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--max-seconds") && v) S.max_seconds = atof(argv[++i]);
         else if (!strcmp(a, "--verbose")) S.verbose++;
         else if (!strcmp(a, "--dump")) S.dump = 1;
+        else if (!strcmp(a, "--tumble")) S.tumble = 1;
         else if (!strcmp(a, "--faces") && v) S.faces = atoi(argv[++i]);
         else if (!strcmp(a, "--send") && v) S.send = argv[++i];
         else if (!strcmp(a, "--profile") && v) S.profile = argv[++i];

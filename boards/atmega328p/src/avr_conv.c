@@ -144,12 +144,14 @@ static __attribute__((noinline)) void run_pixels(row_t *R, int16_t ox, uint8_t n
         g->n_groups = n;
         if (R->accumulate) avr_accum1();
         else if ((L->out_c & 3) == 0) avr_sparse();
+        else if ((L->out_c & 1) == 0) avr_sparse2();
         else avr_group1();
         return;
     }
     while (n != 0) { /* accumulators, 8 input bytes apart: groups of 4 pixels */
-        /* 4s, and the rest as 3 + 3 + 3, 3 + 3, 3 + 2, 3, 2 or 1: a 1-pixel MAC
-         * costs 12 cycles, a 4-pixel one 8.75, a 3-pixel one 9 */
+        /* 4s, and the rest as 3 + 3 + 3, 3 + 3, 3 + 1 + 1, 3, 1 + 1 or 1: a 1-pixel
+         * MAC costs 12 cycles, a 4-pixel one 8.75, a 3-pixel one 9 (no 2-pixel
+         * core: rests of 2 pixels are rare and the flash holds the tumble's model) */
         uint8_t px, groups, rest = n & 3;
         if (rest == 1) rest = n >= 9 ? 9 : n >= 5 ? 5 : 1;
         else if (rest == 2) rest = n >= 6 ? 6 : 2;
@@ -160,11 +162,14 @@ static __attribute__((noinline)) void run_pixels(row_t *R, int16_t ox, uint8_t n
             px = n >= 3 ? 3 : n;
             groups = n == 9 ? 3 : n == 6 ? 2 : 1;
         }
+        if (px == 2) {
+            px = 1;
+            groups = 2;
+        }
         g->n_groups = groups;
         g->x_adv = (uint16_t)(px * 8u);
         if (px == 4) avr_accum4_8();
         else if (px == 3) avr_accum3_8();
-        else if (px == 2) avr_accum2_8();
         else avr_accum1();
         n = (uint8_t)(n - px * groups);
     }

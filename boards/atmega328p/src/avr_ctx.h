@@ -38,12 +38,13 @@ extern avr_ctx_t avr_ctx; /* src/avr_mac.S */
 /* Requantized uint8 outputs, one pixel at a time: zero activations skipped,
  * output channels in quads (n_co % 4 == 0) ... */
 extern void avr_sparse(void);
+/* ... or in pairs (n_co % 2 == 0), ... */
+extern void avr_sparse2(void);
 /* ... or any layout, every product computed. */
 extern void avr_group1(void);
 /* Added into int32 accumulators (the executor's last-layer mode): groups of
- * 2, 3 or 4 pixels 8 input bytes apart, or 1 pixel of any layout. */
+ * 3 or 4 pixels 8 input bytes apart, or 1 pixel of any layout. */
 extern void avr_accum1(void);
-extern void avr_accum2_8(void);
 extern void avr_accum3_8(void);
 extern void avr_accum4_8(void);
 

@@ -1,7 +1,8 @@
 ; AVR multiply-accumulate cores for the convolution kernels (src/avr_conv.c).
 ;
-;   void avr_group<P>_<STEP>(void);   P = 1 (any layout), 2, 3, 4
-;   void avr_accum<P>_<STEP>(void);
+;   void avr_group1(void);             P = 1 (any layout)
+;   void avr_accum<P>_<STEP>(void);   P = 1 (any layout), 3, 4 (STEP 8)
+;   void avr_sparse(void), avr_sparse2(void)   (further down)
 ;
 ; Both read their arguments from the static context avr_ctx (avr_ctx_t in
 ; avr_conv.c: no pointer register is spent on it). For each of n_groups groups of
@@ -437,11 +438,13 @@ avr_ctx:
 ; with the weights of 4 output channels (co_stride apart in flash: lpm, then
 ; add the stride): a zero costs 7 cycles per 4 MACs, a nonzero one 49. Output
 ; channels go in quads (n_co % 4 == 0), requantized (no accumulator mode).
+; avr_sparse2 is the same for channel pairs (n_co % 2 == 0: the fast model's 6
+; channels): 7 cycles per 2 MACs for a zero, 27 for a nonzero byte.
 ; Registers in the MAC phase: accumulators as above (channel q of the quad in
 ; pixel q's registers), co_stride r15:r14, weight pointer r25:r24 (Z: lpm).
 
-; one activation byte times the weights of 4 channels
-.macro SP_ONE
+; one activation byte times the weights of Q channels (4 or 2)
+.macro SP_ONE Q
         ld      r17, Y+
         tst     r17
         breq    17f
@@ -452,6 +455,7 @@ avr_ctx:
         adc     r31, r15
         lpm     r16, Z
         MAC     r4, r5, r11
+.if \Q == 4
         add     r30, r14
         adc     r31, r15
         lpm     r16, Z
@@ -460,10 +464,11 @@ avr_ctx:
         adc     r31, r15
         lpm     r16, Z
         MAC     r8, r9, r13
+.endif
 17:     adiw    r24, 1
 .endm
 
-.macro SP_SEGMENTS
+.macro SP_SEGMENTS Q
         lds     r20, avr_ctx + C_NSEG
         tst     r20
         brne    1f
@@ -482,17 +487,17 @@ avr_ctx:
 3:      mov     r21, r23
         tst     r21
         breq    5f
-4:      SP_ONE
+4:      SP_ONE  \Q
         dec     r21
         brne    4b
 5:      mov     r21, r22
         tst     r21
         brne    6f
         rjmp    7f
-6:      SP_ONE
-        SP_ONE
-        SP_ONE
-        SP_ONE
+6:      SP_ONE  \Q
+        SP_ONE  \Q
+        SP_ONE  \Q
+        SP_ONE  \Q
         dec     r21
         breq    7f
         rjmp    6b
@@ -540,9 +545,10 @@ avr_ctx:
         st      X+, r24
 .endm
 
-        .global avr_sparse
-        .type   avr_sparse, @function
-avr_sparse:
+.macro SPARSE NAME, Q
+        .global \NAME
+        .type   \NAME, @function
+\NAME:
         push    r2
         push    r3
         push    r4
@@ -565,7 +571,9 @@ avr_sparse:
         STC16   C_OUT_CUR, r16, r17
         lds     r16, avr_ctx + C_N_CO
         lsr     r16
+.if \Q == 4
         lsr     r16
+.endif
         sts     avr_ctx + C_CO_LEFT, r16
         STC16   C_W_OFF, __zero_reg__, __zero_reg__
         LDC16   r16, r17, C_BIAS
@@ -574,26 +582,30 @@ avr_sparse:
         STC16   C_MCUR, r16, r17
         LDC16   r16, r17, C_SHIFT
         STC16   C_SCUR, r16, r17
-60:     clr     r2              ; a quad of output channels
+60:     clr     r2              ; a quad (pair) of output channels
         clr     r3
         clr     r10
         clr     r4
         clr     r5
         clr     r11
+.if \Q == 4
         clr     r6
         clr     r7
         clr     r12
         clr     r8
         clr     r9
         clr     r13
+.endif
         LDC16   r14, r15, C_CO_STRIDE
-        SP_SEGMENTS
+        SP_SEGMENTS \Q
         clr     __zero_reg__
-        LDC16   r16, r17, C_W_OFF ; the next quad's weights: 4 channels on
+        LDC16   r16, r17, C_W_OFF ; the next quad's weights: Q channels on
         lsl     r14
         rol     r15
+.if \Q == 4
         lsl     r14
         rol     r15
+.endif
         add     r16, r14
         adc     r17, r15
         STC16   C_W_OFF, r16, r17
@@ -603,8 +615,10 @@ avr_sparse:
         LDC16   r28, r29, C_SCUR
         SP_OUT  r2, r3, r10
         SP_OUT  r4, r5, r11
+.if \Q == 4
         SP_OUT  r6, r7, r12
         SP_OUT  r8, r9, r13
+.endif
         STC16   C_OUT_CUR, r26, r27
         STC16   C_BCUR, r14, r15
         STC16   C_MCUR, r16, r17
@@ -659,7 +673,11 @@ avr_sparse:
         pop     r2
         clr     __zero_reg__
         ret
-        .size   avr_sparse, . - avr_sparse
+        .size   \NAME, . - \NAME
+.endm
+
+        SPARSE  avr_sparse, 4
+        SPARSE  avr_sparse2, 2
 
 ; uint8_t avr_requant(int32_t v, uint16_t mult, uint8_t shift): REQUANT for C
 ; (and the 1- and 2-pixel cores); r1 must be 0 on entry.
@@ -674,7 +692,6 @@ avr_requant:
 ; layout runs avr_group1/avr_accum1, correct and about 30% slower).
         GROUP   avr_group1, 1, 1, 0
         GROUP   avr_accum1, 1, 1, 1
-        GROUP   avr_accum2_8, 2, 8, 1
         GROUP   avr_accum3_8, 3, 8, 1
         GROUP   avr_accum4_8, 4, 8, 1
 

@@ -1,10 +1,15 @@
 /* pipdream on an ATmega328p: press the button, get a fair face drawn by the
  * decoder, streamed row by row to the SSD1306, and a report line on the UART:
  *
+ *   frame 1 face=5 angle=-98 cycles=1234567      (PD_TUMBLE: the animation's frames)
+ *   ...
  *   roll 1 face=3 angle=-42 cycles=9876543 i2c=123456 stack=201 ram=1822 display=3c
  *
- * The blob lives in flash (model_blob.h from `pipdream export-c`), the decoder's
- * working memory is one static scratch buffer sized by the streaming plan. */
+ * The blobs live in flash (model_blob.h and fast_blob.h from `pipdream export-c`),
+ * the decoder's working memory is one static scratch buffer sized by the larger
+ * streaming plan. The rolled face and angle are drawn first; with a display, a
+ * short tumble drawn by the fast model (src/tumble.h) leads up to them, and the
+ * rolled face is drawn by the default model. */
 #include <avr/interrupt.h>
 #include <avr/io.h>
 #include <avr/sleep.h>
@@ -19,15 +24,21 @@
 #include "rng.h"
 #include "scratch.h" /* PD_SCRATCH_BYTES: the streaming plan's scratch for this blob */
 #include "stack.h"
+#include "tumble.h"
 #include "twi.h"
 #include "uart.h"
 
 /* The decoder's ring buffers and windows (streaming plan), 4-byte aligned. */
 static uint8_t scratch[PD_SCRATCH_BYTES] __attribute__((aligned(PD_SCRATCH_ALIGN)));
 static pd_model_t model;
+#if PD_TUMBLE
+#include "fast_blob.h"
+static pd_model_t fast_model; /* the tumble's frames */
+#endif
 
 #ifdef PD_TEST_HOOK
-static uint8_t dump_rows; /* "D face angle": print every row segment too */
+static uint8_t dump_rows;      /* "D face angle": print every row segment too */
+static uint8_t forced_tumble;  /* "T face angle": with the tumble (and the rows) */
 #endif
 
 static void on_row(void *ctx, uint8_t row, uint8_t col0, uint8_t width, const uint8_t *pixels) {
@@ -63,25 +74,58 @@ static void report_status(int st) {
     uart_putc('\n');
 }
 
-static void roll(uint16_t n, uint8_t face, int8_t angle) {
-    if (!oled_present()) (void)oled_init(); /* a display plugged in later is picked up */
-    uint32_t i2c0 = twi_busy_cycles;
+/* One image of model m streamed to the display (busy LED on); returns the
+ * inference's Timer1 cycles. */
+static __attribute__((noinline)) uint32_t draw(const pd_model_t *m, uint8_t face, int8_t angle) {
     oled_image_begin();
     LED_PORT |= _BV(LED_BIT);
     uint32_t t0 = cycles_now();
-    int st = pd_generate_stream(&model, face, angle, scratch, sizeof scratch, on_row, 0);
-    uint32_t t1 = cycles_now();
+    int st = pd_generate_stream(m, face, angle, scratch, sizeof scratch, on_row, 0);
+    uint32_t t = cycles_now() - t0;
     LED_PORT &= (uint8_t)~_BV(LED_BIT);
-    oled_digit(face);
     if (st != PD_OK) report_status(st);
-    uart_puts_p(PSTR("roll "));
+    return t;
+}
+
+/* "<what> <n> face=<f> angle=<a> cycles=<c>": the start of a frame or roll line. */
+static void report_image(const char *what, uint16_t n, uint8_t face, int8_t angle, uint32_t cycles) {
+    uart_puts_p(what);
     uart_put_u32(n);
     UART_KEY("face");
     uart_put_u32(face);
     UART_KEY("angle");
     uart_put_i32(angle);
     UART_KEY("cycles");
-    uart_put_u32(t1 - t0);
+    uart_put_u32(cycles);
+}
+
+#if PD_TUMBLE
+/* The animation before the rolled (face, angle): only when a display shows it. */
+static void tumble(uint8_t face, int8_t angle) {
+    if (!oled_present()) return;
+    oled_digit(OLED_BLANK);
+    uint8_t shown = face;
+    for (uint8_t i = 0; i < TUMBLE_FRAMES; i++) {
+        shown = tumble_settled(i) ? face : rng_tumble_face(shown);
+        int8_t code = tumble_code(angle, i);
+        uint32_t c = draw(&fast_model, shown, code);
+        report_image(PSTR("frame "), (uint16_t)(i + 1u), shown, code, c);
+        uart_putc('\n');
+    }
+}
+#endif
+
+static void roll(uint16_t n, uint8_t face, int8_t angle, uint8_t with_tumble) {
+    if (!oled_present()) (void)oled_init(); /* a display plugged in later is picked up */
+#if PD_TUMBLE
+    if (with_tumble) tumble(face, angle);
+#else
+    (void)with_tumble;
+#endif
+    uint32_t i2c0 = twi_busy_cycles; /* the rolled image's frame only */
+    uint32_t c = draw(&model, face, angle);
+    oled_digit(face);
+    report_image(PSTR("roll "), n, face, angle, c);
     UART_KEY("i2c");
     uart_put_u32(twi_busy_cycles - i2c0);
     UART_KEY("stack");
@@ -112,7 +156,8 @@ static void faces_only(const char *p) {
 }
 
 /* Test builds only: "G <face> <angle>\n" on the UART rolls a forced face and
- * angle; "D <face> <angle>\n" also prints the image's rows (px lines);
+ * angle (no tumble); "D <face> <angle>\n" also prints the image's rows (px lines);
+ * "T <face> <angle>\n" is "D" with the tumble before it (its frames' rows too);
  * "F <n>\n" prints n faces drawn as a roll draws them (no image). */
 static uint8_t parse_forced(uint8_t *face, int8_t *angle) {
     static char line[16];
@@ -129,8 +174,9 @@ static uint8_t parse_forced(uint8_t *face, int8_t *angle) {
             faces_only(line + 1);
             continue;
         }
-        if (line[0] != 'G' && line[0] != 'D') continue;
-        dump_rows = line[0] == 'D';
+        if (line[0] != 'G' && line[0] != 'D' && line[0] != 'T') continue;
+        dump_rows = line[0] != 'G';
+        forced_tumble = line[0] == 'T';
         const char *p = line + 1;
         int16_t v[2] = {0, 0};
         for (uint8_t k = 0; k < 2; k++) {
@@ -175,14 +221,13 @@ static void __attribute__((noinline)) boot(void) {
     uart_put_u32(static_ram_bytes());
     uart_putc('\n');
 
+    /* The plan's figures are the build's (tools/plan_size, the same pd_plan.c on
+     * the host): linking pd_plan only to print them would cost 1.8 KB of flash.
+     * pd_generate_stream still checks that the scratch is large enough. */
     int st = pd_model_parse(&model, pd_model_blob, PD_MODEL_BLOB_SIZE);
-    if (st != PD_OK) {
-        report_status(st);
-        halt();
-    }
-    pd_plan_t plan;
-    st = pd_plan(&model, PD_PLAN_STREAM, &plan);
-    if (st == PD_OK && plan.scratch_bytes > sizeof scratch) st = PD_ERR_SCRATCH_SIZE;
+#if PD_TUMBLE
+    if (st == PD_OK) st = pd_model_parse(&fast_model, pd_fast_blob, PD_FAST_BLOB_SIZE);
+#endif
     if (st != PD_OK) {
         report_status(st);
         halt();
@@ -191,12 +236,26 @@ static void __attribute__((noinline)) boot(void) {
     UART_KEY("layers");
     uart_put_u32(model.n_layers);
     UART_KEY("macs");
-    uart_put_u32(plan.macs);
+    uart_put_u32(PD_PLAN_MACS);
     UART_KEY("plan_scratch");
-    uart_put_u32(plan.scratch_bytes);
+    uart_put_u32(PD_PLAN_SCRATCH);
     UART_KEY("strips");
-    uart_put_u32(plan.strips);
+    uart_put_u32(PD_PLAN_STRIPS);
     uart_putc('\n');
+#if PD_TUMBLE
+    uart_puts_p(PSTR("tumble"));
+    UART_KEY("frames");
+    uart_put_u32(TUMBLE_FRAMES);
+    UART_KEY("fast_layers");
+    uart_put_u32(fast_model.n_layers);
+    UART_KEY("fast_macs");
+    uart_put_u32(PD_FAST_MACS);
+    UART_KEY("fast_scratch");
+    uart_put_u32(PD_FAST_SCRATCH);
+    UART_KEY("fast_strips");
+    uart_put_u32(PD_FAST_STRIPS);
+    uart_putc('\n');
+#endif
 
     uint32_t seed = rng_seed_from_watchdog();
     uart_puts_p(PSTR("seed"));
@@ -217,18 +276,21 @@ int main(void) {
 #ifdef PD_TEST_HOOK
         uint8_t face;
         int8_t angle;
-        if (!wait_trigger(&face, &angle)) {
+        uint8_t with_tumble = 1;
+        if (wait_trigger(&face, &angle)) {
+            with_tumble = forced_tumble;
+        } else {
             rng_stir(cycles_now());
             face = rng_face();
             angle = rng_angle_code();
         }
-        roll(n, face, angle);
+        roll(n, face, angle, with_tumble);
 #else
         button_wait_press();
         rng_stir(cycles_now()); /* how long the person took: a little extra entropy */
         uint8_t face = rng_face();
-        int8_t angle = rng_angle_code();
-        roll(n, face, angle);
+        int8_t angle = rng_angle_code(); /* both drawn before the tumble, which takes none */
+        roll(n, face, angle, 1);
         uart_flush();
         button_wait_release();
 #endif

@@ -90,7 +90,7 @@ static uint8_t double_bits(uint8_t nibble) {
 }
 
 void oled_digit(uint8_t d) {
-    if (addr == 0 || d > 9) return;
+    if (addr == 0 || d > OLED_BLANK) return;
     for (uint8_t half = 0; half < 2; half++) { /* top page: low nibbles, then high */
         uint8_t page = (uint8_t)(OLED_NUM_PAGE + half);
         if (!set_window(OLED_NUM_X, OLED_NUM_X + 2 * 5 - 1, page, page)) return;
@@ -99,7 +99,7 @@ void oled_digit(uint8_t d) {
             return;
         }
         for (uint8_t i = 0; i < 5; i++) {
-            uint8_t col = pgm_read_byte(&digits[d * 5 + i]);
+            uint8_t col = d == OLED_BLANK ? 0 : pgm_read_byte(&digits[d * 5 + i]);
             uint8_t b = double_bits(half ? (uint8_t)(col >> 4) : (uint8_t)(col & 15u));
             if (twi_write(b) != TWI_OK || twi_write(b) != TWI_OK) {
                 fail();

@@ -34,7 +34,8 @@ void oled_image_begin(void);
  * [col0, col0 + width). Rows arrive in order within a column strip. */
 void oled_image_row(uint8_t row, uint8_t col0, uint8_t width, const uint8_t *pixels);
 
-/* Draw digit d (0..9) as the face number. */
+/* Draw digit d (0..9) as the face number; OLED_BLANK clears it. */
+#define OLED_BLANK 10
 void oled_digit(uint8_t d);
 
 #endif /* PD_OLED_H */

@@ -58,6 +58,22 @@ ISR(WDT_vect) {
     WDTCSR |= _BV(WDIE);
 }
 
+/* The tumble's own stream (xorshift32, never 0): the animation's faces must not
+ * take numbers from the die's stream. */
+static uint32_t tumble_state;
+
+uint8_t rng_tumble_face(uint8_t not_face) {
+    for (;;) {
+        uint32_t x = tumble_state;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        tumble_state = x;
+        uint8_t f = die_face_from_byte((uint8_t)(x >> 24));
+        if (f != DIE_REJECT && f != not_face) return f;
+    }
+}
+
 uint32_t rng_seed_from_watchdog(void) {
     wdt_pool = 2166136261UL;
     wdt_count = 0;
@@ -78,6 +94,7 @@ uint32_t rng_seed_from_watchdog(void) {
     sei();
     uint32_t seed = wdt_pool;
     jsf_init(seed);
+    tumble_state = seed | 1u;
     return seed;
 }
 

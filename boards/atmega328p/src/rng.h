@@ -17,5 +17,8 @@ void rng_stir(uint32_t sample);
 uint32_t rng_next(void);
 uint8_t rng_face(void);      /* 1..6, uniform */
 int8_t rng_angle_code(void); /* -127..127, uniform */
+/* A face other than not_face for the tumble animation, from a separate stream
+ * seeded at boot: it never advances the die's state above. */
+uint8_t rng_tumble_face(uint8_t not_face);
 
 #endif /* PD_RNG_H */
