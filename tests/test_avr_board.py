@@ -20,6 +20,7 @@ def test_without_a_display_the_die_keeps_rolling_and_reports_over_uart(tmp_path)
     assert len(run.rolls) == 3
     assert [r.display for r in run.rolls] == ["none"] * 3
     assert all(1 <= r.face <= 6 and r.cycles > 1_000_000 for r in run.rolls)
+    assert all(r.frames == [] for r in run.rolls)  # no tumble nobody would see
     # it looked for the display at both addresses, and nobody answered
     assert {t.addr for t in run.transactions} == {0x3C, 0x3D}
     assert not any(t.acked for t in run.transactions)
@@ -57,3 +58,21 @@ def test_the_shipped_firmware_has_no_test_hook(tmp_path):
     run = avr.run_sim(elf, tmp_path, rolls=1, send="G 3 -42", gap_ms=200)
     assert len(run.rolls) == 1
     assert events(run, "send")[0] < events(run, "press")[0] < run.rolls[0].led_on
+
+
+def test_with_a_display_each_press_tumbles_then_shows_the_rolled_face(tmp_path):
+    run = avr.run_sim(avr.build_firmware(), tmp_path, rolls=2)
+    n = int(run.info["frames"])
+    for r in run.rolls:
+        assert len(r.frames) == n and r.frames[-1].face == r.face
+        # every frame is drawn (busy LED) before the rolled image, which is drawn last
+        ends = [f.led_off for f in r.frames] + [r.led_off]
+        assert ends == sorted(ends) and r.led_on > r.frames[-1].led_off
+
+
+def test_the_tumble_is_left_out_with_tumble_0(tmp_path):
+    elf = avr.build_firmware(tumble=False)
+    names = subprocess.run(["avr-nm", str(elf)], check=True, capture_output=True, text=True).stdout
+    assert "pd_fast_blob" not in names and "rng_tumble_face" not in names
+    run = avr.run_sim(elf, tmp_path, rolls=1)
+    assert "frames" not in run.info and run.rolls[0].frames == []

@@ -66,7 +66,8 @@ def test_a_random_default_architecture_blob_matches_too(tmp_path):
 
 def test_other_channel_counts_take_the_other_asm_paths_and_match_too(tmp_path):
     """5, 4 and 6 channels: the zero-skipping core with one channel quad and chunk
-    lengths that are not a multiple of 4, and the any-layout one-pixel core."""
+    lengths that are not a multiple of 4, its channel-pair variant (6) and the
+    any-layout one-pixel core (5)."""
     from pipdream.decoder import DecoderConfig
 
     blob = tmp_path / "mixed.blob"
@@ -91,3 +92,36 @@ def test_the_display_at_the_secondary_address_gets_the_same_picture(tmp_path):
     ref = reference.run(load(avr.default_blob().read_bytes()), np.array([2]), np.array([50]))[0]
     assert np.array_equal(oled.panel(), avr.expected_panel(ref, 2))
     assert not oled.unknown_commands and not oled.notes
+
+
+def test_every_tumble_frame_is_the_fast_models_image_and_the_rolled_face_the_default_models(tmp_path):
+    """The test hook's "T face angle": the tumble (its faces from the firmware's own tumble
+    stream, reported per frame), then the forced face. Each frame on the emulated display is
+    pdview's drawing of reference.run on models/fast.blob, without the face number; the raw
+    bytes too. The last TUMBLE_SETTLE frames show the rolled face and the angle codes sweep
+    forward (mod 254) to the rolled code."""
+    forced = [(3, -42), (6, 127), (1, 0)]
+    elf = avr.build_firmware(hook=True)
+    run = avr.run_sim(elf, tmp_path, forced=forced, tumble=True)
+    assert run.end_reason == "rolls", run.uart[-400:]
+    fast = load(avr.FAST_BLOB.read_bytes())
+    refs = reference.run(load(avr.default_blob().read_bytes()), np.array([f for f, _ in forced]),
+                         np.array([a for _, a in forced]))
+    assert_rolls_match(run, avr.replay(run), refs, forced)
+    n_frames = int(run.info["frames"])
+    assert n_frames >= 4
+    for r, panels in zip(run.rolls, avr.replay_frames(run)):
+        assert [f.n for f in r.frames] == list(range(1, n_frames + 1))
+        assert [f.face for f in r.frames][-2:] == [r.face, r.face]
+        assert r.frames[0].face != r.face
+        steps = [(b.angle - a.angle) % 254 for a, b in zip(r.frames, [*r.frames[1:], r])]
+        assert all(s > 0 for s in steps) and steps == sorted(steps, reverse=True), steps
+        frefs = reference.run(fast, np.array([f.face for f in r.frames]),
+                              np.array([f.angle for f in r.frames]))
+        for f, panel, ref in zip(r.frames, panels, frefs):
+            assert f.status == 0
+            assert f.image is not None and np.array_equal(f.image, ref), (
+                f"frame {f.n} face {f.face} angle {f.angle}: {int((f.image != ref).sum())} bytes differ")
+            expected = avr.expected_panel(ref, None)
+            assert np.array_equal(panel, expected), (
+                f"frame {f.n} face {f.face} angle {f.angle}: {int((panel != expected).sum())} pixels differ")

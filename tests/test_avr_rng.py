@@ -75,3 +75,14 @@ def test_the_firmware_face_stream_passes_the_chi_square_and_pair_tests(tmp_path)
     e = (n - 1) / 36
     chi2_pairs = float(((pairs - e) ** 2 / e).sum())
     assert chi2_pairs < 57.34, chi2_pairs  # 35 degrees of freedom, 1%
+
+
+def test_the_tumble_takes_no_numbers_from_the_dies_stream(tmp_path):
+    """The rolled face and angle are drawn before the tumble, whose faces come from a
+    separate stream: after a tumble the die's stream goes on exactly where it was (a
+    forced roll draws nothing from it, with or without the tumble)."""
+    elf = avr.build_firmware(hook=True)
+    alone = avr.run_sim(elf, tmp_path / "alone", faces=200).info["faces"]
+    after = avr.run_sim(elf, tmp_path / "tumble", forced=[(2, 30), (5, -80)], tumble=True, faces=200)
+    assert [len(r.frames) for r in after.rolls] == [int(after.info["frames"])] * 2
+    assert after.info["faces"] == alone

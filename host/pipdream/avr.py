@@ -36,6 +36,7 @@ BOARD = REPO / "boards" / "atmega328p"
 DEVICE = REPO / "device"
 F_CPU = 16_000_000
 DISPLAY_ADDR = 0x3C
+FAST_BLOB = REPO / "models" / "fast.blob"  # the tumble's model (boards/atmega328p/Makefile FAST_BLOB)
 _KINDS = {"fc": F.KIND_FC, "convT": F.KIND_CONVT, "conv": F.KIND_CONV}
 
 
@@ -63,9 +64,10 @@ def synthetic_default_blob(seed: int = 0, cfg: DecoderConfig | None = None) -> b
 IMPLS = ("asm", "dot", "c")
 
 
-def _make(target: str, build_dir: Path, blob: Path | None = None, impl: str = "asm") -> None:
+def _make(target: str, build_dir: Path, blob: Path | None = None, impl: str = "asm",
+          tumble: bool = True) -> None:
     cmd = ["make", "-s", "-C", str(BOARD), target, f"BUILD={Path(build_dir).resolve()}",
-           f"IMPL={impl}", f"PY={sys.executable}"]
+           f"IMPL={impl}", f"TUMBLE={int(tumble)}", f"PY={sys.executable}"]
     if blob is not None:
         cmd.append(f"BLOB={Path(blob).resolve()}")
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -73,27 +75,29 @@ def _make(target: str, build_dir: Path, blob: Path | None = None, impl: str = "a
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
 
 
-def default_build_dir(hook: bool = False, impl: str = "asm", blob: Path | None = None) -> Path:
+def default_build_dir(hook: bool = False, impl: str = "asm", blob: Path | None = None,
+                      tumble: bool = True) -> Path:
     """One folder per variant (and per blob other than the default), so switching never rebuilds."""
-    name = f"{'hook' if hook else 'normal'}-{impl}"
+    name = f"{'hook' if hook else 'normal'}-{impl}" + ("" if tumble else "-notumble")
     if blob is not None and Path(blob).resolve() != default_blob().resolve():
         name += "-" + hashlib.sha1(str(Path(blob).resolve()).encode()).hexdigest()[:8]
     return BOARD / "build" / name
 
 
 def build_firmware(hook: bool = False, blob: Path | None = None, impl: str = "asm",
-                   build_dir: Path | None = None) -> Path:
+                   build_dir: Path | None = None, tumble: bool = True) -> Path:
     """Build the firmware (make decides what is stale); returns the ELF path.
 
     hook: the test build whose UART commands force a roll ("G face angle").
     blob: the model (default: models/default.blob, else a synthetic default-architecture blob).
     impl: "asm" (AVR kernels, shipped), "dot" (shared C kernels + asm dot product) or
     "c" (shared C kernels as written: the reference).
+    tumble: the roll animation drawn with models/fast.blob (TUMBLE=1, shipped) or none.
     """
     if impl not in IMPLS:
         raise ValueError(f"impl must be one of {', '.join(IMPLS)}, got {impl!r}")
-    build_dir = Path(build_dir or default_build_dir(hook, impl, blob))
-    _make("hook" if hook else "elf", build_dir, blob, impl)
+    build_dir = Path(build_dir or default_build_dir(hook, impl, blob, tumble))
+    _make("hook" if hook else "elf", build_dir, blob, impl, tumble)
     return build_dir / ("pipdream-hook.elf" if hook else "pipdream.elf")
 
 
