@@ -16,6 +16,10 @@ def test_a_forced_roll_writes_a_png_and_a_log_that_match_the_reference(tmp_path,
     assert roll["display_matches_reference"] and roll["image_matches_reference"]
     assert (tmp_path / roll["png"]).stat().st_size > 0
     assert roll["cycles"] > 1_000_000 and abs(roll["cycles"] - roll["sim_cycles"]) < 1000
+    tumble = roll["tumble"]  # the animation before the face: an animated GIF, each frame checked
+    assert tumble["frames"] and all(f["display_matches_reference"] and f["image_matches_reference"]
+                                    for f in tumble["frames"])
+    assert (tmp_path / tumble["gif"]).stat().st_size > 0
     assert "roll 1: face 3, angle -42" in capsys.readouterr().out
 
 

@@ -385,14 +385,43 @@ def default_blob() -> Path:
     return path
 
 
+def _tumble_record(r: Roll, fpanels: list[np.ndarray], panel: np.ndarray | None, fast: QModel,
+                   out: Path, scale: int) -> dict:
+    """A roll's tumble frames, checked against reference.py on the fast model, and its GIF
+    (each picture held for the simulated time until the next one was complete)."""
+    from pipdream import reference
+    from pipdream.sim.render import save_gif
+
+    refs = reference.run(fast, np.array([f.face for f in r.frames]), np.array([f.angle for f in r.frames]))
+    frames = []
+    for f, fp, ref in zip(r.frames, fpanels, refs):
+        rec = {"frame": f.n, "face": f.face, "angle": f.angle, "cycles": f.cycles,
+               "ms_at_16mhz": round(1000 * cycles_to_seconds(f.cycles), 1), "status": f.status,
+               "display_matches_reference": bool(np.array_equal(fp, expected_panel(ref, None)))}
+        if f.image is not None:
+            rec["image_matches_reference"] = bool(np.array_equal(f.image, ref))
+        frames.append(rec)
+    worst = max(f.cycles for f in r.frames)
+    result = {"frames": frames, "worst_frame_cycles": worst,
+              "worst_frame_ms": round(1000 * cycles_to_seconds(worst), 1),
+              "roll_ms_at_16mhz": round(1000 * cycles_to_seconds(r.done - r.frames[0].led_on), 1)}
+    if panel is not None:
+        dones = [f.done for f in r.frames] + [r.done]
+        durations = [round(1000 * cycles_to_seconds(b - a)) for a, b in zip(dones, dones[1:])] + [0]
+        result["gif"] = save_gif([*fpanels, panel], durations, out / f"roll-{r.n:02d}.gif", scale=scale).name
+    return result
+
+
 def simulate(out: Path, rolls: int = 3, face: int | None = None, angle: int | None = None,
              blob: Path | None = None, impl: str = "asm", display: bool = True, wdt_seed: int = 1,
              scale: int = 4, log=print) -> dict:
-    """Build, run `rolls` rolls in simavr, replay the display, write PNGs and rolls.json.
+    """Build, run `rolls` rolls in simavr, replay the display, write PNGs, an animated GIF
+    of each roll's tumble and rolls.json.
 
     face/angle force every roll (the test-hook build); otherwise the button is pressed
     and the firmware draws its own. Each roll is checked against reference.py on the
-    same blob (the panel, and with a forced roll the raw image bytes)."""
+    same blob (the panel, and with a forced roll the raw image bytes), each tumble frame
+    against reference.py on models/fast.blob."""
     from pipdream import reference
     from pipdream.blob import load
     from pipdream.sim.render import save_png
@@ -415,10 +444,12 @@ def simulate(out: Path, rolls: int = 3, face: int | None = None, angle: int | No
     elf = build_firmware(hook=bool(forced), blob=blob, impl=impl)
     out = Path(out)
     run = run_sim(elf, out / "sim", rolls=rolls, forced=forced, display=display, wdt_seed=wdt_seed,
-                  dump=bool(forced))
+                  dump=bool(forced), tumble=bool(forced))
     panels = replay(run) if display else [None] * len(run.rolls)
+    frame_panels = replay_frames(run) if display else [[] for _ in run.rolls]
+    fast = load(FAST_BLOB.read_bytes()) if any(r.frames for r in run.rolls) else None
     records = []
-    for r, panel in zip(run.rolls, panels):
+    for r, panel, fpanels in zip(run.rolls, panels, frame_panels):
         ref = reference.run(model, np.array([r.face]), np.array([r.angle]))[0]
         rec = {
             "roll": r.n, "face": r.face, "angle": r.angle,
@@ -432,6 +463,8 @@ def simulate(out: Path, rolls: int = 3, face: int | None = None, angle: int | No
             rec["display_matches_reference"] = bool(np.array_equal(panel, expected_panel(ref, r.face)))
         if r.image is not None:
             rec["image_matches_reference"] = bool(np.array_equal(r.image, ref))
+        if r.frames:
+            rec["tumble"] = _tumble_record(r, fpanels, panel, fast, out, scale)
         records.append(rec)
     summary = {
         "board": "atmega328p", "f_cpu": F_CPU, "impl": impl, "blob": str(blob),
@@ -444,6 +477,12 @@ def simulate(out: Path, rolls: int = 3, face: int | None = None, angle: int | No
     for rec in records:
         checks = [f"{k.split('_')[0]} {'ok' if rec[k] else 'DIFFERS'}" for k in
                   ("display_matches_reference", "image_matches_reference") if k in rec]
+        t = rec.get("tumble")
+        if t:
+            ok = all(f["display_matches_reference"] for f in t["frames"])
+            log(f"roll {rec['roll']} tumble: {len(t['frames'])} frames of the fast model, worst "
+                f"{t['worst_frame_cycles']:,} cycles ({t['worst_frame_ms']} ms), "
+                f"{'all match' if ok else 'SOME DIFFER from'} reference -> {out / t['gif']}")
         log(f"roll {rec['roll']}: face {rec['face']}, angle {rec['angle']}, {rec['cycles']:,} cycles "
             f"({rec['ms_at_16mhz']} ms at 16 MHz), stack {rec['stack_bytes']} B, RAM {rec['ram_bytes']} B, "
             f"display {rec['display']}" + (f" -> {out / rec['png']}" if "png" in rec else "")
