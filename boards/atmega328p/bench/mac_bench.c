@@ -90,12 +90,14 @@ int main(void) {
         uint8_t n = k ? 200 : 8;
         fill(0);
         report(PSTR("avr_sparse_nonzero"), 4, n, run_core(avr_sparse, n, 4, 0));
+        report(PSTR("avr_sparse2_nonzero"), 2, n, run_core(avr_sparse2, n, 2, 0));
         report(PSTR("avr_accum4_8"), 4, n, run_core(avr_accum4_8, n, 1, 1));
         report(PSTR("avr_group1"), 1, n, run_core(avr_group1, n, 1, 0));
         report(PSTR("avr_dot_u8"), 1, n, run_dot(1, n));
         report(PSTR("pd_dot_u8_c"), 1, n, run_dot(0, n));
         fill(1);
         report(PSTR("avr_sparse_zero"), 4, n, run_core(avr_sparse, n, 4, 0));
+        report(PSTR("avr_sparse2_zero"), 2, n, run_core(avr_sparse2, n, 2, 0));
     }
     uart_puts_p(PSTR("ready\n"));
     uart_flush();
