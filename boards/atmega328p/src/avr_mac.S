@@ -268,12 +268,8 @@ avr_ctx:
         sts     avr_ctx + \off + 1, \hi
 .endm
 
-; void NAME(void): see the top of this file. ACC = 0: requantized uint8 outputs;
-; ACC = 1: int32 accumulators the sums are added to (no bias, no requantization)
-.macro GROUP NAME, P, STEP, ACC
-        .global \NAME
-        .type   \NAME, @function
-\NAME:
+; The callee-saved registers the cores use (r2-r17, Y), saved on entry ...
+.macro ENTER
         push    r2
         push    r3
         push    r4
@@ -292,6 +288,62 @@ avr_ctx:
         push    r17
         push    r28
         push    r29
+.endm
+
+; ... and after a group's outputs (its out0 already moved on) the next group:
+; every segment's activations x_adv on, back to the core's label 50 while groups
+; are left, else restore the registers and return.
+.macro NEXT_GROUP
+        LDC16   r26, r27, C_SEG
+        lds     r20, avr_ctx + C_NSEG
+        LDC16   r22, r23, C_X_ADV
+        tst     r20
+        breq    72f
+71:     adiw    r26, 2
+        ld      r16, X+
+        ld      r17, X
+        add     r16, r22
+        adc     r17, r23
+        st      X, r17
+        st      -X, r16
+        adiw    r26, 2
+        dec     r20
+        brne    71b
+72:     lds     r16, avr_ctx + C_N_GROUPS
+        dec     r16
+        sts     avr_ctx + C_N_GROUPS, r16
+        breq    99f
+        rjmp    50b
+99:
+        pop     r29
+        pop     r28
+        pop     r17
+        pop     r16
+        pop     r15
+        pop     r14
+        pop     r13
+        pop     r12
+        pop     r11
+        pop     r10
+        pop     r9
+        pop     r8
+        pop     r7
+        pop     r6
+        pop     r5
+        pop     r4
+        pop     r3
+        pop     r2
+        clr     __zero_reg__
+        ret
+.endm
+
+; void NAME(void): see the top of this file. ACC = 0: requantized uint8 outputs;
+; ACC = 1: int32 accumulators the sums are added to (no bias, no requantization)
+.macro GROUP NAME, P, STEP, ACC
+        .global \NAME
+        .type   \NAME, @function
+\NAME:
+        ENTER
 50:     LDC16   r16, r17, C_OUT0 ; a group: channel 0 of pixel 0 first
         STC16   C_OUT_CUR, r16, r17
         lds     r16, avr_ctx + C_N_CO
@@ -387,46 +439,7 @@ avr_ctx:
         adc     r17, __zero_reg__
 .endr
         STC16   C_OUT0, r16, r17
-        LDC16   r26, r27, C_SEG ; ... every segment's activations x_adv on
-        lds     r20, avr_ctx + C_NSEG
-        LDC16   r22, r23, C_X_ADV
-        tst     r20
-        breq    72f
-71:     adiw    r26, 2
-        ld      r16, X+
-        ld      r17, X
-        add     r16, r22
-        adc     r17, r23
-        st      X, r17
-        st      -X, r16
-        adiw    r26, 2
-        dec     r20
-        brne    71b
-72:     lds     r16, avr_ctx + C_N_GROUPS
-        dec     r16
-        sts     avr_ctx + C_N_GROUPS, r16
-        breq    99f
-        rjmp    50b
-99:     pop     r29
-        pop     r28
-        pop     r17
-        pop     r16
-        pop     r15
-        pop     r14
-        pop     r13
-        pop     r12
-        pop     r11
-        pop     r10
-        pop     r9
-        pop     r8
-        pop     r7
-        pop     r6
-        pop     r5
-        pop     r4
-        pop     r3
-        pop     r2
-        clr     __zero_reg__
-        ret
+        NEXT_GROUP
         .size   \NAME, . - \NAME
 .endm
 
@@ -549,24 +562,7 @@ avr_ctx:
         .global \NAME
         .type   \NAME, @function
 \NAME:
-        push    r2
-        push    r3
-        push    r4
-        push    r5
-        push    r6
-        push    r7
-        push    r8
-        push    r9
-        push    r10
-        push    r11
-        push    r12
-        push    r13
-        push    r14
-        push    r15
-        push    r16
-        push    r17
-        push    r28
-        push    r29
+        ENTER
 50:     LDC16   r16, r17, C_OUT0 ; a pixel
         STC16   C_OUT_CUR, r16, r17
         lds     r16, avr_ctx + C_N_CO
@@ -633,46 +629,7 @@ avr_ctx:
         add     r16, r18
         adc     r17, __zero_reg__
         STC16   C_OUT0, r16, r17
-        LDC16   r26, r27, C_SEG ; ... every segment's activations x_adv on
-        lds     r20, avr_ctx + C_NSEG
-        LDC16   r22, r23, C_X_ADV
-        tst     r20
-        breq    72f
-71:     adiw    r26, 2
-        ld      r16, X+
-        ld      r17, X
-        add     r16, r22
-        adc     r17, r23
-        st      X, r17
-        st      -X, r16
-        adiw    r26, 2
-        dec     r20
-        brne    71b
-72:     lds     r16, avr_ctx + C_N_GROUPS
-        dec     r16
-        sts     avr_ctx + C_N_GROUPS, r16
-        breq    99f
-        rjmp    50b
-99:     pop     r29
-        pop     r28
-        pop     r17
-        pop     r16
-        pop     r15
-        pop     r14
-        pop     r13
-        pop     r12
-        pop     r11
-        pop     r10
-        pop     r9
-        pop     r8
-        pop     r7
-        pop     r6
-        pop     r5
-        pop     r4
-        pop     r3
-        pop     r2
-        clr     __zero_reg__
-        ret
+        NEXT_GROUP
         .size   \NAME, . - \NAME
 .endm
 
