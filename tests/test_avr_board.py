@@ -76,3 +76,28 @@ def test_the_tumble_is_left_out_with_tumble_0(tmp_path):
     assert "pd_fast_blob" not in names and "rng_tumble_face" not in names
     run = avr.run_sim(elf, tmp_path, rolls=1)
     assert "frames" not in run.info and run.rolls[0].frames == []
+
+
+def flash(tumble: bool, baud: int) -> subprocess.CompletedProcess:
+    """`make flash` with avrdude replaced by echo: the command it would run, or the refusal."""
+    build = avr.default_build_dir(tumble=tumble)
+    avr.build_firmware(tumble=tumble)
+    return subprocess.run(["make", "-s", "-C", str(avr.BOARD), "flash", f"BUILD={build}",
+                           f"TUMBLE={int(tumble)}", "AVRDUDE=echo", "PORT=/dev/ttyUSB7",
+                           f"FLASH_BAUD={baud}"], capture_output=True, text=True)
+
+
+def test_flash_runs_avrdude_through_the_arduino_bootloader():
+    r = flash(tumble=True, baud=115200)  # Optiboot: Uno, new Nano
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["-p", "atmega328p", "-c", "arduino", "-P", "/dev/ttyUSB7", "-b", "115200",
+                                "-D", "-U", f"flash:w:{avr.default_build_dir()}/pipdream.hex:i"]
+
+
+def test_flash_refuses_a_firmware_the_old_nano_bootloader_has_no_room_for():
+    r = flash(tumble=True, baud=57600)  # the old bootloader takes 2 KB: 30,720 bytes are left
+    assert r.returncode != 0 and r.stdout == ""  # avrdude never ran
+    assert "the bootloader leaves 30720" in r.stderr and "TUMBLE=0" in r.stderr
+    r = flash(tumble=False, baud=57600)
+    assert r.returncode == 0, r.stderr
+    assert "-b 57600" in r.stdout and "notumble/pipdream.hex" in r.stdout
