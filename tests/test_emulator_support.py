@@ -3,6 +3,7 @@ real mpremote as a subprocess, and a raw serial connection for protocol-level ch
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import time
@@ -70,14 +71,7 @@ class Port:
 
     def drain(self, quiet: float = 0.3) -> bytes:
         """Whatever arrives until the line has been quiet for `quiet` seconds."""
-        last = time.monotonic()
-        while time.monotonic() - last < quiet:
-            chunk = self.s.read(4096)
-            if chunk:
-                self.seen += chunk
-                last = time.monotonic()
-        out, self.seen = self.seen, b""
-        return out
+        return self.settle(b"", quiet, timeout=math.inf)  # every output ends with b""
 
     def close(self) -> None:
         self.s.close()
