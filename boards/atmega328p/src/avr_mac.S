@@ -95,6 +95,28 @@ avr_ctx:
 .endif
 .endm
 
+; One chunk of a segment: r23 single steps, then r22 blocks of 4 steps, each step
+; the macro `one` with `args`; on to label 7 of the caller (r21 clobbered).
+.macro CHUNK one, args:vararg
+        mov     r21, r23
+        tst     r21
+        breq    5f
+4:      \one   \args
+        dec     r21
+        brne    4b
+5:      mov     r21, r22
+        tst     r21
+        brne    6f
+        rjmp    7f
+6:      \one   \args
+        \one   \args
+        \one   \args
+        \one   \args
+        dec     r21
+        breq    7f
+        rjmp    6b
+.endm
+
 ; the MAC phase: accumulators (cleared by the caller) += the segment list
 ; (weights offset by r15:r14); clobbers r16..r25, X, Y, Z
 .macro SEGMENTS P, STEP
@@ -115,23 +137,7 @@ avr_ctx:
         ld      r28, X+         ; Y = s.x (RAM)
         ld      r29, X+
         lds     r19, avr_ctx + C_NCHUNK
-3:      mov     r21, r23        ; chunk: rest single steps, then blocks of 4
-        tst     r21
-        breq    5f
-4:      STEP_ONE \P, \STEP
-        dec     r21
-        brne    4b
-5:      mov     r21, r22
-        tst     r21
-        brne    6f
-        rjmp    7f
-6:      STEP_ONE \P, \STEP
-        STEP_ONE \P, \STEP
-        STEP_ONE \P, \STEP
-        STEP_ONE \P, \STEP
-        dec     r21
-        breq    7f
-        rjmp    6b
+3:      CHUNK   STEP_ONE, \P, \STEP
 7:      dec     r19             ; next chunk: same activations on, weights jump
         breq    8f
         add     r30, r24
@@ -268,6 +274,17 @@ avr_ctx:
         sts     avr_ctx + \off + 1, \hi
 .endm
 
+; The requantization parameters of a group's first output channel: bias, mult
+; and shift pointers copied to the cursors the output code advances.
+.macro PARAMS_START
+        LDC16   r16, r17, C_BIAS
+        STC16   C_BCUR, r16, r17
+        LDC16   r16, r17, C_MULT
+        STC16   C_MCUR, r16, r17
+        LDC16   r16, r17, C_SHIFT
+        STC16   C_SCUR, r16, r17
+.endm
+
 ; The callee-saved registers the cores use (r2-r17, Y), saved on entry ...
 .macro ENTER
         push    r2
@@ -350,12 +367,7 @@ avr_ctx:
         sts     avr_ctx + C_CO_LEFT, r16
         STC16   C_W_OFF, __zero_reg__, __zero_reg__
 .if \ACC == 0
-        LDC16   r16, r17, C_BIAS
-        STC16   C_BCUR, r16, r17
-        LDC16   r16, r17, C_MULT
-        STC16   C_MCUR, r16, r17
-        LDC16   r16, r17, C_SHIFT
-        STC16   C_SCUR, r16, r17
+        PARAMS_START
 .endif
 60:     LDC16   r14, r15, C_W_OFF ; a channel
         clr     r2
@@ -497,23 +509,7 @@ avr_ctx:
         ld      r28, X+         ; activations
         ld      r29, X+
         lds     r19, avr_ctx + C_NCHUNK
-3:      mov     r21, r23
-        tst     r21
-        breq    5f
-4:      SP_ONE  \Q
-        dec     r21
-        brne    4b
-5:      mov     r21, r22
-        tst     r21
-        brne    6f
-        rjmp    7f
-6:      SP_ONE  \Q
-        SP_ONE  \Q
-        SP_ONE  \Q
-        SP_ONE  \Q
-        dec     r21
-        breq    7f
-        rjmp    6b
+3:      CHUNK   SP_ONE, \Q
 7:      dec     r19
         breq    8f
         LDC16   r16, r17, C_W_JUMP
@@ -572,12 +568,7 @@ avr_ctx:
 .endif
         sts     avr_ctx + C_CO_LEFT, r16
         STC16   C_W_OFF, __zero_reg__, __zero_reg__
-        LDC16   r16, r17, C_BIAS
-        STC16   C_BCUR, r16, r17
-        LDC16   r16, r17, C_MULT
-        STC16   C_MCUR, r16, r17
-        LDC16   r16, r17, C_SHIFT
-        STC16   C_SCUR, r16, r17
+        PARAMS_START
 60:     clr     r2              ; a quad (pair) of output channels
         clr     r3
         clr     r10
