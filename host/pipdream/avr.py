@@ -112,43 +112,35 @@ def build_harness(build_dir: Path | None = None) -> Path:
 
 @dataclass
 class Frame:
-    """One tumble frame (drawn by the fast model) before a roll's image."""
+    """One image as the firmware reported it (plus the simulator's view of it): a tumble
+    frame (drawn by the fast model), or, as a Roll, the rolled image."""
 
-    n: int  # 1.. within its roll
-    face: int
-    angle: int
-    cycles: int  # the firmware's Timer1 count around this frame's inference
-    status: int = 0
-    done: int = 0  # simulator cycle of the frame line
-    led_on: int = 0  # simulator cycles of the busy LED's edges around this frame
-    led_off: int = 0
-    image: np.ndarray | None = None  # (32, 32) uint8 from "px" lines ("T" command), else None
-
-
-@dataclass
-class Roll:
-    """One roll as the firmware reported it (plus the simulator's view of it)."""
-
-    n: int
+    n: int  # 1.. (frames: within their roll)
     face: int
     angle: int
     cycles: int  # the firmware's Timer1 count around the inference
-    i2c: int  # CPU cycles spent in the TWI driver during this roll
-    stack: int  # stack high-water mark since reset, bytes
-    ram: int  # .data + .bss + stack high-water mark, bytes
-    display: str  # "3c", "3d" or "none"
-    status: int = 0  # a kernel status code reported before the roll line (0: ok)
+    status: int = 0  # a kernel status code reported before the line (0: ok)
     led_on: int = 0  # simulator cycle of the busy LED's rising edge
     led_off: int = 0
     done: int = 0  # simulator cycle of the report line
-    image: np.ndarray | None = None  # (32, 32) uint8 from "px" lines ("D" command), else None
-    stack_overflow: bool = False  # the firmware saw its stack reach .bss
-    frames: list[Frame] = field(default_factory=list)  # the tumble before the image
+    image: np.ndarray | None = None  # (32, 32) uint8 from "px" lines ("D"/"T" commands), else None
 
     @property
     def sim_cycles(self) -> int:
         """Cycles between the busy LED's edges, counted by simavr itself."""
         return self.led_off - self.led_on
+
+
+@dataclass(kw_only=True)
+class Roll(Frame):
+    """One roll: its image, what the report line adds, and the tumble before it."""
+
+    i2c: int  # CPU cycles spent in the TWI driver during this roll
+    stack: int  # stack high-water mark since reset, bytes
+    ram: int  # .data + .bss + stack high-water mark, bytes
+    display: str  # "3c", "3d" or "none"
+    stack_overflow: bool = False  # the firmware saw its stack reach .bss
+    frames: list[Frame] = field(default_factory=list)  # the tumble before the image
 
 
 @dataclass
@@ -206,9 +198,10 @@ def parse_uart(text: str) -> tuple[dict, list[Roll]]:
             image = None
         elif line.startswith("roll "):
             rolls.append(Roll(int(line.split()[1]), int(kv["face"]), int(kv["angle"]),
-                              int(kv["cycles"]), int(kv["i2c"]), int(kv["stack"].rstrip("!")),
-                              int(kv["ram"]), kv["display"], status, image=image, frames=frames))
-            rolls[-1].stack_overflow = kv["stack"].endswith("!")
+                              int(kv["cycles"]), status, image=image, i2c=int(kv["i2c"]),
+                              stack=int(kv["stack"].rstrip("!")), ram=int(kv["ram"]),
+                              display=kv["display"], stack_overflow=kv["stack"].endswith("!"),
+                              frames=frames))
             status = 0
             image = None
             frames = []

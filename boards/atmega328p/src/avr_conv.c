@@ -3,15 +3,17 @@
  * firmware built with IMPL=c or IMPL=dot runs those, and the tests compare
  * every build with reference.py), reorganised for an 8-bit core:
  *
- * - weight-stationary pixel blocking: one weight byte (lpm, 3 cycles) serves 4
- *   output pixels whose taps are the same up to a fixed input step
- *   (src/avr_mac.S), so a MAC costs about 9 cycles instead of 11+;
- * - an output row is cut once into runs of such pixels: the pixels of one
- *   phase (output column modulo the transposed convolution's stride) whose
- *   taps are not clipped by the image edge all share one tap pattern, so the
- *   run gets one segment list (one segment per kernel row) and the asm core
- *   walks all its groups of 4 (then 3, 2) itself, moving the list along;
- *   clipped edge pixels go one at a time;
+ * - an output row is cut once into runs: the pixels of one phase (output
+ *   column modulo the transposed convolution's stride) whose taps are not
+ *   clipped by the image edge all share one tap pattern, so the run gets one
+ *   segment list (one segment per kernel row) and one asm call that walks the
+ *   run itself, moving the list along; clipped edge pixels go one at a time;
+ * - requantized layers run activation-stationary cores that skip zero inputs
+ *   (avr_sparse: 4 output channels per nonzero input byte, avr_sparse2: 2;
+ *   after ReLU most inputs are 0), src/avr_mac.S;
+ * - the accumulator mode (the streaming plan's single-channel last layer) runs
+ *   weight-stationary cores: one weight byte (lpm, 3 cycles) serves 4 (or 3)
+ *   pixels 8 input bytes apart, about 9 cycles per MAC;
  * - no division or modulo per pixel (strides are 1 or 2), requantization in
  *   assembly with byte shifts and a 16x16 multiply.
  */
