@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 from pipdream import avr
 
 
@@ -101,3 +102,23 @@ def test_flash_refuses_a_firmware_the_old_nano_bootloader_has_no_room_for():
     r = flash(tumble=False, baud=57600)
     assert r.returncode == 0, r.stderr
     assert "-b 57600" in r.stdout and "notumble/pipdream.hex" in r.stdout
+
+
+@pytest.mark.parametrize("var, message", [("TUMBLE=2", "TUMBLE must be 0 or 1"),
+                                          ("IMPL=fast", "IMPL must be asm, dot or c")])
+def test_a_bad_build_option_is_named(tmp_path, var, message):
+    r = subprocess.run(["make", "-s", "-C", str(avr.BOARD), "elf", f"BUILD={tmp_path}", var],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and message in r.stderr
+    assert not list(tmp_path.iterdir())  # refused before anything is built
+
+
+def test_a_corrupt_fast_blob_is_refused_with_the_readers_message(tmp_path):
+    bad = tmp_path / "bad.blob"
+    bad.write_bytes(avr.FAST_BLOB.read_bytes()[:100])  # a torn copy
+    r = subprocess.run(["make", "-s", "-C", str(avr.BOARD), "elf", f"BUILD={tmp_path / 'b'}",
+                        f"FAST_BLOB={bad}"], capture_output=True, text=True)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "pipdream export-c: error: header.total_size" in r.stderr and "truncated" in r.stderr
+    assert "fast_blob.h" in r.stderr  # make names which of the two blobs it was
+    assert not (tmp_path / "b" / "pipdream.elf").exists()
