@@ -416,7 +416,7 @@ def simulate(out: Path, rolls: int = 3, face: int | None = None, angle: int | No
     same blob (the panel, and with a forced roll the raw image bytes), each tumble frame
     against reference.py on models/fast.blob."""
     from pipdream import reference
-    from pipdream.blob import load
+    from pipdream.blob import load, read_file
     from pipdream.sim.render import save_png
 
     if rolls < 1 or rolls > 200:
@@ -428,9 +428,7 @@ def simulate(out: Path, rolls: int = 3, face: int | None = None, angle: int | No
     if angle is not None and not -F.ANGLE_CODE_MAX <= angle <= F.ANGLE_CODE_MAX:
         raise ValueError(f"--angle must be -{F.ANGLE_CODE_MAX}..{F.ANGLE_CODE_MAX}")
     blob = Path(blob) if blob is not None else default_blob()
-    if not blob.exists():
-        raise ValueError(f"blob not found: {blob}")
-    model = load(blob.read_bytes())  # BlobError (a ValueError) for a bad blob
+    model = load(read_file(blob))  # BlobError (a ValueError) for a bad blob
     forced = [(face, angle)] * rolls if face is not None else []
     log(f"building the firmware ({impl}, {'test hook' if forced else 'shipped'} build, {blob.name}) "
         "and the simavr harness ...")

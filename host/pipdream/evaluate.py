@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from pipdream import dataset, evalnet, paths
+from pipdream.blob import read_file
 from pipdream.decoder import mac_count, param_count
 
 ImageSource = Callable[[Path, np.ndarray, np.ndarray], np.ndarray]
@@ -32,17 +33,10 @@ def _reference():
     return reference
 
 
-def _read_blob(path: str | Path) -> bytes:
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"blob not found: {path}")
-    return path.read_bytes()
-
-
 def images_from_blob(path: str | Path, faces: np.ndarray, latents: np.ndarray) -> np.ndarray:
     """int8 blob through the integer reference; the latent becomes its 8-bit angle code."""
     ref = _reference()
-    return ref.generate_batch(_read_blob(path), faces, ref.angle_code(latents))
+    return ref.generate_batch(read_file(path), faces, ref.angle_code(latents))
 
 
 def size_of_checkpoint(path: str | Path) -> tuple[int, int]:
@@ -54,7 +48,7 @@ def size_of_checkpoint(path: str | Path) -> tuple[int, int]:
 
 
 def size_of_blob(path: str | Path) -> tuple[int, int]:
-    model = _reference().load(_read_blob(path))
+    model = _reference().load(read_file(path))
     return int(model.params), int(model.macs)
 
 

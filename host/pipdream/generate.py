@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from pipdream import dataset, grid
+from pipdream.blob import read_file
 from pipdream.evaluate import images_from_checkpoint
 
 SUFFIXES = (".png", ".npy")
@@ -44,11 +45,8 @@ def generate_from_blob(blob: str | Path, faces: np.ndarray, angles: np.ndarray,
     """The int8 model on any backend (pipdream.backends): the angle becomes its 8-bit code."""
     from pipdream import backends, reference
 
-    path = Path(blob)
-    if not path.exists():
-        raise ValueError(f"blob not found: {path}")
     codes = reference.angle_code(dataset.angle_to_latent(angles))
-    return backends.generate_images(backend, path.read_bytes(), faces, codes)
+    return backends.generate_images(backend, read_file(blob), faces, codes)
 
 
 def write(path: str | Path, images: np.ndarray, faces: np.ndarray, angles: np.ndarray,

@@ -7,6 +7,7 @@ The C parser (natmod/kernels/pd_blob.c) makes the same checks in the same order.
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import numpy as np
 
@@ -144,6 +145,14 @@ def _check_values(layer: QLayer, at) -> None:
         if bad.any():
             j = int(np.flatnonzero(bad.ravel())[0])
             raise BlobError(f"{at(field)}: element {j} ({bad.ravel().size} in all) {msg}")
+
+
+def read_file(path: str | Path) -> bytes:
+    """A blob file's bytes (ValueError naming it when it is not there); load() checks them."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"blob not found: {path}")
+    return path.read_bytes()
 
 
 def load(data: bytes | bytearray | memoryview) -> QModel:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipdream.blob import export_c, load
+from pipdream.blob import export_c, load, read_file
 
 NAME = "export-c"
 HELP = "write a blob as a C array (PROGMEM on AVR) for bare-metal firmware"
@@ -23,9 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.blob.exists():
-        raise ValueError(f"blob not found: {args.blob}")
-    data = args.blob.read_bytes()
+    data = read_file(args.blob)
     load(data)  # never export a blob the firmware would reject
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(export_c.render(data, args.name, args.blob.name))

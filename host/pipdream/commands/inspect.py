@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pipdream import plan
 from pipdream.blob import format as F
-from pipdream.blob import load
+from pipdream.blob import load, read_file
 from pipdream.blob.writer import blob_crc
 
 NAME = "inspect"
@@ -50,9 +50,7 @@ def describe(data: bytes) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.blob.exists():
-        raise ValueError(f"blob not found: {args.blob}")
-    r = describe(args.blob.read_bytes())
+    r = describe(read_file(args.blob))
     if args.json:
         print(json.dumps(r, indent=2))
         return 0
