@@ -288,7 +288,7 @@ def test_a_display_that_never_goes_quiet_ends_the_run_with_a_timeout():
 
 def test_only_waiting_counts_as_quiet_so_a_slow_computation_is_not_the_end_of_a_frame():
     script = Script().quiet(50).mark("quiet").end()
-    result = run_board(World(clock="fast", script=script), code=textwrap.dedent("""
+    result = run_board(World(script=script), code=textwrap.dedent("""
         import time
         from machine import I2C
         i2c = I2C(0)
@@ -308,7 +308,7 @@ def test_only_waiting_counts_as_quiet_so_a_slow_computation_is_not_the_end_of_a_
 
 def test_quiet_counts_from_the_start_of_the_step():
     script = Script().wait(500).mark("pressed").quiet(100).mark("quiet").end()
-    for clock in ("virtual", "fast"):
+    for clock in ("virtual", "real"):
         result = run_board(World(clock=clock, script=script), code=textwrap.dedent("""
             import time
             from machine import I2C

@@ -33,8 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--link", type=Path, help="also make this symlink to the pseudo-terminal")
     p.add_argument("--press", type=float, action="append", default=[], metavar="MS",
                    help="press the button MS milliseconds after each boot (repeatable)")
-    p.add_argument("--clock", choices=("real", "fast", "virtual"), default="real",
-                   help="simulated clock: real (default), fast (sleeps cost nothing), virtual")
+    p.add_argument("--clock", choices=("real", "virtual"), default="real",
+                   help="board clock: real (default: sleeps take real time), virtual (deterministic: "
+                        "sleeps cost nothing, each generate() its modelled board time)")
     p.add_argument("--seed", type=int, help="seed os.urandom (the same rolls every boot)")
     p.add_argument("--flash", type=int, metavar="KIB", help="filesystem size in KiB (default: the board's)")
     p.add_argument("--baud", type=int, help="serial speed in baud (default: USB speed, unlimited)")

@@ -63,6 +63,9 @@ class BoardView:
     ended: str | None = None  # why the board stopped
     end_kind: str | None = None  # script, timeout, limit, watchdog or reset
     last_t_us: int = 0
+    step: int = 0  # the script step the board is at (from its beat records)
+    last_record: str | None = None  # the last record other than a beat, for messages
+    host_clock_reads: int | None = None  # reads of the host's clock (the virtual clock makes none)
 
     def __post_init__(self) -> None:
         for d in self.world.displays:
@@ -79,6 +82,8 @@ class BoardView:
 
     def feed(self, rec: Record) -> None:
         self.records += 1
+        if rec.kind != "beat":
+            self.last_record = f"{rec.kind} at {rec.t_us / 1e6:.3f} s {' '.join(rec.fields)[:60]}".rstrip()
         self._flush_idle(rec.t_us)
         self.last_t_us = rec.t_us
         k, f = rec.kind, rec.fields
@@ -92,6 +97,10 @@ class BoardView:
             self.nacks += 1
         elif k == "mark":
             self.marks.append((rec.t_us, " ".join(f)))
+        elif k == "beat":
+            self.step = int(f[0])
+        elif k == "hostclock":
+            self.host_clock_reads = int(f[0])
         elif k == "end":
             self.finish()
             self.end_kind = f[0] if f else "?"

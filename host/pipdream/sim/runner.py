@@ -31,6 +31,11 @@ MPY_DIR = Path(__file__).resolve().parent / "mpy"
 # added to the board's heap so the app gets what it would have. Measured by tests/test_sim_machine.py.
 STANDIN_HEAP = 48 * 1024
 END_GRACE_S = 5.0  # after the script's end, the app has this long to exit
+# A board that sends nothing (no record, no beat, no console line) for this long is stuck: its
+# clock stopped, or the app computes without ever reading it. simboard sends a beat every
+# 250 ms of board time, and the slowest step we run (a pure-Python generate()) takes well
+# under a second on a slow host.
+STALL_S = 10.0
 
 
 class SimError(RuntimeError):
@@ -76,7 +81,7 @@ def run_board(world: World, *, script: Path | None = None, code: str | None = No
               on_frame: Callable[[Frame], None] | None = None,
               on_record: Callable[[Record], None] | None = None,
               on_console: Callable[[str], None] | None = None,
-              timeout_s: float = 300.0, heap_bytes: int | None = None,
+              timeout_s: float = 300.0, stall_s: float = STALL_S, heap_bytes: int | None = None,
               check: bool = True) -> RunResult:
     """Boot the simulated board and run `script` (a file in root) or `code` until the script ends.
 
@@ -88,28 +93,31 @@ def run_board(world: World, *, script: Path | None = None, code: str | None = No
     cmd += [str(script)] if script is not None else ["-c", code]
     env = {"MICROPYPATH": os.pathsep.join([str(MPY_DIR), "", *map(str, extra_path)])}
     return run_process(cmd, world, root=root, env=env, on_frame=on_frame, on_record=on_record,
-                       on_console=on_console, timeout_s=timeout_s, check=check)
+                       on_console=on_console, timeout_s=timeout_s, stall_s=stall_s, check=check)
 
 
 def run_circuitpython(world: World, root: Path, *, on_frame: Callable[[Frame], None] | None = None,
                       on_record: Callable[[Record], None] | None = None,
                       on_console: Callable[[str], None] | None = None,
-                      timeout_s: float = 300.0, check: bool = True) -> RunResult:
+                      timeout_s: float = 300.0, stall_s: float = STALL_S, check: bool = True) -> RunResult:
     """Run root/code.py on CPython with the CircuitPython stand-ins (pipdream.sim.circuitpython)."""
     from pipdream.sim.circuitpython import CPY_DIR
 
     env = {"PYTHONPATH": os.pathsep.join([str(CPY_DIR), str(root)]), "PYTHONUNBUFFERED": "1",
            "PYTHONDONTWRITEBYTECODE": "1"}
     return run_process([sys.executable, "code.py"], world, root=root, env=env, on_frame=on_frame,
-                       on_record=on_record, on_console=on_console, timeout_s=timeout_s, check=check)
+                       on_record=on_record, on_console=on_console, timeout_s=timeout_s, stall_s=stall_s,
+                       check=check)
 
 
 def run_process(cmd: list[str], world: World, *, root: Path | None, env: dict[str, str],
                 on_frame: Callable[[Frame], None] | None = None,
                 on_record: Callable[[Record], None] | None = None,
                 on_console: Callable[[str], None] | None = None,
-                timeout_s: float = 300.0, check: bool = True) -> RunResult:
-    """Run a simulated board's process: world in, record stream and console out, as they come."""
+                timeout_s: float = 300.0, stall_s: float = STALL_S, check: bool = True) -> RunResult:
+    """Run a simulated board's process: world in, record stream and console out, as they come.
+
+    SimError when it takes longer than timeout_s in all, or sends nothing for stall_s."""
     view = BoardView(world, on_frame=on_frame, on_record=on_record)
     result = RunResult(view)
     with tempfile.TemporaryDirectory(prefix="pipdream-sim-") as tmp:
@@ -138,11 +146,17 @@ def run_process(cmd: list[str], world: World, *, root: Path | None, env: dict[st
             th.start()
         open_streams = 2
         ended_at = None
+        heard = t0  # when the board last sent something
         try:
             while open_streams:
-                left = timeout_s - (time.monotonic() - t0)
+                now = time.monotonic()
+                left = timeout_s - (now - t0)
                 if left <= 0:
-                    raise SimError(f"the simulated board did not finish within {timeout_s:.0f} s")
+                    raise SimError(f"the simulated board did not finish within {timeout_s:.0f} s; "
+                                   f"{_where(view, world)}")
+                if now - heard > stall_s and view.ended is None:
+                    raise SimError(f"the simulated board made no progress for {stall_s:.0f} s; "
+                                   f"{_where(view, world)}")
                 if view.ended is not None:
                     ended_at = ended_at or time.monotonic()
                     if time.monotonic() - ended_at > END_GRACE_S:  # the app swallowed SystemExit
@@ -151,6 +165,7 @@ def run_process(cmd: list[str], world: World, *, root: Path | None, env: dict[st
                     tag, line = events.get(timeout=min(left, 1.0))
                 except queue.Empty:
                     continue
+                heard = time.monotonic()
                 if line is None:
                     open_streams -= 1
                 elif tag == "bus":
@@ -166,8 +181,18 @@ def run_process(cmd: list[str], world: World, *, root: Path | None, env: dict[st
                 proc.wait()
         view.finish()
         result.wall_s = time.monotonic() - t0
+    if view.host_clock_reads and world.clock == "virtual":
+        raise SimError(f"the virtual clock read the host's clock {view.host_clock_reads} times")
     if check and view.end_kind != "script":
         tail = "\n".join(result.console[-15:])
         why = f"it ended: {view.ended}" if view.ended else f"exit status {result.returncode}"
         raise SimError(f"the simulated board stopped before its script ended ({why}); console:\n{tail}")
     return result
+
+
+def _where(view: BoardView, world: World) -> str:
+    """Where a stuck board is: its clock, the last thing it did, the script step it waits for."""
+    steps = world.script.steps
+    waiting = (f"waiting for script step {view.step + 1} of {len(steps)}: {world.script.describe(view.step)}"
+               if view.step < len(steps) else "past the end of its script")
+    return f"its clock is at {view.last_t_us / 1e6:.3f} s, {waiting}; last record: {view.last_record or 'none'}"

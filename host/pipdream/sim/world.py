@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipdream.sim.compute import cycles_per_mac
+
 # Board profiles: what the `machine` stand-in must behave like. Field meanings are in
 # host/pipdream/sim/mpy/simboard.py (PICO); keys missing here take the Pico's value.
 BOARDS: dict[str, dict[str, Any]] = {
@@ -36,6 +38,7 @@ BOARDS: dict[str, dict[str, Any]] = {
     },
 }
 
+CLOCKS = ("virtual", "real")  # simboard's clock modes: deterministic, or the host's (a person watches)
 BUTTON_BOUNCE_US = 400  # spacing of bounce edges (contacts bounce for a few ms in all)
 
 
@@ -111,6 +114,16 @@ class Script:
     def end(self, reason: str = "script done") -> Script:
         return self._add("end", reason)
 
+    def describe(self, i: int) -> str:
+        """Step i in words (for messages about a board stuck at it)."""
+        dt, op, *args = self.steps[i]
+        after = f" {dt / 1000:g} ms after the previous step" if dt else ""
+        if op == "quiet":
+            return f"no display traffic for {args[0] / 1000:g} ms (at most {args[1] / 1e6:g} s){after}"
+        if op == "level":
+            return f"pin {args[0]} driven to {'released' if args[1] is None else args[1]}{after}"
+        return f"{op} {' '.join(map(str, args))}{after}".replace("  ", " ").strip()
+
 
 @dataclass
 class Display:
@@ -146,7 +159,7 @@ class World:
     displays: list[Display] = field(default_factory=lambda: [Display()])
     other_devices: list[dict[str, Any]] = field(default_factory=list)  # e.g. {"kind": "ram", ...}
     script: Script = field(default_factory=Script)
-    clock: str = "fast"
+    clock: str = "virtual"
     quantum_us: int = 1
     seed: int | None = None
     ticks_start_ms: int = 0
@@ -154,6 +167,7 @@ class World:
     pulls: dict[str, int] = field(default_factory=dict)  # board resistors: pin -> level
     watch_pins: list[str] = field(default_factory=list)  # output pins to record (LEDs)
     board_overrides: dict[str, Any] = field(default_factory=dict)
+    host_clock: tuple[int, int, int] | None = None  # tests: a slow host (min_us, max_us, seed) per read
 
     def display(self, name: str) -> Display:
         for d in self.displays:
@@ -164,9 +178,9 @@ class World:
     def to_json(self) -> dict[str, Any]:
         if self.board not in BOARDS:
             raise ValueError(f"unknown board {self.board!r}; simulated boards: {', '.join(BOARDS)}")
-        if self.clock not in ("fast", "virtual", "real"):
-            raise ValueError("clock must be fast, virtual or real")
-        board = {**BOARDS[self.board], **self.board_overrides}
+        if self.clock not in CLOCKS:
+            raise ValueError(f"clock must be one of {', '.join(CLOCKS)}")
+        board = {"cycles_per_mac": cycles_per_mac(), **BOARDS[self.board], **self.board_overrides}
         return {
             "board": board,
             "clock": self.clock,
@@ -178,6 +192,7 @@ class World:
             "pulls": {str(k): v for k, v in self.pulls.items()},
             "watch_pins": [str(p) for p in self.watch_pins],
             "script": self.script.steps,
+            "host_clock": list(self.host_clock) if self.host_clock else None,
         }
 
     def write(self, path: Path) -> Path:

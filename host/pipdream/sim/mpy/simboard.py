@@ -4,19 +4,22 @@
 # then imports our `machine`, `time` and `os` (MicroPython lets a .py file on the path extend
 # these built-in modules), and everything they do goes through here:
 #
-# - the clock (time.ticks_*, sleep_*): "fast" (real time of the code plus skipped sleeps: the
-#   app's timings are real, its waits cost nothing), "virtual" (only sleeps and bus transfers
-#   move it, plus `quantum_us` per clock read so polling loops progress: deterministic), or
-#   "real" (sleeps really sleep);
+# - the clock (time.ticks_*, sleep_*): "virtual" (the default: deterministic, the host's clock
+#   is never read) or "real" (sleeps really sleep: the board emulator a person watches). The
+#   virtual clock moves only by the app's waits (sleeps, lightsleep, idle), bus transfers,
+#   the modelled cost of each generate() call (the board's cycles per MAC, see compute()) and
+#   `quantum_us` per clock read the app makes, so a polling loop still progresses;
 # - the world: pins driven from outside (the button), I2C and SPI devices, a script of timed
 #   steps (press, release, wait for the display to go quiet, attach/detach a device, end);
 # - the record stream: one text line per bus transaction and event, to the file named by
-#   PIPDREAM_SIM_BUS, which the host turns into pictures (docs/simulation.md has the format).
+#   PIPDREAM_SIM_BUS, which the host turns into pictures (docs/simulation.md has the format);
+#   a "beat" record every BEAT_US of board time lets the host see that the board progresses.
 #
 # The world comes from the JSON file named by PIPDREAM_SIM_WORLD; without it the board is a
 # Pico with nothing attached, and records go nowhere.
 
 import sys
+import builtins
 import micropython
 from binascii import hexlify
 
@@ -32,6 +35,7 @@ del _p
 TICKS_PERIOD = 1 << 30  # time.ticks_* wrap here on 32-bit boards (the x64 unix port: 2**62)
 _MASK = TICKS_PERIOD - 1
 _HALF = TICKS_PERIOD >> 1
+BEAT_US = 250000  # board time between two "beat" records
 
 PICO = {
     "name": "pico",
@@ -46,6 +50,7 @@ PICO = {
     "timer_ids": [-1],
     "pin_prefix": "GP",
     "reset_pull": "down",  # RP2040 pads come out of reset with the pull-down enabled
+    "cycles_per_mac": {},  # "backend_plan" -> board cycles per MAC of generate() (none: free)
 }
 
 
@@ -65,9 +70,9 @@ def _load_world():
 
 world = _load_world()
 board = world["board"]
-_mode = world.get("clock", "fast")
-if _mode not in ("fast", "virtual", "real"):
-    raise ValueError("PIPDREAM_SIM_WORLD: clock must be fast, virtual or real")
+_mode = world.get("clock", "virtual")
+if _mode not in ("virtual", "real"):
+    raise ValueError("PIPDREAM_SIM_WORLD: clock must be virtual or real")
 _quantum = int(world.get("quantum_us", 1))
 _tick0_us = int(world.get("ticks_start_ms", 0)) * 1000
 _limit_us = int(world.get("limit_us", 3600 * 1000000))
@@ -91,19 +96,57 @@ def hexof(buf):
     return hexlify(buf).decode() if len(buf) else "-"
 
 
+# ------------------------------------------------------------------ host clock (real mode only)
+# A slow host on purpose (tests): host_clock = [min_us, max_us, seed] makes every read of the
+# host's clock advance it by min..max microseconds, and real sleeps advance it instead of
+# sleeping. The number of reads is counted: the virtual clock must make none.
+_host = world.get("host_clock")
+_host_t = [0, 0, 0]  # fake host clock, its xorshift state, reads of the host clock
+if _host:
+    from xorshift import seed_state as _seed_state
+
+    _host_t[1] = _seed_state(_host[2])
+
+
+def _host_us():
+    _host_t[2] += 1
+    if not _host:
+        return _rt.ticks_us()
+    x = _host_t[1]  # xorshift32 inline: allocates nothing (the app may hold the heap locked)
+    x ^= (x << 13) & 0xFFFFFFFF
+    x ^= x >> 17
+    x ^= (x << 5) & 0xFFFFFFFF
+    _host_t[1] = x
+    _host_t[0] += _host[0] + (x >> 8) % (_host[1] - _host[0] + 1)
+    return _host_t[0]
+
+
+def _host_sleep_us(us):
+    if _host:
+        _host_t[0] += us
+    else:
+        _rt.sleep_us(us)
+
+
+def host_clock_reads():
+    return _host_t[2]
+
+
 # ------------------------------------------------------------------ clock
-_skip = 0  # fast mode: virtual microseconds added on top of real time
-_real = 0  # fast/real modes: real microseconds since boot
-_last_raw = _rt.ticks_us()
-_v = 0  # virtual mode clock
+_v = 0  # virtual mode: the clock, microseconds since boot
+_busy = 0  # virtual mode: microseconds of _v spent computing (generate(), clock reads), not waiting
+_computing = False  # compute() is moving the clock: that time is busy, not waiting
+_real = 0  # real mode: real microseconds since boot
+_last_raw = _host_us() if _mode == "real" else 0
 _depth = 0  # > 0 while simboard fires events (no nested servicing)
 _in_irq = False  # a hard IRQ handler is running: nothing may allocate
 _ended = False
+_next_beat = BEAT_US
 
 
 def _real_us():
     global _real, _last_raw
-    raw = _rt.ticks_us()
+    raw = _host_us()
     _real += _rt.ticks_diff(raw, _last_raw)
     _last_raw = raw
     return _real
@@ -111,38 +154,49 @@ def _real_us():
 
 def now_us():
     """The board's clock in microseconds since boot (no wrap)."""
-    global _v
     if _mode == "virtual":
-        _v += _quantum
         return _v
-    return _real_us() + _skip
+    return _real_us()
+
+
+def _waited_us():
+    """Board time spent waiting since boot (all of it on the real clock)."""
+    return _v - _busy if _mode == "virtual" else _real_us()
 
 
 def _move_to(t):
-    """Move the clock forward to t (never back)."""
-    global _skip, _v
+    """Move the clock forward to t (never back). Virtual: exactly to t; real: sleep until then."""
+    global _v, _busy
     if _mode == "virtual":
         if t > _v:
+            if _computing:
+                _busy += t - _v
             _v = t
-    elif _mode == "fast":
-        n = _real_us() + _skip
-        if t > n:
-            _skip += t - n
-    else:  # real: wait for it
+    else:
         d = t - _real_us()
         if d > 0:
-            _rt.sleep_us(d)
+            _host_sleep_us(d)
+
+
+def _read_us():
+    """The clock as the app reads it: each read costs the board `quantum_us` of computing."""
+    global _v, _busy
+    if _mode == "virtual":
+        _v += _quantum
+        _busy += _quantum
+        return _v
+    return _real_us()
 
 
 def ticks_ms():
-    t = now_us()
+    t = _read_us()
     if not _in_irq and not _depth:
         service()
     return ((t + _tick0_us) // 1000) & _MASK
 
 
 def ticks_us():
-    t = now_us()
+    t = _read_us()
     if not _in_irq and not _depth:
         service()
     return (t + _tick0_us) & _MASK
@@ -165,14 +219,73 @@ def sleep_us(us):
         service()
 
 
+def compute(us):
+    """The board computes for `us` microseconds (a modelled cost): events due meanwhile fire
+    (a button IRQ interrupts a computation), but the time does not count as waiting."""
+    global _computing
+    _computing = True
+    try:
+        advance(us)
+    finally:
+        _computing = False
+
+
+# ------------------------------------------------------------------ modelled computation
+def cost_us(info):
+    """Board microseconds of one generate() of a model with this info() (0: not modelled)."""
+    table = board.get("cycles_per_mac") or {}
+    cpm = table.get("%s_%s" % (info.get("backend"), info.get("plan")))
+    if cpm is None:
+        return 0
+    return int(info.get("macs", 0) * cpm * 1000000 // board["freq"])
+
+
+class TimedModel:
+    """A model of any backend whose generate() also takes its modelled time on the clock."""
+
+    def __init__(self, model):
+        self._model = model
+        self.cost_us = cost_us(model.info())
+
+    def generate(self, face, angle_code, out):
+        r = self._model.generate(face, angle_code, out)
+        compute(self.cost_us)
+        return r
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+
+def _timed_load(load):
+    def timed(blob, name=None, plan=None):
+        model, backend = load(blob, name, plan)
+        return TimedModel(model), backend
+
+    return timed
+
+
+_import = builtins.__import__
+
+
+def _import_hook(name, globals=None, locals=None, fromlist=None, level=0):
+    """Every import: the app's pdinfer gets a load() whose models take board time."""
+    m = _import(name, globals, locals, fromlist, level)
+    if name == "pdinfer" and not hasattr(m, "_untimed_load"):
+        m._untimed_load = m.load
+        m.load = _timed_load(m.load)
+    return m
+
+
+builtins.__import__ = _import_hook
+
+
 # ------------------------------------------------------------------ events
 _script = world.get("script") or []
 _si = 0  # next script step
 _repeats = {}  # index of a "repeat" step -> how many times it has jumped back
 _step_base = 0  # when the previous step completed
-_last_bus = 0  # end of the last bus transaction
-_skip_at_bus = 0  # _skip then
-_skip_at_base = 0  # _skip when the previous script step completed
+_waited_at_bus = 0  # _waited_us() at the end of the last bus transaction
+_waited_at_base = 0  # _waited_us() when the previous script step completed
 timers = []  # active machine.Timer objects (each has _due)
 _wdt = None  # [timeout_us, deadline_us]
 
@@ -190,11 +303,9 @@ def _quiet_left(quiet_us):
     """Microseconds the board must still wait, without display traffic since the quiet step
     began, to count as quiet.
 
-    Only waiting counts (sleeps, lightsleep, idle): in the fast clock a long computation
-    between two frames is not "quiet", however long it takes."""
-    if _mode == "fast":
-        return quiet_us - (_skip - max(_skip_at_bus, _skip_at_base))
-    return quiet_us - (now_us() - max(_last_bus, _step_base))
+    Only waiting counts (sleeps, lightsleep, idle): a long computation between two frames is
+    not "quiet", however long it takes."""
+    return quiet_us - (_waited_us() - max(_waited_at_bus, _waited_at_base))
 
 
 _what = None  # kind of the event _next_due() found: "script", "limit", "wdt" or a Timer
@@ -249,13 +360,24 @@ def service():
     if _depth or _in_irq:
         return
     now = now_us()
-    if _next_due() > now:
+    if _next_due() > now and now < _next_beat:
         return  # the common case: nothing due, nothing allocated
     n = heap_unlock_all()
     try:
         _run_until(now, False)
+        _beat()
     finally:
         heap_relock(n)
+
+
+def _beat():
+    """A "beat" record every BEAT_US of board time: the host's sign that the board progresses
+    (with the script step it is at). Called with the heap unlocked."""
+    global _next_beat
+    now = now_us()
+    if now >= _next_beat:
+        emit("beat", str(_si))
+        _next_beat = now - now % BEAT_US + BEAT_US
 
 
 def advance(us, wake=False):
@@ -267,7 +389,7 @@ def advance(us, wake=False):
         return False
     target = now_us() + us
     woke = False
-    if _next_due() > target:
+    if _next_due() > target and target < _next_beat:
         _move_to(target)
     else:
         n = heap_unlock_all()
@@ -275,6 +397,7 @@ def advance(us, wake=False):
             woke = _run_until(target, wake)
             if not woke:
                 _move_to(target)
+            _beat()
         finally:
             heap_relock(n)
     if _ended:
@@ -300,18 +423,21 @@ def _run_until(limit, wake):
 
 
 def _fire(what):
-    """Run one event; True if it called back into the app (a wake-up source)."""
-    global _si, _step_base, _skip_at_base
+    """Run one event; True if it called back into the app (a wake-up source).
+
+    Every call makes progress: an event fires, or the clock moves forward (a "quiet" step
+    found the board computing rather than waiting: its due time is now later)."""
+    global _si, _step_base, _waited_at_base
     if what == "script":
         s = _script[_si]
         due = _step_due(_si)
         if s[1] == "quiet" and _quiet_left(s[2]) > 0:
             if now_us() < _step_base + s[0] + s[3]:
-                return False  # the clock landed a hair early: look again
+                return False  # computing, or the real clock woke early: look again
             end("timeout", "the display did not go quiet for %d ms within %d s"
                 % (s[2] // 1000, s[3] // 1000000))
         _step_base = due
-        _skip_at_base = _skip
+        _waited_at_base = _waited_us()
         if s[1] == "repeat":  # [dt, "repeat", back, times]: run the previous `back` steps again
             done = _repeats.get(_si, 0)
             if done < s[3]:
@@ -353,14 +479,14 @@ def end(kind, reason):
     global _ended
     if not _ended:
         _ended = True
+        emit("hostclock", str(_host_t[2]))  # reads of the host's clock (virtual: must be 0)
         emit("end", kind, reason)  # the stream is unbuffered: nothing to flush
     raise SystemExit(0)
 
 
 def bus_activity():
-    global _last_bus, _skip_at_bus
-    _last_bus = now_us()
-    _skip_at_bus = _skip
+    global _waited_at_bus
+    _waited_at_bus = _waited_us()
 
 
 def set_wdt(timeout_us):
