@@ -82,7 +82,7 @@ class BoardView:
 
     def feed(self, rec: Record) -> None:
         self.records += 1
-        if rec.kind != "beat":
+        if rec.kind not in ("beat", "step"):
             self.last_record = f"{rec.kind} at {rec.t_us / 1e6:.3f} s {' '.join(rec.fields)[:60]}".rstrip()
         self._flush_idle(rec.t_us)
         self.last_t_us = rec.t_us
@@ -97,7 +97,7 @@ class BoardView:
             self.nacks += 1
         elif k == "mark":
             self.marks.append((rec.t_us, " ".join(f)))
-        elif k == "beat":
+        elif k in ("beat", "step"):
             self.step = int(f[0])
         elif k == "hostclock":
             self.host_clock_reads = int(f[0])

@@ -14,6 +14,7 @@ Times in the JSON are microseconds; the builder takes milliseconds.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,23 @@ BOARDS: dict[str, dict[str, Any]] = {
     },
 }
 
+HOST_CLOCK_ENV = "PIPDREAM_SIM_HOST_CLOCK"
 CLOCKS = ("virtual", "real")  # simboard's clock modes: deterministic, or the host's (a person watches)
 BUTTON_BOUNCE_US = 400  # spacing of bounce edges (contacts bounce for a few ms in all)
+
+
+def env_host_clock() -> tuple[int, int, int] | None:
+    """World.host_clock from $PIPDREAM_SIM_HOST_CLOCK ("min_us,max_us,seed"), for a whole test run."""
+    text = os.environ.get(HOST_CLOCK_ENV)
+    if not text:
+        return None
+    try:
+        lo, hi, seed = (int(x) for x in text.split(","))
+    except ValueError:
+        raise ValueError(f"{HOST_CLOCK_ENV} must be min_us,max_us,seed, not {text!r}") from None
+    if not 0 <= lo <= hi:
+        raise ValueError(f"{HOST_CLOCK_ENV}: need 0 <= min_us <= max_us")
+    return lo, hi, seed
 
 
 class Script:
@@ -167,7 +183,9 @@ class World:
     pulls: dict[str, int] = field(default_factory=dict)  # board resistors: pin -> level
     watch_pins: list[str] = field(default_factory=list)  # output pins to record (LEDs)
     board_overrides: dict[str, Any] = field(default_factory=dict)
-    host_clock: tuple[int, int, int] | None = None  # tests: a slow host (min_us, max_us, seed) per read
+    # A slow host on purpose (tests): each read of the host's clock advances it min_us..max_us
+    # (seeded), and real sleeps do not sleep. Default: from $PIPDREAM_SIM_HOST_CLOCK ("1,50,7").
+    host_clock: tuple[int, int, int] | None = None
 
     def display(self, name: str) -> Display:
         for d in self.displays:
@@ -192,7 +210,7 @@ class World:
             "pulls": {str(k): v for k, v in self.pulls.items()},
             "watch_pins": [str(p) for p in self.watch_pins],
             "script": self.script.steps,
-            "host_clock": list(self.host_clock) if self.host_clock else None,
+            "host_clock": list(self.host_clock or env_host_clock() or ()) or None,
         }
 
     def write(self, path: Path) -> Path:

@@ -446,6 +446,7 @@ def _fire(what):
                 return False
             _repeats[_si] = 0
         _si += 1
+        emit("step", str(_si))  # the host's "where is it" when a board gets stuck
         return _do_step(s)
     if what == "limit":
         end("limit", "time limit of %d s reached" % (_limit_us // 1000000))
