@@ -75,8 +75,8 @@ def test_the_simulation_tests_pass_on_a_slowed_loaded_host(busy_core):
     and with every simulated board's host clock slowed (PIPDREAM_SIM_HOST_CLOCK)."""
     env = {**os.environ, HOST_CLOCK_ENV: ",".join(map(str, SLOW))}
     files = ["tests/test_sim_demo.py", "tests/test_sim_machine.py", "tests/test_device_app.py"]
-    r = subprocess.run(["taskset", "-c", busy_core, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        *files], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    cmd = ["taskset", "-c", busy_core, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *files]
+    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:]
 
 

@@ -27,7 +27,8 @@ def cycles_per_mac() -> dict[str, float]:
     """{"natmod_full": ..., "natmod_stream": ..., "viper_rows": ..., "python_rows": ...}."""
     rp = json.loads((RESULTS / "rp2040.json").read_text())
     tuned = next(i for i in rp["impls"] if i["impl"] == "tuned")["plans"]
-    table = {f"natmod_{plan}": round(p["cycles_per_image"]["mean"] / p["macs"], 3) for plan, p in tuned.items()}
+    table = {f"natmod_{plan}": round(p["cycles_per_image"]["mean"] / p["macs"], 3)
+             for plan, p in tuned.items()}
     speed = json.loads((RESULTS / "micropython_speed.json").read_text())["backends"]
     natmod_ns = speed["natmod_full"]["ns_per_mac"]
     for backend in ("viper", "python"):

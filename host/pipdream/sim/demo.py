@@ -212,7 +212,8 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> dict[str,
         root = stage.stage_root(Path(tmp) / "board", board=opts.board, natmod=natmod, settings=settings,
                                 model=opts.model)
         result: RunResult = run_board(world, script=root / "main.py", root=root, on_frame=on_frame,
-                                      on_record=on_record, on_console=on_console, timeout_s=opts.wall_budget_s())
+                                      on_record=on_record, on_console=on_console,
+                                      timeout_s=opts.wall_budget_s())
     for r in rolls:
         r.info = pending_info.get(r.number, {})
     return _write_outputs(opts, seed, rolls, title_frame, result, i2c_hz, log)
