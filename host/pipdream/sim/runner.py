@@ -192,9 +192,8 @@ def run_process(cmd: list[str], world: World, *, root: Path | None, env: dict[st
 
 def _where(view: BoardView, world: World) -> str:
     """Where a stuck board is: its clock, the last thing it did, the script step it waits for."""
-    steps = world.script.steps
-    if view.step < len(steps):
-        waiting = f"waiting for script step {view.step + 1} of {len(steps)}: {world.script.describe(view.step)}"
-    else:
-        waiting = "past the end of its script"
-    return f"its clock is at {view.last_t_us / 1e6:.3f} s, {waiting}; last record: {view.last_record or 'none'}"
+    i, n = view.step, len(world.script.steps)
+    waiting = (f"waiting for script step {i + 1} of {n}: {world.script.describe(i)}" if i < n
+               else "past the end of its script")
+    last = view.last_record or "none"
+    return f"its clock is at {view.last_t_us / 1e6:.3f} s, {waiting}; last record: {last}"
