@@ -5,7 +5,10 @@ with host/pipdream/sim/cpy/ first on its path, whose board/busio/digitalio modul
 aliases of the classes here. They read the same world JSON as simboard (PIPDREAM_SIM_WORLD)
 and write the same record stream (PIPDREAM_SIM_BUS), so the host renders it with the same
 SSD1306 emulator and BoardView. Differences from the MicroPython board, by design:
-- the clock is real (CPython's time.sleep cannot be skipped): script times are wall time;
+- the clock is the same virtual one (World.clock, docs/simulation.md): the process's
+  time.sleep, time.monotonic and time.monotonic_ns are the board's, I2C and SPI transfers take
+  their bus time, and each generate() the board's cycles per MAC (mpy/timed.py), so nothing
+  depends on the host's speed; clock "real" keeps CPython's own clock and sleeps;
 - CircuitPython has no pin IRQs; the app polls DigitalInOut.value;
 - with a seed in the world, os.urandom gives the same stream as the MicroPython board's
   (host/pipdream/sim/mpy/xorshift.py), so both paths roll the same faces.
@@ -15,11 +18,15 @@ SSD1306 emulator and BoardView. Differences from the MicroPython board, by desig
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import time
 from pathlib import Path
 from typing import Any
+
+_host_monotonic_ns = time.monotonic_ns  # the host's clock, before the virtual clock replaces it
+_host_sleep = time.sleep
 
 CPY_DIR = Path(__file__).resolve().parent / "cpy"
 ENODEV = 19  # what CircuitPython's busio.I2C raises for a NACKed address (RP2040 port)
@@ -39,17 +46,24 @@ def seeded_urandom(seed: int):
 
 
 class SimBoard:
-    """The world of one CircuitPython board, on a real clock; one per process (`current()`)."""
+    """The world of one CircuitPython board; one per process (`current()`)."""
 
     def __init__(self, world: dict[str, Any], bus_path: str | None) -> None:
         self.world = world
         self.board = world.get("board") or {}
-        self._t0 = time.monotonic_ns()
+        self.virtual = world.get("clock", "virtual") == "virtual"
+        self._quantum = int(world.get("quantum_us", 1))
+        self._host_reads = 0
+        self._t0 = self._host_ns()
+        self._v = 0  # virtual clock, microseconds since boot
+        self._busy = 0  # of which computing (generate(), clock reads), not waiting
+        self._computing = False
         self._out = open(bus_path, "w", buffering=1) if bus_path else None  # lives with the process
         self.script = world.get("script") or []
         self._si = 0
         self._base = 0
-        self._last_bus = 0
+        self._waited_at_bus = 0
+        self._waited_at_base = 0
         self._repeats: dict[int, int] = {}
         self.ended = False
         self.levels: dict[Any, int | None] = {}  # pins driven from outside
@@ -64,7 +78,10 @@ class SimBoard:
                 self.spi_devices.append(d)
         if world.get("seed") is not None:
             os.urandom = seeded_urandom(world["seed"])  # what the app's pdrandom picks up
-        self.emit("boot", self.board.get("name", "?") + "-circuitpython", "real")
+        if self.virtual:
+            self._use_virtual_clock()
+        name = self.board.get("name", "?") + "-circuitpython"
+        self.emit("boot", name, "virtual" if self.virtual else "real")
 
     def pin_id(self, pid: Any) -> Any:
         pre = self.board.get("pin_prefix") or "GP"
@@ -72,38 +89,111 @@ class SimBoard:
             return int(pid[len(pre):])
         return pid
 
+    # -- the clock ----------------------------------------------------------------------------
+    def _host_ns(self) -> int:
+        self._host_reads += 1
+        return _host_monotonic_ns()
+
     def now_us(self) -> int:
-        return (time.monotonic_ns() - self._t0) // 1000
+        return self._v if self.virtual else (self._host_ns() - self._t0) // 1000
+
+    def _waited_us(self) -> int:
+        return self.now_us() - self._busy
+
+    def _use_virtual_clock(self) -> None:
+        """The process's time functions become the board's; the app's models take board time."""
+        time.sleep = lambda s: self.advance(round(s * 1e6))
+        time.monotonic_ns = lambda: self.read_us() * 1000
+        time.monotonic = lambda: self.read_us() / 1e6
+        host_import = builtins.__import__
+
+        def import_hook(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
+            m = host_import(name, globals, locals, fromlist, level)
+            if name == "pdinfer":
+                from pipdream.sim.mpy import timed
+
+                timed.hook_pdinfer(m, self.compute, self.board.get("cycles_per_mac") or {},
+                                   self.board.get("freq", 125_000_000))
+            return m
+
+        builtins.__import__ = import_hook
+
+    def read_us(self) -> int:
+        """The clock as the app reads it: each read costs `quantum_us` of computing."""
+        if self.virtual:
+            self._v += self._quantum
+            self._busy += self._quantum
+        self.service()
+        return self.now_us()
+
+    def advance(self, us: int) -> None:
+        """Let us microseconds pass, firing script steps at their time (real clock: sleep)."""
+        if not self.virtual:
+            _host_sleep(us / 1e6)
+            self.service()
+            return
+        target = self._v + max(0, us)
+        while self._si < len(self.script):
+            due = self._step_due(self.script[self._si])
+            if due > target:
+                break
+            self._move_to(due)
+            self.service()
+        self._move_to(target)
+        self.service()
+
+    def _move_to(self, t: int) -> None:
+        if t > self._v:
+            if self._computing:
+                self._busy += t - self._v
+            self._v = t
+
+    def compute(self, us: int) -> None:
+        """The board computes for us microseconds (a modelled generate()): not waiting."""
+        self._computing = True
+        try:
+            self.advance(us)
+        finally:
+            self._computing = False
+
+    def _bus_time(self, us: int) -> None:
+        if self.virtual:
+            self.advance(us)
 
     def emit(self, kind: str, *fields: Any) -> None:
         if self._out is not None:
             self._out.write(" ".join([kind, str(self.now_us()), *map(str, fields)]) + "\n")
 
-    # -- the script, on wall time ---------------------------------------------------------
+    # -- the script ------------------------------------------------------------------------------
+    def _quiet_left(self, quiet_us: int) -> int:
+        """Waiting (not computing) still needed without display traffic, as simboard counts it."""
+        return quiet_us - (self._waited_us() - max(self._waited_at_bus, self._waited_at_base))
+
+    def _step_due(self, s: list[Any]) -> int:
+        start = self._base + s[0]
+        if s[1] == "quiet":  # [dt, "quiet", quiet_us, max_us]
+            return min(max(start, self.now_us() + self._quiet_left(s[2])), start + s[3])
+        return start
+
     def service(self) -> None:
         if self.ended:
             raise SystemExit(0)
         while self._si < len(self.script):
             s = self.script[self._si]
-            start = self._base + s[0]
-            now = self.now_us()
-            if s[1] == "quiet":
-                due = max(start, self._last_bus + s[2])
-                if due > now:
-                    if now >= start + s[3]:
-                        self.end("timeout", f"the display did not go quiet for {s[2] // 1000} ms")
-                    return
-            elif start > now:
+            due = self._step_due(s)
+            if due > self.now_us():
                 return
-            else:
-                due = start
+            if s[1] == "quiet" and self._quiet_left(s[2]) > 0:
+                self.end("timeout", f"the display did not go quiet for {s[2] // 1000} ms")
             self._base = due
+            self._waited_at_base = self._waited_us()
             if s[1] == "repeat" and self._repeats.get(self._si, 0) < s[3]:
                 self._repeats[self._si] = self._repeats.get(self._si, 0) + 1
                 self._si -= s[2]
                 continue
             self._repeats.pop(self._si, None)
             self._si += 1
+            self.emit("step", self._si)
             self._step(s)
 
     def _step(self, s: list[Any]) -> None:
@@ -124,21 +214,22 @@ class SimBoard:
     def end(self, kind: str, reason: str) -> None:
         if not self.ended:
             self.ended = True
+            self.emit("hostclock", self._host_reads - 1)  # reads since boot (virtual: none)
             self.emit("end", kind, reason)
         raise SystemExit(0)
 
     # -- what the stand-ins call ------------------------------------------------------------
-    def i2c_write(self, scl: Any, sda: Any, addr: int, data: bytes) -> None:
-        self.service()
+    def i2c_write(self, scl: Any, sda: Any, addr: int, data: bytes, hz: int) -> None:
+        self._bus_time((1 + len(data)) * 9 * 1_000_000 // hz)  # 9 clocks a byte, address included
         d = self.devices.get((scl, sda, addr))
         if d is None or not d["present"]:
             self.emit("nack", f"{scl}/{sda}", addr)
             raise OSError(ENODEV, "No such device")
         self.emit("i2c", d["name"], addr, data.hex() if data else "-")
-        self._last_bus = self.now_us()
+        self._waited_at_bus = self._waited_us()
 
-    def spi_write(self, sck: Any, data: bytes) -> None:
-        self.service()
+    def spi_write(self, sck: Any, data: bytes, hz: int) -> None:
+        self._bus_time(len(data) * 8 * 1_000_000 // hz)
         for d in self.spi_devices:
             cs = d.get("cs")
             if not d["present"] or self.pin_id(d["sck"]) != sck:
@@ -147,7 +238,7 @@ class SimBoard:
                 continue
             dc = self.outputs.get(self.pin_id(d["dc"]), 0)
             self.emit("spi", d["name"], dc, data.hex() if data else "-")
-            self._last_bus = self.now_us()
+            self._waited_at_bus = self._waited_us()
 
     def set_output(self, pid: Any, level: int) -> None:
         old = self.outputs.get(pid)
@@ -239,11 +330,11 @@ class I2C:
     def writeto(self, address: int, buffer, *, start: int = 0, end: int | None = None) -> None:
         self._check()
         data = bytes(memoryview(buffer)[start:end])
-        self._board.i2c_write(self._scl, self._sda, address, data)
+        self._board.i2c_write(self._scl, self._sda, address, data, self.frequency)
 
     def readfrom_into(self, address: int, buffer, *, start: int = 0, end: int | None = None) -> None:
         self._check()
-        self._board.i2c_write(self._scl, self._sda, address, b"")  # the address phase: ACK or ENODEV
+        self._board.i2c_write(self._scl, self._sda, address, b"", self.frequency)  # address: ACK or ENODEV
         mv = memoryview(buffer)[start:end]
         mv[:] = bytes(len(mv))
 
@@ -294,7 +385,7 @@ class SPI:
     def write(self, buffer, *, start: int = 0, end: int | None = None) -> None:
         if not self._locked:
             raise RuntimeError("Function requires lock")
-        self._board.spi_write(self._sck, bytes(memoryview(buffer)[start:end]))
+        self._board.spi_write(self._sck, bytes(memoryview(buffer)[start:end]), self.frequency)
 
     def deinit(self) -> None:
         pass

@@ -6,4 +6,4 @@ _PERIOD = 1 << 29
 
 
 def ticks_ms() -> int:
-    return (current().now_us() // 1000) % _PERIOD
+    return (current().read_us() // 1000) % _PERIOD

@@ -50,7 +50,7 @@ PICO = {
     "timer_ids": [-1],
     "pin_prefix": "GP",
     "reset_pull": "down",  # RP2040 pads come out of reset with the pull-down enabled
-    "cycles_per_mac": {},  # "backend_plan" -> board cycles per MAC of generate() (none: free)
+    "cycles_per_mac": {},  # "backend_plan" -> board cycles per MAC of generate() (timed.py)
 }
 
 
@@ -231,48 +231,16 @@ def compute(us):
 
 
 # ------------------------------------------------------------------ modelled computation
-def cost_us(info):
-    """Board microseconds of one generate() of a model with this info() (0: not modelled)."""
-    table = board.get("cycles_per_mac") or {}
-    cpm = table.get("%s_%s" % (info.get("backend"), info.get("plan")))
-    if cpm is None:
-        return 0
-    return int(info.get("macs", 0) * cpm * 1000000 // board["freq"])
-
-
-class TimedModel:
-    """A model of any backend whose generate() also takes its modelled time on the clock."""
-
-    def __init__(self, model):
-        self._model = model
-        self.cost_us = cost_us(model.info())
-
-    def generate(self, face, angle_code, out):
-        r = self._model.generate(face, angle_code, out)
-        compute(self.cost_us)
-        return r
-
-    def __getattr__(self, name):
-        return getattr(self._model, name)
-
-
-def _timed_load(load):
-    def timed(blob, name=None, plan=None):
-        model, backend = load(blob, name, plan)
-        return TimedModel(model), backend
-
-    return timed
-
-
 _import = builtins.__import__
 
 
 def _import_hook(name, globals=None, locals=None, fromlist=None, level=0):
-    """Every import: the app's pdinfer gets a load() whose models take board time."""
+    """Every import: the app's pdinfer gets a load() whose models take board time (timed.py)."""
     m = _import(name, globals, locals, fromlist, level)
-    if name == "pdinfer" and not hasattr(m, "_untimed_load"):
-        m._untimed_load = m.load
-        m.load = _timed_load(m.load)
+    if name == "pdinfer":
+        import timed
+
+        timed.hook_pdinfer(m, compute, board.get("cycles_per_mac") or {}, board["freq"])
     return m
 
 

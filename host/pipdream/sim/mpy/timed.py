@@ -1,0 +1,44 @@
+# timed: the modelled computation of a simulated board. A model's generate() takes
+# info()["macs"] * cycles_per_mac[backend_plan] / freq microseconds of board time.
+#
+# MicroPython code (simboard), also imported on CPython by the CircuitPython simulation: both
+# hook the app's `pdinfer` module so that the models its load() returns are timed.
+
+
+def cost_us(info, cycles_per_mac, freq):
+    """Board microseconds of one generate() of a model with this info() (0: not modelled)."""
+    cpm = cycles_per_mac.get("%s_%s" % (info.get("backend"), info.get("plan")))
+    if cpm is None:
+        return 0
+    return int(info.get("macs", 0) * cpm * 1000000 // freq)
+
+
+class TimedModel:
+    """A model of any backend whose generate() also calls compute(its cost in microseconds)."""
+
+    def __init__(self, model, compute, cycles_per_mac, freq):
+        self._model = model
+        self._compute = compute
+        self.cost_us = cost_us(model.info(), cycles_per_mac, freq)
+
+    def generate(self, face, angle_code, out):
+        r = self._model.generate(face, angle_code, out)
+        self._compute(self.cost_us)
+        return r
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+
+def hook_pdinfer(module, compute, cycles_per_mac, freq):
+    """Make the app's pdinfer.load return TimedModels (once per module)."""
+    if hasattr(module, "_untimed_load"):
+        return
+    load = module.load
+
+    def timed_load(blob, name=None, plan=None):
+        model, backend = load(blob, name, plan)
+        return TimedModel(model, compute, cycles_per_mac, freq), backend
+
+    module._untimed_load = load
+    module.load = timed_load
