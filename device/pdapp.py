@@ -7,7 +7,9 @@
 Nothing here imports `machine`: the board (pdmachine, pdcircuit or a simulation,
 docs/device.md) gives the clock, entropy, button pin and display. Failures never
 stop the die: without a display it rolls on the console and looks for the display
-every DISPLAY_RETRY_MS; without a usable model it says so and shows the number.
+every DISPLAY_RETRY_MS; without a usable model it says so and shows the number;
+anything else a roll raises (MemoryError included) is reported and the next press
+rolls again.
 """
 
 import pdbutton
@@ -104,6 +106,7 @@ class App:
         self._die_on_screen = False  # False: a message covers the screen (clear it before a die)
         self._frame_us_est = None  # how long the last roll's first frame took
         self._pending_press = False  # a press during a roll: one more roll when it ends
+        self._failure = None  # the last error tick() reported (said once while it repeats)
 
     # --- start-up -------------------------------------------------------------
 
@@ -234,8 +237,36 @@ class App:
         """Start, then loop forever (or until `rolls` rolls have been made)."""
         self.start()
         while rolls is None or self.rolls < rolls:
-            self.step()
+            self.tick()
             self.clock.sleep_ms(self.cfg.POLL_MS)
+
+    def tick(self):
+        """step(), surviving anything it raises (a MemoryError in a roll, a driver's bug): the
+        error is reported on the console and the screen, memory collected, and the next press
+        rolls again. SystemExit and KeyboardInterrupt still stop the app."""
+        try:
+            self.step()
+            self._failure = None
+        except Exception as e:  # noqa: BLE001 - the die must outlive any one roll
+            self._failed(e)
+
+    def _failed(self, e):
+        import gc
+
+        gc.collect()  # a MemoryError leaves the heap full of the failed roll's garbage
+        self.state = IDLE
+        what = "%s: %s" % (type(e).__name__, e)
+        if what == self._failure:
+            return  # the same failure again: said already
+        self._failure = what
+        _say("roll failed: %s. Press to roll again." % what)
+        if self.view is not None:
+            try:
+                rows = self.display.height // 8
+                self._message(["roll failed:"] + _wrap(what, self.display.width // 8)[: rows - 2]
+                              + ["press to roll"])
+            except Exception:  # noqa: BLE001 - the screen is a courtesy here; the console has it
+                pass
 
     def step(self):
         """One pass of the idle loop: button, display retry, settings timeout."""

@@ -51,6 +51,8 @@ class Pin:
     def __init__(self):
         self.level = 1
     def value(self):
+        if CFG["fail_pin_at_ms"] is not None and clock.ms >= CFG["fail_pin_at_ms"]:
+            raise RuntimeError("pin read failed")
         return self.level
 
 class Bus:
@@ -106,8 +108,12 @@ class Hooks:
     def __init__(self):
         self.rolls = []
         self.frames = 0
+        self.fail = CFG.get("fail_frames", 0)  # raise MemoryError in this many frames (a full heap)
     def on_frame(self, app, i, n, faces, codes):
         self.frames += 1
+        if self.fail:
+            self.fail -= 1
+            raise MemoryError("memory allocation failed, allocating 1024 bytes")
     def on_roll(self, app, rec):
         r = dict(rec)
         r["image"] = bytes(app.images[0]).hex()
@@ -118,7 +124,7 @@ clock, pin, bus, world, hooks = Clock(), Pin(), Bus(), World(), Hooks()
 app = pdapp.App(Board(), CFG["settings"], hooks)
 app.start()
 while clock.ms < CFG["end_ms"]:
-    app.step()
+    app.tick()  # the body of App.run's loop
     clock.sleep_ms(app.cfg.POLL_MS)
 print(json.dumps({"rolls": hooks.rolls, "frames": hooks.frames, "state": app.state,
                   "buffer": bytes(app.display.buffer).hex() if app.display else None,
@@ -141,11 +147,12 @@ def press_edges(t0: int, bounce: int = 1, hold: int = 150) -> list[list[int]]:
 
 def run_app(tmp_path, *, blob: bytes | None, edges, end_ms: int, settings=None, display_from_ms: int = 0,
             display_addr: int = 0x3C, irq: bool = True, size=(128, 64), runtime: str = "micropython",
-            expect_ok: bool = True, extra_path: tuple = ()):
+            expect_ok: bool = True, extra_path: tuple = (), fail_frames: int = 0,
+            fail_pin_at_ms: int | None = None):
     if blob is not None:
         (tmp_path / "model.blob").write_bytes(blob)
     cfg = dict(edges=edges, end_ms=end_ms, display_from_ms=display_from_ms, display_addr=display_addr,
-               irq=irq, width=size[0], height=size[1],
+               irq=irq, width=size[0], height=size[1], fail_frames=fail_frames, fail_pin_at_ms=fail_pin_at_ms,
                settings={"MODEL_PATH": "model.blob", "BACKEND": "viper", **(settings or {})})
     proc = run_device_script(HARNESS % dict(cfg=json.dumps(cfg)), runtime, cwd=tmp_path, timeout=600,
                              expect_ok=expect_ok, extra_path=extra_path)
@@ -222,6 +229,31 @@ def test_no_display_at_boot_then_found_later_keeps_rolling(tmp_path, blob):
     want = reference_image(blob, last["face"], last["angle"])
     (slot,) = pdview.layout(128, 64, 1)
     assert np.array_equal(die_window(r["buffer"], slot), np.kron(want >= 128, np.ones((2, 2), bool)))
+
+
+def test_a_memory_error_in_a_roll_is_reported_and_the_next_press_rolls_again(tmp_path, blob):
+    edges = press_edges(300) + press_edges(1500)
+    r, console, proc = run_app(tmp_path, blob=blob, edges=edges, end_ms=3000, fail_frames=1,
+                               settings={"ROLL_MS": 200, "MIN_FRAMES": 2})
+    text = "\n".join(console)
+    assert "Traceback" not in text + proc.stderr
+    assert text.count("pipdream: roll failed: MemoryError: memory allocation failed") == 1
+    (roll,) = r["rolls"]  # the first press failed, the second rolled to the end
+    assert roll["roll"] == 1
+    want = reference_image(blob, roll["face"], roll["angle"])
+    assert np.array_equal(np.frombuffer(bytes.fromhex(roll["image"]), np.uint8).reshape(32, 32), want)
+
+
+def test_each_failed_press_is_reported_and_a_failure_on_every_pass_only_once(tmp_path, blob):
+    edges = press_edges(300) + press_edges(900) + press_edges(1500)
+    r, console, _ = run_app(tmp_path, blob=blob, edges=edges, end_ms=2500, fail_frames=3,
+                            settings={"ROLL_MS": 200, "MIN_FRAMES": 2})
+    assert "\n".join(console).count("pipdream: roll failed:") == 3
+    assert r["rolls"] == [] and r["state"] == 0  # idle, waiting for the next press
+    # a button pin that fails on every read: one report, not one per 5 ms pass of the loop
+    r, console, _ = run_app(tmp_path, blob=blob, edges=[[300, 0], [100_000, 1]], end_ms=2500,
+                            settings={"BUTTON_IRQ": False}, fail_pin_at_ms=400)
+    assert "\n".join(console).count("pipdream: roll failed: RuntimeError: pin read failed") == 1
 
 
 @pytest.mark.parametrize("case", ["missing", "corrupt", "truncated"])

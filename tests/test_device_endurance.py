@@ -202,3 +202,34 @@ def test_the_memory_check_catches_a_leak_of_one_small_object_per_roll(tmp_path):
     free = [s[1] for s in samples]
     assert len(free) == 4
     assert leak_problems(free) != [], free
+
+
+# --- a long script costs the app nothing -------------------------------------------------------------
+
+def written_out_script(presses: int) -> Script:
+    """`presses` bouncy presses written out step by step (no repeat): about 35 steps each."""
+    pin, active = stage.button(stage.board_constants(BOARD))
+    s = Script().quiet(400)
+    for _ in range(presses):
+        s.press(pin, hold_ms=60, bounce_edges=8, active=active).quiet(60)
+    return s.end("all rolls done")
+
+
+def test_a_1000_step_script_rolls_to_the_end(tmp_path):
+    script = written_out_script(30)
+    assert len(script.steps) > 1000
+    root = stage.stage_root(tmp_path / "board", board=BOARD, natmod=stage.natmod_x64(),
+                            settings={"BACKEND": "natmod", **NO_TUMBLE})
+    result = run_board(stage.board_world(BOARD, script, seed=SEED), script=root / "main.py", root=root)
+    assert [r[0] for r in reported_rolls(result.console)] == list(range(1, 31))
+    assert not [line for line in result.console if "fit in RAM" in line or "failed" in line]
+
+
+def test_the_app_has_the_same_free_heap_under_a_10_and_a_1000_step_script():
+    code = "import gc, time\ngc.collect()\nprint(gc.mem_free())\nwhile True:\n    time.sleep_ms(5)\n"
+    free = []
+    for presses in (0, 30):  # 3 and 1,000+ steps
+        script = written_out_script(presses)
+        result = run_board(stage.board_world(BOARD, script, seed=SEED), code=code, check=False)
+        free.append(int(result.console[0]))
+    assert abs(free[1] - free[0]) <= 4 * GC_BLOCK, free

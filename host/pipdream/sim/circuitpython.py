@@ -28,6 +28,8 @@ from typing import Any
 _host_monotonic_ns = time.monotonic_ns  # the host's clock, before the virtual clock replaces it
 _host_sleep = time.sleep
 
+from pipdream.sim.world import read_script
+
 CPY_DIR = Path(__file__).resolve().parent / "cpy"
 ENODEV = 19  # what CircuitPython's busio.I2C raises for a NACKed address (RP2040 port)
 
@@ -59,7 +61,7 @@ class SimBoard:
         self._busy = 0  # of which computing (generate(), clock reads), not waiting
         self._computing = False
         self._out = open(bus_path, "w", buffering=1) if bus_path else None  # lives with the process
-        self.script = world.get("script") or []
+        self.script = read_script(world)
         self._si = 0
         self._base = 0
         self._waited_at_bus = 0

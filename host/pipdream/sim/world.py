@@ -58,6 +58,23 @@ def env_host_clock() -> tuple[int, int, int] | None:
     return lo, hi, seed
 
 
+def write_script(steps: list[list[Any]], path: Path) -> dict[str, Any]:
+    """Steps as one JSON line each, padded to one width, so step i is at byte i * width.
+
+    Returns the world's fields that name the file: script_file, script_steps, script_width."""
+    lines = [json.dumps(s, separators=(",", ":")) for s in steps]
+    width = max(map(len, lines), default=0) + 1
+    path.write_text("".join(line.ljust(width - 1) + "\n" for line in lines))
+    return {"script_file": str(path), "script_steps": len(steps), "script_width": width}
+
+
+def read_script(world: dict[str, Any]) -> list[list[Any]]:
+    """All steps of a world's JSON (inline, or in its script file), for the CPython simulation."""
+    if "script_file" not in world:
+        return world.get("script") or []
+    return [json.loads(line) for line in Path(world["script_file"]).read_text().splitlines()]
+
+
 class Script:
     """Timed steps for simboard; every method returns the script so calls chain."""
 
@@ -214,7 +231,11 @@ class World:
         }
 
     def write(self, path: Path) -> Path:
-        path.write_text(json.dumps(self.to_json(), indent=1))
+        """The world as JSON at path; its script in path + ".script" (write_script), which
+        simboard reads a step at a time, so a long script costs the app's heap nothing."""
+        data = self.to_json()
+        data.update(write_script(data.pop("script"), path.with_name(path.name + ".script")))
+        path.write_text(json.dumps(data, indent=1))
         return path
 
     def heap_bytes(self) -> int:

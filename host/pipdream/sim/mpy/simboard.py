@@ -248,7 +248,29 @@ builtins.__import__ = _import_hook
 
 
 # ------------------------------------------------------------------ events
-_script = world.get("script") or []
+class _Script:
+    """The world's script: inline (a few steps), or read from its file a step at a time
+    (fixed-width JSON lines, world.write_script), so that a script of any length costs the
+    app's heap only the step at hand."""
+
+    def __init__(self):
+        self.inline = world.get("script")
+        self.n = len(self.inline) if self.inline is not None else int(world.get("script_steps", 0))
+        if self.inline is None and self.n:
+            self.file = open(world["script_file"], "rb")
+            self.width = int(world["script_width"])
+
+    def step(self, i):
+        if self.inline is not None:
+            return self.inline[i]
+        import json
+
+        self.file.seek(i * self.width)
+        return json.loads(self.file.read(self.width))
+
+
+_script = _Script()
+_cur = _script.step(0) if _script.n else None  # the step at _si (parsed once: _next_due allocates nothing)
 _si = 0  # next script step
 _repeats = {}  # index of a "repeat" step -> how many times it has jumped back
 _step_base = 0  # when the previous step completed
@@ -258,9 +280,16 @@ timers = []  # active machine.Timer objects (each has _due)
 _wdt = None  # [timeout_us, deadline_us]
 
 
-def _step_due(i):
-    """When script step i fires; a "quiet" step also fires at its timeout."""
-    s = _script[i]
+def _goto(i):
+    """Make script step i the next one (parsing it now, with the heap unlocked)."""
+    global _si, _cur
+    _si = i
+    _cur = _script.step(i) if i < _script.n else None
+
+
+def _step_due():
+    """When the next script step fires; a "quiet" step also fires at its timeout."""
+    s = _cur
     due = _step_base + s[0]
     if s[1] == "quiet":  # [dt, "quiet", quiet_us, max_us]
         return min(max(due, now_us() + _quiet_left(s[2])), due + s[3])
@@ -284,8 +313,8 @@ def _next_due():
     global _what
     best = _limit_us
     what = "limit"
-    if _si < len(_script):
-        d = _step_due(_si)
+    if _si < _script.n:
+        d = _step_due()
         if d < best:
             best = d
             what = "script"
@@ -395,10 +424,10 @@ def _fire(what):
 
     Every call makes progress: an event fires, or the clock moves forward (a "quiet" step
     found the board computing rather than waiting: its due time is now later)."""
-    global _si, _step_base, _waited_at_base
+    global _step_base, _waited_at_base
     if what == "script":
-        s = _script[_si]
-        due = _step_due(_si)
+        s = _cur
+        due = _step_due()
         if s[1] == "quiet" and _quiet_left(s[2]) > 0:
             if now_us() < _step_base + s[0] + s[3]:
                 return False  # computing, or the real clock woke early: look again
@@ -410,10 +439,10 @@ def _fire(what):
             done = _repeats.get(_si, 0)
             if done < s[3]:
                 _repeats[_si] = done + 1
-                _si -= s[2]
+                _goto(_si - s[2])
                 return False
             _repeats[_si] = 0
-        _si += 1
+        _goto(_si + 1)
         emit("step", str(_si))  # the host's "where is it" when a board gets stuck
         return _do_step(s)
     if what == "limit":
