@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pipdream.sim.world import read_script
+
 _host_monotonic_ns = time.monotonic_ns  # the host's clock, before the virtual clock replaces it
 _host_sleep = time.sleep
-
-from pipdream.sim.world import read_script
 
 CPY_DIR = Path(__file__).resolve().parent / "cpy"
 ENODEV = 19  # what CircuitPython's busio.I2C raises for a NACKed address (RP2040 port)
