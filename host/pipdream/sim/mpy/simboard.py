@@ -23,6 +23,8 @@ import builtins
 import micropython
 from binascii import hexlify
 
+import timed  # now: the board emulator takes this folder off sys.path once the board boots
+
 _p = sys.path
 sys.path = ()
 try:
@@ -238,8 +240,6 @@ def _import_hook(name, globals=None, locals=None, fromlist=None, level=0):
     """Every import: the app's pdinfer gets a load() whose models take board time (timed.py)."""
     m = _import(name, globals, locals, fromlist, level)
     if name == "pdinfer":
-        import timed
-
         timed.hook_pdinfer(m, compute, board.get("cycles_per_mac") or {}, board["freq"])
     return m
 
