@@ -6,6 +6,7 @@ Installed on the board as pdboard.py. Wiring: docs/wiring.md.
 NAME = "esp32c3"
 PORT = "esp32"
 NATMOD_ARCH = "rv32imc"  # RISC-V
+SCRATCH_BUDGET = 32768  # of a ~150 KB heap: the natmod's full plan (16 KB) fits
 
 I2C_ID = 0
 I2C_SDA = 4  # avoids the strapping pins 2, 8, 9 and the USB pins 18, 19

@@ -129,10 +129,13 @@ class App:
                 blob = f.read()
             import pdinfer
 
-            self.model, self.backend = pdinfer.load(blob, cfg.BACKEND, cfg.PLAN)
+            budget = getattr(self.board, "scratch_budget", None)
+            self.model, self.backend = pdinfer.load(blob, cfg.BACKEND, cfg.PLAN, budget)
             for name in getattr(pdinfer, "unavailable", {}):
                 _say("backend %s unavailable (%s)" % (name, pdinfer.unavailable[name]))
-            _say("model %s (%d bytes), backend %s" % (cfg.MODEL_PATH, len(blob), self.backend))
+            info = self.model.info()
+            _say("model %s (%d bytes), backend %s, plan %s (%d bytes of scratch)" % (
+                cfg.MODEL_PATH, len(blob), self.backend, info["plan"], info["scratch"]))
         except MemoryError:
             self.model_error = "%s does not fit in RAM" % cfg.MODEL_PATH
         except OSError as e:

@@ -81,6 +81,7 @@ class Board:
         self.cfg = cfg
         self.name = cfg["NAME"]
         self.natmod_arch = None  # CircuitPython cannot load native .mpy modules
+        self.scratch_budget = None  # (the pure-Python backend has one plan)
         self.clock = cfg.get("CLOCK") or pdclock
         self.entropy = cfg.get("ENTROPY", "os.urandom")
         self.random_bytes = pdrandom.best_source(self.clock.ticks_us)

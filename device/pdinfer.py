@@ -47,14 +47,22 @@ def select(name=None):
     raise ImportError("no inference backend: " + repr(unavailable))
 
 
-def load(blob, name=None, plan=None):
+def load(blob, name=None, plan=None, budget=None):
     """(model, backend name) for a blob; the blob's defects raise ValueError.
 
-    plan: "stream" (least RAM, the default) or "full" (fastest) for the natmod;
-    the fallbacks take None or either name and always run row by row."""
+    plan: "stream" (least RAM) or "full" (fastest) for the natmod; None: "full" when
+    its scratch fits `budget` bytes (the board's SCRATCH_BUDGET), else "stream".
+    The fallbacks take None or either name and always run row by row."""
     if plan is not None and plan not in PLANS:
         raise ValueError("unknown plan {!r}; choose from {}".format(plan, ", ".join(PLANS)))
     name, cls = select(name)
-    if name == "natmod" and plan is not None:
-        return cls(blob, cls.FULL if plan == "full" else cls.STREAM), name
-    return cls(blob), name
+    if name != "natmod":
+        return cls(blob), name
+    model = cls(blob, cls.FULL if plan == "full" else cls.STREAM)
+    if plan is None and budget is not None and model.info()["full"]["scratch"] <= budget:
+        model = None  # free the stream plan's scratch first
+        try:
+            model = cls(blob, cls.FULL)
+        except MemoryError:  # the heap is smaller or more fragmented than the budget says
+            model = cls(blob, cls.STREAM)
+    return model, name

@@ -22,6 +22,7 @@ class Board:
         self.cfg = cfg
         self.name = cfg["NAME"]
         self.natmod_arch = cfg.get("NATMOD_ARCH")
+        self.scratch_budget = cfg.get("SCRATCH_BUDGET")
         self.clock = cfg.get("CLOCK") or pdclock
         self.entropy = cfg.get("ENTROPY", "os.urandom")
         if cfg.get("ENTROPY_RADIO"):

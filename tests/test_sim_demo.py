@@ -22,6 +22,7 @@ def test_the_demo_rolls_and_writes_pictures_and_a_log(tmp_path, capsys):
     for r in log["rolls"]:
         assert 1 <= r["face"] <= 6 and -127 <= r["angle"] <= 127
         assert r["backend"] == "natmod"
+        assert "backend natmod, plan full (16384 bytes of scratch)" in printed  # the Pico's budget fits it
         assert f"pipdream: roll {r['roll']}: {r['face']} (angle {r['angle']}," in printed  # the app said so
         assert r["frames"] >= 1 and len(r["frame_ms"]) == r["frames"] - 1
         with Image.open(out / r["png"]) as png:

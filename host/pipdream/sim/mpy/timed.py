@@ -36,8 +36,8 @@ def hook_pdinfer(module, compute, cycles_per_mac, freq):
         return
     load = module.load
 
-    def timed_load(blob, name=None, plan=None):
-        model, backend = load(blob, name, plan)
+    def timed_load(*args):
+        model, backend = load(*args)
         return TimedModel(model, compute, cycles_per_mac, freq), backend
 
     module._untimed_load = load
