@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,6 +139,9 @@ class Kernels:
                                            C.c_void_p, C.c_uint32]),
             "pd_generate_stream": (C.c_int, [P(Model), C.c_int32, C.c_int32, C.c_void_p, C.c_uint32,
                                              ROW_FN, C.c_void_p]),
+            "pd_generate_full_part": (C.c_int, [P(Model), C.c_int32, C.c_int32, C.c_void_p, C.c_uint32,
+                                                C.c_void_p, C.c_uint32, C.c_uint8, C.c_uint8, C.c_void_p,
+                                                C.c_uint32]),
         }
         for kernel in ("pd_fc", "pd_conv", "pd_convt", "pd_layer_run"):
             sig[kernel] = (C.c_int, [P(Layer), P(Window), P(Window), P(Rect)])
@@ -194,6 +198,33 @@ class Kernels:
         self.check(self.lib.pd_generate_full(C.byref(p.model), face, angle_code, C.addressof(scratch),
                                              need, out.ctypes.data, out.size))
         return out
+
+    def generate_split(self, blob: bytes | Parsed, face: int, angle_code: int, parts: int,
+                       spin_limit: int = 1 << 31,
+                       run: Sequence[int] | None = None) -> tuple[np.ndarray, list[int]]:
+        """The full plan computed by `parts` threads at once (pd_generate_full_part, the GIL
+        released in each C call): (image, status of each part). `run` starts only those parts
+        (the others never arrive: their partners' barrier gives up after spin_limit polls)."""
+        import threading
+
+        p = blob if isinstance(blob, Parsed) else self.model(blob)
+        need = self.plan(p, PLAN_FULL)[0].scratch_bytes
+        scratch = (C.c_uint8 * need)()  # [need] shared by every part
+        sync = (C.c_uint8 * max(1, parts))()  # [parts] step counters
+        out = np.zeros((p.model.out_h, p.model.out_w), np.uint8)
+        status = [-1] * parts
+
+        def part(k: int) -> None:
+            status[k] = self.lib.pd_generate_full_part(
+                C.byref(p.model), face, angle_code, C.addressof(scratch), need, out.ctypes.data, out.size,
+                k, parts, C.addressof(sync), spin_limit)
+
+        threads = [threading.Thread(target=part, args=(k,)) for k in (range(parts) if run is None else run)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return out, status
 
     def generate_stream(self, blob: bytes | Parsed, face: int, angle_code: int,
                         scratch_bytes: int | None = None) -> tuple[np.ndarray, list[tuple]]:

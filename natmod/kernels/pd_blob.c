@@ -88,6 +88,8 @@ const char *pd_status_message(int status)
     case PD_ERR_OUT_WINDOW: return "output window cannot hold the rectangle";
     case PD_ERR_NO_MODEL: return "no valid model (the blob did not parse)";
     case PD_ERR_CALLBACK: return "no row callback given";
+    case PD_ERR_PART: return "part must be 0..parts-1 and parts 1..4";
+    case PD_ERR_SYNC: return "another core did not reach the barrier";
     default: return "unknown status";
     }
 }

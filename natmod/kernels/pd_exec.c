@@ -48,15 +48,9 @@ static void set_window(pd_window_t *win, uint8_t *data, uint8_t ring, uint8_t x0
     win->c = c;
 }
 
-int pd_generate_full(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
-                     uint32_t scratch_size, uint8_t *out, uint32_t out_size)
+int pd_full_begin(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
+                  uint32_t scratch_size, uint32_t out_size)
 {
-    pd_layer_t L;
-    pd_window_t in, dst;
-    pd_rect_t r;
-    uint8_t *x; /* the current layer's input: even layers at the start of scratch, odd at the end */
-    uint32_t need;
-    uint8_t j;
     int st = check_inputs(m, face, angle_code);
     if (st != PD_OK) {
         return st;
@@ -64,35 +58,112 @@ int pd_generate_full(const pd_model_t *m, int32_t face, int32_t angle_code, uint
     if (out_size < (uint32_t)m->out_h * m->out_w * PD_OUT_C) {
         return PD_ERR_OUT_SIZE;
     }
-    need = pd_full_scratch(m);
-    if (scratch_size < need) {
+    if (scratch_size < pd_full_scratch(m)) {
         return PD_ERR_SCRATCH_SIZE;
     }
-    x = scratch;
-    encode(m, face, angle_code, x);
-    for (j = 0; j < m->n_layers; j++) {
-        uint8_t *y;
-        (void)pd_model_layer(m, j, &L);
-        if (j + 1 == m->n_layers) {
-            y = out;
-        } else if (j % 2 == 0) { /* the output goes to the other end */
-            y = scratch + need - (uint32_t)L.out_h * L.out_w * L.out_c;
-        } else {
-            y = scratch;
-        }
-        set_window(&in, x, L.in_h, 0, L.in_w, L.in_c);
-        set_window(&dst, y, L.out_h, 0, L.out_w, L.out_c);
-        r.y0 = 0;
-        r.y1 = L.out_h;
-        r.x0 = 0;
-        r.x1 = L.out_w;
-        st = pd_layer_run(&L, &in, &dst, &r);
-        if (st != PD_OK) {
-            return st;
-        }
-        x = y;
-    }
+    encode(m, face, angle_code, scratch);
     return PD_OK;
+}
+
+/* Layer j's input and output buffers: even layers read the start of scratch and write its
+ * end, odd layers the reverse; the last layer writes out. */
+int pd_full_layer(const pd_model_t *m, uint8_t j, uint8_t *scratch, uint8_t *out, uint8_t y0, uint8_t y1)
+{
+    pd_layer_t L;
+    pd_window_t in, dst;
+    pd_rect_t r;
+    const uint32_t need = pd_full_scratch(m);
+    uint8_t *x, *y;
+    int st = pd_model_layer(m, j, &L);
+    if (st != PD_OK) {
+        return st;
+    }
+    x = j % 2 == 0 ? scratch : scratch + need - (uint32_t)L.in_h * L.in_w * L.in_c;
+    if (j + 1 == m->n_layers) {
+        y = out;
+    } else {
+        y = j % 2 == 0 ? scratch + need - (uint32_t)L.out_h * L.out_w * L.out_c : scratch;
+    }
+    set_window(&in, x, L.in_h, 0, L.in_w, L.in_c);
+    set_window(&dst, y, L.out_h, 0, L.out_w, L.out_c);
+    r.y0 = y0 < L.out_h ? y0 : L.out_h;
+    r.y1 = y1 < L.out_h ? y1 : L.out_h;
+    r.x0 = 0;
+    r.x1 = L.out_w;
+    if (r.y1 <= r.y0) {
+        return PD_OK; /* no rows of this layer for this part */
+    }
+    return pd_layer_run(&L, &in, &dst, &r);
+}
+
+int pd_generate_full(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
+                     uint32_t scratch_size, uint8_t *out, uint32_t out_size)
+{
+    uint8_t j;
+    int st = pd_full_begin(m, face, angle_code, scratch, scratch_size, out_size);
+    for (j = 0; st == PD_OK && j < m->n_layers; j++) {
+        st = pd_full_layer(m, j, scratch, out, 0, PD_MAX_DIM);
+    }
+    return st;
+}
+
+void pd_split_rows(uint8_t h, uint8_t part, uint8_t parts, uint8_t *y0, uint8_t *y1)
+{
+    *y0 = (uint8_t)((uint16_t)h * part / parts);
+    *y1 = (uint8_t)((uint16_t)h * (part + 1) / parts);
+}
+
+/* Orders this core's earlier stores before its store to sync (the other core reads them
+ * after it sees the count). RP2040 has no data cache, but the compiler may still reorder. */
+#if defined(__arm__)
+#define PD_PUBLISH() __asm__ volatile("dmb" ::: "memory")
+#elif defined(__x86_64__) || defined(__i386__)
+#define PD_PUBLISH() __asm__ volatile("mfence" ::: "memory")
+#elif defined(__GNUC__)
+#define PD_PUBLISH() __asm__ volatile("" ::: "memory") /* single-core targets: the compiler only */
+#else
+#define PD_PUBLISH()
+#endif
+
+int pd_barrier(volatile uint8_t *sync, uint8_t part, uint8_t parts, uint32_t spin_limit)
+{
+    const uint8_t step = (uint8_t)(sync[part] + 1);
+    uint8_t q;
+    PD_PUBLISH();
+    sync[part] = step;
+    for (q = 0; q < parts; q++) {
+        uint32_t spins = 0;
+        while ((int8_t)(uint8_t)(sync[q] - step) < 0) { /* q is behind (counts wrap at 256) */
+            if (++spins > spin_limit) {
+                return PD_ERR_SYNC;
+            }
+        }
+    }
+    PD_PUBLISH();
+    return PD_OK;
+}
+
+int pd_generate_full_part(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
+                          uint32_t scratch_size, uint8_t *out, uint32_t out_size, uint8_t part,
+                          uint8_t parts, volatile uint8_t *sync, uint32_t spin_limit)
+{
+    pd_layer_t L;
+    uint8_t j, y0, y1;
+    int st;
+    if (parts < 1 || parts > PD_MAX_PARTS || part >= parts) {
+        return PD_ERR_PART;
+    }
+    /* every part writes the same input bytes: no part reads them before it wrote them */
+    st = pd_full_begin(m, face, angle_code, scratch, scratch_size, out_size);
+    for (j = 0; st == PD_OK && j < m->n_layers; j++) {
+        (void)pd_model_layer(m, j, &L);
+        pd_split_rows(L.out_h, part, parts, &y0, &y1);
+        st = pd_full_layer(m, j, scratch, out, y0, y1);
+        if (st == PD_OK) {
+            st = pd_barrier(sync, part, parts, spin_limit);
+        }
+    }
+    return st;
 }
 
 /* Scratch state of the streaming executor (PD_STREAM_STATE_BYTES), per layer j:

@@ -99,6 +99,8 @@ enum {
     PD_ERR_OUT_WINDOW,        /* kernel output window cannot hold the rectangle */
     PD_ERR_NO_MODEL,          /* the model was not parsed successfully */
     PD_ERR_CALLBACK,          /* no row callback given */
+    PD_ERR_PART,              /* part not in 0..parts-1, or parts not in 1..PD_MAX_PARTS */
+    PD_ERR_SYNC,              /* another part did not reach the barrier (it stopped, or never ran) */
     PD_N_STATUS
 };
 
@@ -213,6 +215,32 @@ int pd_plan_layer(const pd_model_t *m, int kind, uint8_t index, pd_plan_layer_t 
 /* Layer by layer, ping-pong at both ends of scratch; writes out_h*out_w bytes to out. */
 int pd_generate_full(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
                      uint32_t scratch_size, uint8_t *out, uint32_t out_size);
+
+/* The full plan in steps, for a frame split between cores (or timed layer by layer):
+ * pd_full_begin checks the arguments and writes layer 0's input into scratch; then, for
+ * each layer j in order, pd_full_layer computes its output rows [y0, y1) (clipped to the
+ * layer), reading the whole of layer j - 1's output. The rows of one layer may be split
+ * between callers that run at the same time; a layer must be complete before the next. */
+int pd_full_begin(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
+                  uint32_t scratch_size, uint32_t out_size);
+int pd_full_layer(const pd_model_t *m, uint8_t j, uint8_t *scratch, uint8_t *out, uint8_t y0, uint8_t y1);
+
+/* Rows [*y0, *y1) of an h-row layer that part `part` of `parts` computes (near-equal shares). */
+#define PD_MAX_PARTS 4
+void pd_split_rows(uint8_t h, uint8_t part, uint8_t parts, uint8_t *y0, uint8_t *y1);
+
+/* One part of a full-plan image computed by `parts` callers at once (one per core), all with
+ * the same model, arguments, scratch and out: part p computes its rows of every layer and
+ * waits at a barrier after each. sync[0..parts) is the callers' shared step counters (start
+ * them equal, e.g. zero, and leave them between images). Returns once the whole image is in
+ * out, or PD_ERR_SYNC when another part does not arrive within spin_limit polls. Reentrant:
+ * no state outside the arguments. Byte-identical to pd_generate_full. */
+int pd_generate_full_part(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
+                          uint32_t scratch_size, uint8_t *out, uint32_t out_size, uint8_t part,
+                          uint8_t parts, volatile uint8_t *sync, uint32_t spin_limit);
+
+/* The barrier of pd_generate_full_part: count this part's step, wait for the others'. */
+int pd_barrier(volatile uint8_t *sync, uint8_t part, uint8_t parts, uint32_t spin_limit);
 
 /* Called with each final output row segment: pixels[0..width) are row `row`,
  * columns [col0, col0 + width). Strip by strip, rows in order within a strip. */
