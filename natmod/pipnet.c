@@ -25,7 +25,7 @@
 /* ---- the Model type (filled in by mpy_init) ---------------------------------- */
 
 mp_obj_full_type_t pipnet_model_type;
-mp_map_elem_t pipnet_model_locals_table[5];
+mp_map_elem_t pipnet_model_locals_table[6];
 static MP_DEFINE_CONST_DICT(pipnet_model_locals, pipnet_model_locals_table);
 
 typedef struct {
@@ -294,6 +294,39 @@ static mp_obj_t model_generate(size_t n_args, const mp_obj_t *args) {
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(model_generate_obj, 4, 4, model_generate);
+
+/* Polls of the barrier before a part gives up on its partner (about 10 s on a Pico, under a
+ * second on a desktop): a partner core that stopped must not hang the board forever. */
+#define SPIN_LIMIT (1u << 28)
+
+/* Model.generate_part(face, angle_code, out, part, parts, sync) -> None: part `part` of an
+ * image computed by `parts` callers at once, one per core (full plan only), sharing this
+ * model, out and sync (a bytearray(parts), zero at first and left alone between images).
+ * Returns when the whole image is in out. Allocates nothing; reentrant. */
+static mp_obj_t model_generate_part(size_t n_args, const mp_obj_t *args) {
+    (void)n_args;
+    model_obj_t *self = MP_OBJ_TO_PTR(args[0]);
+    int32_t face, angle;
+    check_face_angle(self, args[1], args[2], &face, &angle);
+    uint32_t n = (uint32_t)self->m.out_h * self->m.out_w;
+    uint8_t *out = write_buffer(args[3], "out", n);
+    mp_int_t parts = int_in(args[5], "parts", 1, PD_MAX_PARTS);
+    mp_int_t part = int_in(args[4], "part", 0, parts - 1);
+    uint8_t *sync = write_buffer(args[6], "sync", (size_t)parts);
+    if (self->plan != PD_PLAN_FULL) {
+        mp_raise_ValueError("generate_part needs the full plan: Model(blob, pipnet.FULL)");
+    }
+    int st = pd_generate_full_part(&self->m, face, angle, self->scratch_buf, self->scratch_size, out, n,
+                                   (uint8_t)part, (uint8_t)parts, sync, SPIN_LIMIT);
+    if (st == PD_ERR_SYNC) {
+        mp_raise_msg(&mp_type_RuntimeError, "generate_part: another core did not reach the barrier");
+    }
+    if (st != PD_OK) {
+        raise_status("generate_part", st, 0xFF);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(model_generate_part_obj, 7, 7, model_generate_part);
 
 typedef struct {
     model_obj_t *self;
@@ -580,6 +613,7 @@ void pipnet_register(void) {
     pipnet_model_locals_table[2] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_info), MP_OBJ_FROM_PTR(&model_info_obj) };
     pipnet_model_locals_table[3] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_FULL), MP_OBJ_NEW_SMALL_INT(PD_PLAN_FULL) };
     pipnet_model_locals_table[4] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_STREAM), MP_OBJ_NEW_SMALL_INT(PD_PLAN_STREAM) };
+    pipnet_model_locals_table[5] = (mp_map_elem_t){ MP_OBJ_NEW_QSTR(MP_QSTR_generate_part), MP_OBJ_FROM_PTR(&model_generate_part_obj) };
     MP_OBJ_TYPE_SET_SLOT(&pipnet_model_type, locals_dict, (void *)&pipnet_model_locals, 1);
 
     mp_store_global(MP_QSTR_Model, MP_OBJ_FROM_PTR(&pipnet_model_type));

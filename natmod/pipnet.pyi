@@ -46,6 +46,19 @@ class Model:
         Raises ValueError for out-of-range values or a short out, TypeError for
         non-integers or a read-only out."""
 
+    def generate_part(self, face: int, angle_code: int, out: bytearray, part: int, parts: int,
+                      sync: bytearray) -> None:
+        """Part `part` (0..parts-1) of generate() when `parts` callers (1..4, one per core:
+        on the rp2 port the main thread and one _thread) compute the same image at once
+        with this FULL-plan model, the same out and the same sync (a bytearray(parts), zero
+        at first, left alone between images). Each computes its rows of every layer and
+        waits for the others after each; every call returns when the whole image is in out,
+        byte-identical to generate(). Allocates nothing; keeps no state outside its
+        arguments. RuntimeError when a partner does not arrive within about 10 s on a Pico
+        (it stopped, or was never started); ValueError for bad numbers or a STREAM model.
+        Not on ports whose threads share one core under a GIL (ESP32): there the parts
+        would take turns and the barrier would wait for nothing."""
+
     def generate_rows(self, face: int, angle_code: int,
                       callback: Callable[[int, int, memoryview], object]) -> None:
         """Like generate(), but hands each finished row segment to
