@@ -83,7 +83,7 @@ except Exception as e:
 
 
 def test_one_part_alone_is_the_whole_image():
-    img = run_natmod(f"""
+    img = run_natmod("""
 m = pipnet.Model(blob, pipnet.FULL)
 out, sync = bytearray(1024), bytearray(1)
 m.generate_part(6, 100, out, 0, 1, sync)
