@@ -48,6 +48,7 @@ IMPLS = {  # build -> what it is
     "tunedc": "the tuned kernels with their C inner loops (-DPD_BLOCKED_C): what the asm adds",
 }
 PLANS = ("full", "stream")
+I2C_HZ = 400_000  # boards/board_pico.py I2C_FREQ
 DOC_BEGIN, DOC_END = "<!-- rp2040_bench.py: begin -->", "<!-- rp2040_bench.py: end -->"
 # micro-benchmark pairs (n = 16, n = 208 weights per channel): the inner loop's cycles per MAC
 INNER_LOOPS = {
@@ -151,7 +152,8 @@ def summarize(impl: str, timed: dict, layered: dict, blob: bytes) -> dict:
         a, b = micro.get(f"{key} n=16"), micro.get(f"{key} n=208")
         if a and b:
             inner[label] = round((b["cycles"] - a["cycles"]) / (b["count"] - a["count"]), 2)
-    out = {"impl": impl, "what": IMPLS[impl], "plans": plans, "micro": micro}
+    out = {"impl": impl, "what": IMPLS[impl], "plans": plans, "two_cores": two_cores(timed, micro, plans["full"]),
+           "micro": micro}
     if inner:
         out["inner_loop_cycles_per_mac"] = inner
         out["inner_loop_meets_target"] = max(inner[k] for k in inner if "border" not in k) \
@@ -163,6 +165,55 @@ def summarize(impl: str, timed: dict, layered: dict, blob: bytes) -> dict:
     out["requant_c_with_params_cycles_per_output"] = micro["requant+params"]["cycles_per_unit"]
     out["portable_dot_cycles_per_mac_n72"] = micro["pd_dot_u8 n=72"]["cycles_per_unit"]
     return out
+
+
+def two_cores(timed: dict, micro: dict, full: dict) -> dict:
+    """The full plan split between the RP2040's two cores (natmod generate_part), modelled from
+    one-core runs: each core's share of every layer is timed on its own (rp2040js emulates one
+    core), a layer ends when the slower core's share does, then both pass a barrier."""
+    runs = [r for r in timed["runs"] if r["plan"] == "split2"]
+    barrier = micro["barrier, partner there"]["cycles"]
+    per_image, cores = [], []
+    for r in runs:
+        parts = r["parts"]
+        layers = [parts[str(j)] for j in range(len(parts) - 1)]
+        per_image.append(max(parts["begin"]) + sum(max(p) for p in layers) + len(layers) * barrier)
+        cores.append([parts["begin"][c] + sum(p[c] for p in layers) for c in (0, 1)])
+    worst = max(per_image)
+    one = full["cycles_per_image"]["max"]
+    return {
+        "images": len(runs),
+        "split": "each layer's output rows in two halves (pd_split_rows), a barrier after every layer",
+        "cycles_per_image": {"min": min(per_image), "max": worst, "mean": round(float(np.mean(per_image)))},
+        **ms(worst),
+        "core_cycles_mean": [round(float(np.mean([c[k] for c in cores]))) for k in (0, 1)],
+        "barrier_cycles": barrier,
+        "barriers_per_image": len(runs[0]["parts"]) - 1,
+        "speedup_over_one_core": round(one / worst, 2),
+        "not_modelled": "contention of the two cores on the SRAM banks and the bus (the model assumes none), "
+                        "the wait for the slower core is counted but not the poll loop's granularity "
+                        "(under 10 cycles a barrier), XIP flash (all code and data in SRAM, as a natmod is)",
+    }
+
+
+def frame_model(impls: list[dict]) -> dict:
+    """The Pico's roll frame: inference (one core / both cores) then the die window over I2C."""
+    tuned = next(i for i in impls if i["impl"] == "tuned")
+    sim = json.loads((REPO / "bench" / "results" / "sim_fps.json").read_text())
+    i2c_bytes = sim["backends"]["natmod"]["i2c_bytes_per_frame"]
+    i2c_ms = round(i2c_bytes * 9 / I2C_HZ * 1000, 3)  # 9 clocks a byte, address byte included
+    one = tuned["plans"]["full"]["ms_at_125mhz"]
+    two = tuned["two_cores"]["ms_at_125mhz"]
+    return {
+        "what": "modelled time of one roll-animation frame on a Pico at 125 MHz, default model, full plan",
+        "i2c": {"bytes_per_frame": i2c_bytes, "hz": I2C_HZ, "ms": i2c_ms,
+                "source": "bench/results/sim_fps.json (the app's die window on the simulated Pico)"},
+        "one_core_ms": {"inference": one, "i2c": i2c_ms, "frame": round(one + i2c_ms, 3)},
+        "two_cores_ms": {"inference": two, "i2c": i2c_ms, "frame": round(two + i2c_ms, 3)},
+        "two_cores_i2c_overlapped_ms": {"inference": two, "i2c": i2c_ms, "frame": round(max(two, i2c_ms), 3),
+                                        "note": "if the I2C transfer ran without a CPU (DMA): not built"},
+        "target_ms": 20.0,
+    }
 
 
 def fmt(v: float) -> str:
@@ -264,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets": {"ms_per_image_at_125mhz": TARGET_MS_AT_125,
                     "inner_loop_cycles_per_mac": TARGET_INNER_CYCLES_PER_MAC},
         "impls": impls,
+        "frame": frame_model(impls),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")

@@ -26,7 +26,9 @@ enum {
     EV_MICRO_BEGIN = 9,   /* r1 name (C string), r2 count (MACs or outputs) */
     EV_MICRO_END = 10,
     EV_PLAN = 11,         /* r1 plan name, r2 scratch bytes */
-    EV_INFO = 12          /* r1 key (C string), r2 value */
+    EV_INFO = 12,         /* r1 key (C string), r2 value */
+    EV_PART_BEGIN = 13,   /* r1 layer << 8 | part (layer 0xFF: pd_full_begin) of a split run */
+    EV_PART_END = 14
 };
 
 typedef struct {

@@ -25,6 +25,7 @@ const MAX_PAIRS = 64; // bench.h BENCH_MAX_PAIRS
 const EV = { // bench.h, enum of event codes
   DONE: 1, MODEL: 2, LAYER_MACS: 3, RUN_BEGIN: 4, RUN_END: 5, IMAGE: 6,
   KERNEL_BEGIN: 7, KERNEL_END: 8, MICRO_BEGIN: 9, MICRO_END: 10, PLAN: 11, INFO: 12,
+  PART_BEGIN: 13, PART_END: 14,
 };
 
 class StrictLogger extends ConsoleLogger {
@@ -68,7 +69,7 @@ function run({ image, pairs, micro, profile, maxCycles }) {
     return s;
   };
   const out = { image, pairs, model: null, plans: {}, runs: [], micro: [], done: null };
-  let run = null, kernel = null, bench = null, stopped = false, inRun = false;
+  let run = null, kernel = null, share = null, bench = null, stopped = false, inRun = false;
   const core = mcu.core;
   mcu.onBreak = () => {
     const [code, a, b] = [core.registers[0], core.registers[1], core.registers[2]];
@@ -92,6 +93,11 @@ function run({ image, pairs, micro, profile, maxCycles }) {
         run.layers[kernel.layer] = (run.layers[kernel.layer] ?? 0) + (now - kernel.start);
         run.calls[kernel.layer] = (run.calls[kernel.layer] ?? 0) + 1;
         kernel = null;
+        break;
+      case EV.PART_BEGIN: share = { layer: a >> 8, part: a & 0xff, start: now }; break;
+      case EV.PART_END: // run.parts[layer or 'begin'][part] = cycles of that core's share
+        ((run.parts ??= {})[share.layer === 0xff ? 'begin' : share.layer] ??= [])[share.part] = now - share.start;
+        share = null;
         break;
       case EV.MICRO_BEGIN: bench = { name: cstr(a), count: b, start: now }; break;
       case EV.MICRO_END: bench.cycles = now - bench.start; delete bench.start; out.micro.push(bench); break;
