@@ -134,8 +134,12 @@ class App:
             for name in getattr(pdinfer, "unavailable", {}):
                 _say("backend %s unavailable (%s)" % (name, pdinfer.unavailable[name]))
             info = self.model.info()
-            _say("model %s (%d bytes), backend %s, plan %s (%d bytes of scratch)" % (
-                cfg.MODEL_PATH, len(blob), self.backend, info["plan"], info["scratch"]))
+            import pdcores
+
+            self.model, alone = pdcores.split(self.model, getattr(self.board, "cores", 1))
+            _say("model %s (%d bytes), backend %s, plan %s (%d bytes of scratch), %s" % (
+                cfg.MODEL_PATH, len(blob), self.backend, info["plan"], info["scratch"],
+                "1 core: " + alone if alone else "2 cores"))
         except MemoryError:
             self.model_error = "%s does not fit in RAM" % cfg.MODEL_PATH
         except OSError as e:

@@ -82,6 +82,7 @@ class Board:
         self.name = cfg["NAME"]
         self.natmod_arch = None  # CircuitPython cannot load native .mpy modules
         self.scratch_budget = None  # (the pure-Python backend has one plan)
+        self.cores = 1
         self.clock = cfg.get("CLOCK") or pdclock
         self.entropy = cfg.get("ENTROPY", "os.urandom")
         self.random_bytes = pdrandom.best_source(self.clock.ticks_us)

@@ -23,6 +23,7 @@ class Board:
         self.name = cfg["NAME"]
         self.natmod_arch = cfg.get("NATMOD_ARCH")
         self.scratch_budget = cfg.get("SCRATCH_BUDGET")
+        self.cores = cfg.get("CORES", 1)
         self.clock = cfg.get("CLOCK") or pdclock
         self.entropy = cfg.get("ENTROPY", "os.urandom")
         if cfg.get("ENTROPY_RADIO"):

@@ -235,3 +235,20 @@ def test_the_app_has_the_same_free_heap_under_a_10_and_a_1000_step_script():
         result = run_board(stage.board_world(BOARD, script, seed=SEED), code=code, check=False)
         free.append(int(result.console[0]))
     assert abs(free[1] - free[0]) <= 4 * GC_BLOCK, free
+
+
+# --- two cores --------------------------------------------------------------------------------------
+
+def test_the_pico_splits_each_image_between_its_cores_and_draws_the_same_frames_as_one_core(tmp_path):
+    frames, said = {}, {}
+    for cores in (1, 2):
+        code = f"import pdapp, pdboard\npdboard.CORES = {cores}\npdapp.main()\n"
+        result = run_app(tmp_path / str(cores), 20, {"BACKEND": "natmod", **SHORT_TUMBLE}, code=code)
+        frames[cores] = [f.panel for f in result.frames]
+        said[cores] = [line for line in result.console if "backend natmod" in line]
+    assert said[1] == ["pipdream: model model.blob (5404 bytes), backend natmod, plan full (16384 bytes of"
+                       " scratch), 1 core: the board module asks for one core"]
+    assert said[2] == ["pipdream: model model.blob (5404 bytes), backend natmod, plan full (16384 bytes of"
+                       " scratch), 2 cores"]
+    assert len(frames[2]) == len(frames[1]) > 20
+    assert all(np.array_equal(a, b) for a, b in zip(frames[1], frames[2]))

@@ -39,8 +39,10 @@ def shipped(tmp_path_factory):
 
 
 def assert_matches_reference(out: dict, blob: bytes, n_pairs: int) -> None:
-    assert len(out["runs"]) == 2 * n_pairs  # the full and the streaming plan for every pair
-    assert {r["plan"] for r in out["runs"]} == {"full", "stream"}
+    """Every pair drawn by the full plan, the streaming plan and the full plan split between
+    the two cores (each core's share run on its own), each byte for byte the reference."""
+    assert len(out["runs"]) == 3 * n_pairs
+    assert {r["plan"] for r in out["runs"]} == {"full", "stream", "split2"}
     bad = bench.mismatches(out, blob)
     assert not bad, "\n".join(bad)
 
@@ -60,7 +62,9 @@ def test_the_layer_build_draws_the_same_and_times_every_layer(shipped):
     out = bench.run_image(build_dir / "tuned" / "bench-layers.bin", FACES_AND_ANGLES[:1])
     assert_matches_reference(out, blob, 1)
     n_layers = out["model"]["n_layers"]
-    full, stream = (next(r for r in out["runs"] if r["plan"] == p) for p in ("full", "stream"))
+    full, stream, split = (next(r for r in out["runs"] if r["plan"] == p) for p in ("full", "stream", "split2"))
+    assert sorted(split["parts"]) == sorted(["begin", *map(str, range(n_layers))])
+    assert all(len(p) == 2 and min(p) > 0 for p in split["parts"].values())  # both cores timed
     assert full["calls"] == [1] * n_layers
     assert all(c >= 1 for c in stream["calls"]) and sum(stream["calls"]) > n_layers
     assert all(c > 0 for c in full["layers"]) and sum(full["layers"]) < full["cycles"]

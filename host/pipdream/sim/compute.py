@@ -4,7 +4,8 @@ The simulated board's clock charges each generate() `macs * cycles_per_mac / fre
 TimedModel), so a roll takes the time it would take on the board, whatever this host's speed.
 
 - natmod on the Pico: measured, cycle-exact, in rp2040js (bench/results/rp2040.json: the
-  armv6m natmod's kernels, both plans, mean over 30 images);
+  armv6m natmod's kernels, both plans, mean over 30 images; "natmod_full_x2": the full plan
+  split between the two cores, modelled there from each core's share);
 - viper and pure Python on the Pico: not measurable here (no MicroPython firmware runs in
   rp2040js), so estimated as the natmod's full-plan figure times their measured slowdown
   against it on the unix port (bench/results/micropython_speed.json);
@@ -29,6 +30,8 @@ def cycles_per_mac() -> dict[str, float]:
     tuned = next(i for i in rp["impls"] if i["impl"] == "tuned")["plans"]
     table = {f"natmod_{plan}": round(p["cycles_per_image"]["mean"] / p["macs"], 3)
              for plan, p in tuned.items()}
+    two = next(i for i in rp["impls"] if i["impl"] == "tuned")["two_cores"]  # generate_part on both cores
+    table["natmod_full_x2"] = round(two["cycles_per_image"]["mean"] / tuned["full"]["macs"], 3)
     speed = json.loads((RESULTS / "micropython_speed.json").read_text())["backends"]
     natmod_ns = speed["natmod_full"]["ns_per_mac"]
     for backend in ("viper", "python"):

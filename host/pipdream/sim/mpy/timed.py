@@ -5,9 +5,11 @@
 # hook the app's `pdinfer` module so that the models its load() returns are timed.
 
 
-def cost_us(info, cycles_per_mac, freq):
-    """Board microseconds of one generate() of a model with this info() (0: not modelled)."""
-    cpm = cycles_per_mac.get("%s_%s" % (info.get("backend"), info.get("plan")))
+def cost_us(info, cycles_per_mac, freq, parts=1):
+    """Board microseconds of one generate() of a model with this info() (0: not modelled);
+    with parts > 1, of an image split between that many cores (generate_part)."""
+    key = "%s_%s" % (info.get("backend"), info.get("plan"))
+    cpm = cycles_per_mac.get(key + "_x%d" % parts if parts > 1 else key) or cycles_per_mac.get(key)
     if cpm is None:
         return 0
     return int(info.get("macs", 0) * cpm * 1000000 // freq)
@@ -19,11 +21,21 @@ class TimedModel:
     def __init__(self, model, compute, cycles_per_mac, freq):
         self._model = model
         self._compute = compute
-        self.cost_us = cost_us(model.info(), cycles_per_mac, freq)
+        info = model.info()
+        self.cost_us = cost_us(info, cycles_per_mac, freq)
+        self.cost_x2_us = cost_us(info, cycles_per_mac, freq, 2)
 
     def generate(self, face, angle_code, out):
         r = self._model.generate(face, angle_code, out)
         self._compute(self.cost_us)
+        return r
+
+    def generate_part(self, face, angle_code, out, part, parts, sync):
+        """Part 0 (the main thread, the only one that touches the board's clock) takes the time
+        of the whole split image; the other parts run on the other core's thread."""
+        r = self._model.generate_part(face, angle_code, out, part, parts, sync)
+        if part == 0:
+            self._compute(self.cost_x2_us if parts == 2 else self.cost_us)
         return r
 
     def __getattr__(self, name):

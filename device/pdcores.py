@@ -1,0 +1,82 @@
+"""Both cores on one image: the natmod's generate_part on this core and on core 1.
+
+    model, why = pdcores.split(model, board_cores)   # why: None, or why it stays on one core
+
+On the rp2 port MicroPython's _thread runs one extra thread, on core 1, with no GIL: the two
+cores compute the two halves of every layer's rows (docs/rp2040.md: 19.9 ms an image at
+125 MHz instead of 39.1). Elsewhere (no _thread, a GIL that keeps threads on one core as on
+the ESP32, a backend or plan without generate_part, core 1 busy) the model stays as it was.
+The returned model has the same generate(face, angle_code, out); it allocates nothing.
+"""
+
+
+class TwoCores:
+    """A FULL-plan natmod model whose generate() runs half of each layer on core 1."""
+
+    def __init__(self, model, thread):
+        self.model = model
+        self.info = model.info
+        self.sync = bytearray(2)  # [2] the cores' step counters (pd_barrier)
+        self.job = [0, 0, None]  # face, angle code, out of the image core 1 helps with (face 0: stop)
+        self.go = thread.allocate_lock()  # released: core 1 has a job
+        self.done = thread.allocate_lock()  # released: core 1 finished its share
+        self.go.acquire()
+        self.done.acquire()
+        self.broken = None  # the error that took core 1 out, if any
+        thread.start_new_thread(self._core1, ())  # OSError "core1 in use" when taken
+
+    def _core1(self):
+        job = self.job
+        while True:
+            self.go.acquire()
+            if job[0] == 0:
+                return
+            try:
+                self.model.generate_part(job[0], job[1], job[2], 1, 2, self.sync)
+            except Exception:  # noqa: BLE001 - core 0 raises the same error for the same arguments
+                pass
+            self.done.release()
+
+    def generate(self, face, angle_code, out):
+        if self.broken is not None:
+            return self.model.generate(face, angle_code, out)
+        job = self.job
+        job[0] = face
+        job[1] = angle_code
+        job[2] = out
+        self.go.release()
+        try:
+            self.model.generate_part(face, angle_code, out, 0, 2, self.sync)
+        except RuntimeError as e:  # core 1 never reached the barrier: go on alone
+            self.broken = e
+            return self.model.generate(face, angle_code, out)
+        except Exception:
+            self.done.acquire()  # bad arguments: core 1 stopped on the same error
+            raise
+        self.done.acquire()
+
+    def stop(self):
+        """End core 1's thread (before filesystem work: a running core 1 stalls flash writes)."""
+        self.job[0] = 0
+        self.go.release()
+
+
+def split(model, cores, thread=None):
+    """(model on `cores` cores, None) or (model unchanged, why it runs on one core).
+
+    thread: the _thread module (imported when None; tests pass a stand-in)."""
+    if cores < 2:
+        return model, "the board module asks for one core"
+    if not hasattr(model, "generate_part"):
+        return model, "this backend has no split generate"
+    if model.info()["plan"] != "full":
+        return model, "the stream plan runs on one core"
+    if thread is None:
+        try:
+            import _thread as thread
+        except ImportError:
+            return model, "no _thread on this port"
+    try:
+        return TwoCores(model, thread), None
+    except OSError as e:  # rp2: "core1 in use" (the REPL's own thread, another app)
+        return model, "core 1 is busy (%s)" % e
