@@ -152,8 +152,8 @@ def summarize(impl: str, timed: dict, layered: dict, blob: bytes) -> dict:
         a, b = micro.get(f"{key} n=16"), micro.get(f"{key} n=208")
         if a and b:
             inner[label] = round((b["cycles"] - a["cycles"]) / (b["count"] - a["count"]), 2)
-    out = {"impl": impl, "what": IMPLS[impl], "plans": plans, "two_cores": two_cores(timed, micro, plans["full"]),
-           "micro": micro}
+    out = {"impl": impl, "what": IMPLS[impl], "plans": plans,
+           "two_cores": two_cores(timed, micro, plans["full"]), "micro": micro}
     if inner:
         out["inner_loop_cycles_per_mac"] = inner
         out["inner_loop_meets_target"] = max(inner[k] for k in inner if "border" not in k) \

@@ -62,7 +62,8 @@ def test_the_layer_build_draws_the_same_and_times_every_layer(shipped):
     out = bench.run_image(build_dir / "tuned" / "bench-layers.bin", FACES_AND_ANGLES[:1])
     assert_matches_reference(out, blob, 1)
     n_layers = out["model"]["n_layers"]
-    full, stream, split = (next(r for r in out["runs"] if r["plan"] == p) for p in ("full", "stream", "split2"))
+    runs = {r["plan"]: r for r in out["runs"]}
+    full, stream, split = runs["full"], runs["stream"], runs["split2"]
     assert sorted(split["parts"]) == sorted(["begin", *map(str, range(n_layers))])
     assert all(len(p) == 2 and min(p) > 0 for p in split["parts"].values())  # both cores timed
     assert full["calls"] == [1] * n_layers
