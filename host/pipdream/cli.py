@@ -14,15 +14,59 @@ import argparse
 import ast
 import importlib
 import pkgutil
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from pipdream import commands
 
 
 class CommandError(Exception):
     """A user-facing failure: printed as `pipdream: error: ...`, exit status 2."""
+
+
+class IntRange:
+    """argparse type: an integer in lo..hi. In help, %(type)s shows the range."""
+
+    kind = int
+
+    def __init__(self, lo: int, hi: int) -> None:
+        self.lo, self.hi = lo, hi
+
+    def __call__(self, text: str) -> int:
+        try:
+            value = self.kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {'an integer' if self.kind is int else 'a number'} "
+                                             f"in {self}, got {text!r}") from None
+        if not self.lo <= value <= self.hi or value != value:  # value != value: NaN
+            raise argparse.ArgumentTypeError(f"must be {self}, got {text}")
+        return value
+
+    def __str__(self) -> str:
+        return f"{self.lo}..{self.hi}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.lo}, {self.hi})"
+
+
+class FloatRange(IntRange):
+    """argparse type: a number in lo..hi."""
+
+    kind = float
+
+    def __str__(self) -> str:
+        return f"{self.lo:g}..{self.hi:g}"
+
+
+class Parser(argparse.ArgumentParser):
+    """Errors are one line: `pipdream CMD: error: --flash must be 64..16384, got 0 (see --help)`."""
+
+    def error(self, message: str) -> NoReturn:
+        message = re.sub(r"^argument ([^:]+): must be", r"\1 must be", message)
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 @dataclass(frozen=True)
@@ -62,7 +106,7 @@ def command_infos() -> list[CommandInfo]:
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser; only the command named in argv (if any) has its module imported."""
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pipdream",
         description="A generative-AI electronic die: train, quantize, pack, simulate, deploy.",
     )

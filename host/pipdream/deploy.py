@@ -210,7 +210,8 @@ def compile_mpy(src: Path, name: str, arch: str | None) -> bytes:
             cmd.append(f"-march={arch}")  # viper/native functions become machine code for this arch
         r = subprocess.run([*cmd, str(src)], capture_output=True, text=True)
         if r.returncode != 0:
-            raise CommandError(f"mpy-cross failed on {_shown(src)}: {r.stderr.strip()}")
+            said = " ".join((r.stderr or r.stdout).split()) or f"exit status {r.returncode}, no message"
+            raise CommandError(f"mpy-cross failed on {_shown(src)}: {said}")
         data = out.read_bytes()
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
@@ -234,8 +235,7 @@ def build_plan(board: BoardModule, arch: str | None = None, *, model: Path = DEF
                natmod: Path | None = None, compile_py: bool = True) -> list[Item]:
     """Every file the board gets. `arch` is the board's natmod/viper architecture; `natmod` the
     pipnet.mpy to install (None: none)."""
-    if not model.is_file():
-        raise CommandError(f"model blob {model} not found (pipdream pack writes one)")
+    blob = check_model(model, board)
     sources = sorted(DEVICE.glob("*.py"))
     if not sources:
         raise CommandError(f"no device app in {DEVICE}")
@@ -259,8 +259,38 @@ def build_plan(board: BoardModule, arch: str | None = None, *, model: Path = DEF
     if natmod is not None:
         items.append(Item(NATMOD_NAME, natmod.read_bytes(), _shown(natmod)))
     model_name = str(device_setting("MODEL_PATH")).lstrip("/")
-    items.append(Item(model_name, model.read_bytes(), _shown(model)))
+    items.append(Item(model_name, blob, _shown(model)))
     return items
+
+
+def check_model(model: Path, board: BoardModule | None = None) -> bytes:
+    """The blob's bytes if the board can load it: the reader's checks (header, CRC, layer
+    table: what pdblob and the natmod check on the board), the image the app draws (faces
+    1..N_FACES, OUT_HxOUT_W), and the streaming plan's scratch within the board's
+    SCRATCH_BUDGET (the least RAM the natmod runs in). CommandError naming the defect."""
+    from pipdream import plan
+    from pipdream.blob import BlobError, load, read_file
+    from pipdream.blob import format as F
+
+    try:
+        data = read_file(model)
+    except ValueError as e:
+        raise CommandError(f"{e} (pipdream pack writes one)" if "not found" in str(e) else str(e)) from None
+    try:
+        qmodel = load(data)
+    except BlobError as e:
+        raise CommandError(f"{model} is not a model the board can load: {e}") from None
+    if qmodel.n_faces != F.N_FACES or tuple(qmodel.out_shape) != (F.OUT_C, F.OUT_H, F.OUT_W):
+        c, h, w = qmodel.out_shape
+        raise CommandError(f"{model} draws {qmodel.n_faces} faces at {w}x{h}x{c}; the die app needs "
+                           f"{F.N_FACES} faces at {F.OUT_W}x{F.OUT_H}x{F.OUT_C}")
+    budget = board.constants.get("SCRATCH_BUDGET") if board is not None else None
+    if budget is not None:
+        need = plan.plan(qmodel, plan.STREAM).scratch_bytes
+        if need > budget:
+            raise CommandError(f"{model} needs {need} bytes of scratch even with the streaming plan; "
+                               f"boards/board_{board.name}.py allows SCRATCH_BUDGET = {budget}")
+    return data
 
 
 def write_stage(items: list[Item], directory: Path, log: Callable[[str], None] = print) -> list[str]:
@@ -309,6 +339,8 @@ def mip_package() -> dict:
     for name in known_boards():
         if not board_module(name).circuitpython:
             urls.append([f"board_{name}.py", f"boards/board_{name}.py"])
+    for name in known_boards():  # the package must hold a model every board can load
+        check_model(DEFAULT_MODEL, board_module(name))
     model = str(device_setting("MODEL_PATH")).lstrip("/")
     urls.append([model, str(DEFAULT_MODEL.relative_to(REPO))])
     version = re.search(r'^version = "([^"]+)"', (REPO / "pyproject.toml").read_text(), re.M)
@@ -323,7 +355,10 @@ def mip_package_text() -> str:
 
 
 def write_mip_package(path: Path = PACKAGE_JSON) -> Path:
-    path.write_text(mip_package_text())
+    """package.json, written only when the model in it passes check_model for every board."""
+    from pipdream import files
+
+    files.write_text(path, mip_package_text())
     return path
 
 
@@ -432,6 +467,7 @@ def deploy(board: BoardModule, port: str, *, arch: str | None = None, use_natmod
     seconds, a line contains `until`, the REPL prompt is back, or `watch` seconds passed."""
     from mpremote.transport import TransportError, TransportExecError
 
+    check_model(model, board)  # a model the board cannot load never leaves the host
     if board.circuitpython:
         raise CommandError(f"{board.name} runs CircuitPython, whose drive is read-only over the serial "
                            f"REPL: use `pipdream deploy --board {board.name} --stage /path/to/CIRCUITPY`")

@@ -148,11 +148,15 @@ def _check_values(layer: QLayer, at) -> None:
 
 
 def read_file(path: str | Path) -> bytes:
-    """A blob file's bytes (ValueError naming it when it is not there); load() checks them."""
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"blob not found: {path}")
-    return path.read_bytes()
+    """A blob file's bytes; load() checks them. ValueError naming the file when it is not
+    there, is a directory, is empty or is another kind of file (a checkpoint, a text file)."""
+    from pipdream import files
+
+    path = files.input_file(path, "model blob", empty_ok=True)  # load() says "truncated"
+    data = path.read_bytes()
+    if data[:4] != F.MAGIC[:len(data)] and files.sniff(path) != "data":  # a torn blob is load()'s
+        raise ValueError(f"{path} is {files.describe(path)}, not a model blob (pipdream pack writes one)")
+    return data
 
 
 def load(data: bytes | bytearray | memoryview) -> QModel:

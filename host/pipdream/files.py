@@ -1,0 +1,232 @@
+"""Input files recognised and output paths checked before any work, for every command.
+
+    files.input_file(path, "model blob")          # exists, a regular file, not empty (else ValueError)
+    files.expect(path, "blob", "model blob")       # ... and its first bytes say it is one
+    out = files.output_file(args.out, "--out", (".pt",))   # writable, not a directory: checked first
+    with files.atomic(out) as tmp:                 # write tmp; renamed over out only when complete
+        torch.save(obj, tmp)
+
+A long command checks its outputs before it trains, quantizes or evaluates, so a
+bad path costs seconds, not the run; every output is written under a temporary
+name in the same folder and renamed into place, so an interrupted run never
+leaves a half file under the real name. Missing folders of an output are created
+(at write time, so a failed run leaves none behind). Every problem is a
+ValueError with one line naming the path and what is wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+BLOB_MAGIC = b"PIPD"  # pipdream.blob.format.MAGIC (not imported: this module stays light)
+ZIP_MAGIC = b"PK\x03\x04"
+TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."  # torch.save before zip files
+
+# kind -> how messages name it
+KINDS = {
+    "blob": "a pipdream model blob",
+    "torch": "a torch checkpoint",
+    "npz": "a NumPy .npz archive",
+    "npy": "a NumPy .npy array",
+    "zip": "a zip archive",
+    "png": "a PNG image",
+    "mpy": "a MicroPython .mpy file",
+    "elf": "an ELF executable",
+    "text": "a text file",
+    "empty": "an empty file",
+    "data": "binary data",
+}
+
+
+def _zip_kind(path: Path) -> str:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return "zip"
+    if any(n.endswith("/data.pkl") or n == "data.pkl" for n in names):
+        return "torch"
+    if names and all(n.endswith(".npy") for n in names):
+        return "npz"
+    return "zip"
+
+
+def sniff(path: str | Path) -> str:
+    """What the file is, from its first bytes: a key of KINDS."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        head = f.read(512)
+    if not head:
+        return "empty"
+    if head.startswith(BLOB_MAGIC):
+        return "blob"
+    if head.startswith(ZIP_MAGIC):
+        return _zip_kind(path)
+    if head.startswith(TORCH_LEGACY_MAGIC):
+        return "torch"
+    if head.startswith(b"\x93NUMPY"):
+        return "npy"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\x7fELF"):
+        return "elf"
+    if head[:1] == b"M" and len(head) >= 4 and head[1] in (5, 6):
+        return "mpy"
+    try:
+        head.decode("utf-8")
+        return "text"
+    except UnicodeDecodeError:
+        # A cut in the middle of a multi-byte character still counts as text.
+        if len(head) == 512 and _utf8_prefix(head):
+            return "text"
+    return "data"
+
+
+def _utf8_prefix(head: bytes) -> bool:
+    for cut in range(1, 4):
+        try:
+            head[:-cut].decode("utf-8")
+            return True
+        except UnicodeDecodeError:
+            pass
+    return False
+
+
+def describe(path: str | Path) -> str:
+    """'a pipdream model blob', 'a text file', ... for messages."""
+    return KINDS[sniff(path)]
+
+
+def _an(what: str) -> str:
+    return ("an " if what[:1].lower() in "aeiou" else "a ") + what
+
+
+def input_file(path: str | Path, what: str, hint: str = "", empty_ok: bool = False) -> Path:
+    """path if it names a readable, non-empty (unless empty_ok) regular file; ValueError
+    naming the problem. `what` names the expected kind ("model blob"); `hint` follows the
+    not-found message."""
+    path = Path(path)
+    if not path.exists():
+        if path.is_symlink():
+            raise ValueError(f"{what} not found: {path} is a broken symbolic link")
+        raise ValueError(f"{what} not found: {path}{hint}")
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory, not {_an(what)}")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a regular file, not {_an(what)}")
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"{path}: cannot read it (permission denied)")
+    if path.stat().st_size == 0 and not empty_ok:
+        raise ValueError(f"{path} is empty, not {_an(what)}")
+    return path
+
+
+def expect(path: str | Path, kind: str | Sequence[str], what: str, hint: str = "") -> Path:
+    """input_file(path), and its first bytes are those of `kind` (a key of KINDS, or several);
+    otherwise ValueError: '<path> is a text file, not a decoder checkpoint'."""
+    path = input_file(path, what, hint)
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    found = sniff(path)
+    if found not in kinds:
+        raise ValueError(f"{path} is {KINDS[found]}, not {_an(what)}{hint}")
+    return path
+
+
+# -- outputs ----------------------------------------------------------------------------------
+
+
+def _existing_ancestor(path: Path) -> Path:
+    p = path.parent
+    while not p.exists():
+        if p.is_symlink():
+            raise ValueError(f"cannot write {path}: {p} is a broken symbolic link")
+        if p.parent == p:
+            break
+        p = p.parent
+    return p
+
+
+def _probe(folder: Path, target: Path) -> None:
+    """Create and remove a file in folder: the only sure test that writing there works (as
+    root, access() says yes to a read-only filesystem and to /proc)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".pipdream-probe-", dir=folder)
+    except OSError as e:
+        raise ValueError(f"cannot write {target}: {e.strerror or e} in {folder}") from None
+    os.close(fd)
+    os.unlink(name)
+
+
+def output_file(path: str | Path, what: str = "--out", suffixes: Sequence[str] | None = None) -> Path:
+    """path, checked before any work: not a directory, its suffix one of `suffixes` (when
+    given), and a file can be created in its folder (the nearest existing one: missing
+    folders are created when the file is written). ValueError naming the problem."""
+    path = Path(path)
+    if suffixes and path.suffix not in suffixes:
+        raise ValueError(f"{what} must end in {' or '.join(suffixes)}, got {path}")
+    if path.is_dir():
+        raise ValueError(f"{what} {path} is a directory: name a file")
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{what} {path} exists and is not a regular file")
+    folder = _existing_ancestor(path)
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {path}: {folder} is a file, not a folder")
+    _probe(folder, path)
+    return path
+
+
+def output_dir(path: str | Path, what: str = "--out") -> Path:
+    """A folder to write into, checked before any work: a folder or nothing yet (created when
+    written), and writable. ValueError naming the problem."""
+    path = Path(path)
+    if path.exists():
+        if not path.is_dir():
+            raise ValueError(f"{what} {path} is a file, not a folder")
+        _probe(path, path)
+        return path
+    folder = _existing_ancestor(path)
+    if not folder.is_dir():
+        raise ValueError(f"cannot make the folder {path}: {folder} is a file")
+    _probe(folder, path)
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside `path` (same suffix, so writers that go by the suffix work);
+    renamed over `path` when the block ends without an exception, removed otherwise.
+    Missing folders are created first."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the file gets the usual mode
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    with atomic(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic(path) as tmp:
+        tmp.write_text(text)
