@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pipdream import avr
 from pipdream.cli import main
 
 
@@ -49,3 +50,25 @@ def test_a_corrupt_blob_is_refused_before_anything_is_built(tmp_path, capsys, sh
     assert main(["avr-sim", "--blob", str(bad), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "crc" in err.lower() and not (tmp_path / "out").exists()
+
+
+def test_a_forced_roll_reports_the_cycles_of_the_shipped_build(tmp_path, capsys):
+    """The forced roll's image rows (test hook) are printed with Timer1's count and the busy
+    LED set aside: its cycles, simavr's, the tumble's and the whole roll's time are those
+    the shipped firmware takes for the same image; the dump is reported on its own."""
+    shipped = avr.run_sim(avr.build_firmware(), tmp_path / "shipped", rolls=1).rolls[0]
+    args = ["--face", str(shipped.face), "--angle", str(shipped.angle)]
+    assert main(["avr-sim", "--rolls", "1", *args, "--out", str(tmp_path / "forced")]) == 0
+    (roll,) = json.loads((tmp_path / "forced" / "rolls.json").read_text())["rolls"]
+    assert roll["image_matches_reference"]
+    assert roll["cycles"] == pytest.approx(shipped.cycles, rel=0.002)
+    assert abs(roll["cycles"] - roll["sim_cycles"]) < 1000
+    assert roll["dump_cycles"] > 1_000_000  # about a third of the image's time, not counted
+    assert roll["ms_at_16mhz"] == pytest.approx(1000 * shipped.cycles / avr.F_CPU, rel=0.002)
+    worst = max(f.cycles for f in shipped.frames)
+    assert roll["tumble"]["worst_frame_cycles"] == pytest.approx(worst, rel=0.02)
+    whole_ms = 1000 * (shipped.done - shipped.frames[0].led_on) / avr.F_CPU
+    assert roll["tumble"]["roll_ms_at_16mhz"] == pytest.approx(whole_ms, rel=0.02)
+    out = capsys.readouterr().out
+    assert f"{roll['cycles']:,} cycles ({roll['ms_at_16mhz']} ms at 16 MHz;" in out
+    assert f"row dump, {roll['dump_cycles']:,} more, is left out" in out

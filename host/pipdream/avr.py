@@ -118,17 +118,20 @@ class Frame:
     n: int  # 1.. (frames: within their roll)
     face: int
     angle: int
-    cycles: int  # the firmware's Timer1 count around the inference
+    cycles: int  # the firmware's Timer1 count around the inference (the "px" lines left out)
     status: int = 0  # a kernel status code reported before the line (0: ok)
-    led_on: int = 0  # simulator cycle of the busy LED's rising edge
-    led_off: int = 0
+    led_on: int = 0  # simulator cycle of the busy LED's first rising edge
+    led_off: int = 0  # ... and of its last falling edge
+    dump_cycles: int = 0  # simulator cycles the LED was dark in between: the "px" lines
     done: int = 0  # simulator cycle of the report line
     image: np.ndarray | None = None  # (32, 32) uint8 from "px" lines ("D"/"T" commands), else None
 
     @property
     def sim_cycles(self) -> int:
-        """Cycles between the busy LED's edges, counted by simavr itself."""
-        return self.led_off - self.led_on
+        """Cycles the busy LED was on, counted by simavr itself. A test build printing
+        the image's rows darkens the LED while it prints and leaves that time out of
+        its Timer1 count, so both counts are the inference's own, as in the shipped build."""
+        return self.led_off - self.led_on - self.dump_cycles
 
 
 @dataclass(kw_only=True)
@@ -279,15 +282,24 @@ def load_run(out_dir: Path, returncode: int = 0) -> SimRun:
             info[f"sim_{parts[0]}"] = int(parts[2])
             continue
         events.append((parts[0], int(parts[1]), parts[2] if len(parts) > 2 else ""))
-    # Attach the simulator's timestamps: the n-th roll (frame) line, and the LED edges before it.
-    ons = [c for name, c, _ in events if name == "led_on"]
-    offs = [c for name, c, _ in events if name == "led_off"]
+    # Attach the simulator's timestamps: the n-th roll (frame) line, and the LED edges
+    # between it and the line before (several when the firmware printed the rows).
+    edges = [(c, name == "led_on") for name, c, _ in events if name in ("led_on", "led_off")]
     images = [img for r in rolls for img in (*r.frames, r)]  # in UART order
     dones = [c for name, c, _ in events if name in ("frame", "roll")]
+    before = 0
     for img, done in zip(images, dones):
         img.done = done
-        img.led_on = max((c for c in ons if c < done), default=0)
-        img.led_off = max((c for c in offs if c < done), default=0)
+        mine = [(c, on) for c, on in edges if before < c < done]
+        before = done
+        while mine and not mine[0][1]:  # (the pin's first report at reset is an "off")
+            mine.pop(0)
+        if not mine:
+            continue
+        img.led_on = mine[0][0]
+        img.led_off = max((c for c, on in mine if not on), default=0)
+        img.dump_cycles = sum(b - a for (a, a_on), (b, b_on) in zip(mine, mine[1:])
+                              if not a_on and b_on)  # dark gaps: the firmware printing rows
     return SimRun(out_dir, returncode, uart, rolls, transactions, events, end_cycle, end_reason, info)
 
 
@@ -395,12 +407,15 @@ def _tumble_record(r: Roll, fpanels: list[np.ndarray], panel: np.ndarray | None,
             rec["image_matches_reference"] = bool(np.array_equal(f.image, ref))
         frames.append(rec)
     worst = max(f.cycles for f in r.frames)
+    images = [*r.frames, r]
+    # the whole roll and the GIF's timing leave out the test hook's row dumps, as the chip would
+    dump = sum(i.dump_cycles for i in images)
     result = {"frames": frames, "worst_frame_cycles": worst,
               "worst_frame_ms": round(1000 * cycles_to_seconds(worst), 1),
-              "roll_ms_at_16mhz": round(1000 * cycles_to_seconds(r.done - r.frames[0].led_on), 1)}
+              "roll_ms_at_16mhz": round(1000 * cycles_to_seconds(r.done - r.frames[0].led_on - dump), 1)}
     if panel is not None:
-        dones = [f.done for f in r.frames] + [r.done]
-        durations = [round(1000 * cycles_to_seconds(b - a)) for a, b in zip(dones, dones[1:])] + [0]
+        durations = [round(1000 * cycles_to_seconds(b.done - a.done - b.dump_cycles))
+                     for a, b in zip(images, images[1:])] + [0]
         result["gif"] = save_gif([*fpanels, panel], durations, out / f"roll-{r.n:02d}.gif", scale=scale).name
     return result
 
@@ -454,6 +469,8 @@ def simulate(out: Path, rolls: int = 3, face: int | None = None, angle: int | No
             rec["display_matches_reference"] = bool(np.array_equal(panel, expected_panel(ref, r.face)))
         if r.image is not None:
             rec["image_matches_reference"] = bool(np.array_equal(r.image, ref))
+            # the test hook's "px" lines (simavr, LED dark): in neither cycles nor sim_cycles
+            rec["dump_cycles"] = r.dump_cycles
         if r.frames:
             rec["tumble"] = _tumble_record(r, fpanels, panel, fast, out, scale)
         records.append(rec)
@@ -474,8 +491,11 @@ def simulate(out: Path, rolls: int = 3, face: int | None = None, angle: int | No
             log(f"roll {rec['roll']} tumble: {len(t['frames'])} frames of the fast model, worst "
                 f"{t['worst_frame_cycles']:,} cycles ({t['worst_frame_ms']} ms), "
                 f"{'all match' if ok else 'SOME DIFFER from'} reference -> {out / t['gif']}")
+        dump = (f"; the test hook's row dump, {rec['dump_cycles']:,} more, is left out"
+                if rec.get("dump_cycles") else "")
         log(f"roll {rec['roll']}: face {rec['face']}, angle {rec['angle']}, {rec['cycles']:,} cycles "
-            f"({rec['ms_at_16mhz']} ms at 16 MHz), stack {rec['stack_bytes']} B, RAM {rec['ram_bytes']} B, "
+            f"({rec['ms_at_16mhz']} ms at 16 MHz{dump}), stack {rec['stack_bytes']} B, "
+            f"RAM {rec['ram_bytes']} B, "
             f"display {rec['display']}" + (f" -> {out / rec['png']}" if "png" in rec else "")
             + (f" [{', '.join(checks)} vs reference]" if checks else ""))
     log(f"wrote {out / 'rolls.json'} ({len(records)} of {rolls} rolls; simulator: {run.end_reason})")
