@@ -110,7 +110,7 @@ def test_generate_refuses_a_backend_without_a_blob(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--epochs", "0"], "--epochs and --steps-per-epoch must be at least 1"),
+    (["--epochs", "0"], "--epochs must be 1..1000, got 0"),
     (["--checkpoint", "nope.pt"], "checkpoint not found: nope.pt"),
 ])
 def test_quantize_refuses_bad_arguments_with_one_line(tmp_path, args, message):

@@ -58,7 +58,12 @@ class FloatRange(IntRange):
     kind = float
 
     def __str__(self) -> str:
-        return f"{self.lo:g}..{self.hi:g}"
+        shown = [f"{v:.0f}" if float(v).is_integer() else f"{v:g}" for v in (self.lo, self.hi)]
+        return "..".join(shown)
+
+
+SEED = IntRange(0, 2**32 - 1)  # random seeds (NumPy takes no negative ones)
+THREADS = IntRange(1, 256)  # torch threads
 
 
 class Parser(argparse.ArgumentParser):
@@ -129,7 +134,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help (0) or a bad argument (2, its one line already printed)
+        return e.code if isinstance(e.code, int) else 2
     try:
         return int(args._run(args) or 0)
     except (CommandError, ValueError, OSError) as exc:

@@ -17,10 +17,10 @@ from PIL import Image, ImageFilter
 from torch import nn
 from tqdm import tqdm
 
-from pipdream import dataset, paths
+from pipdream import checkpoint, dataset, files, paths
 from pipdream.checkpoint import load_tagged
 
-FORMAT = "pipdream-eval"
+FORMAT = checkpoint.EVAL
 VERSION = 1
 MAX_SHIFT = 3  # pixels; a turned die reaches within ~2 px of the edge, so shifts crop
 
@@ -129,17 +129,15 @@ def train_evalnet(
 
 
 def save(path: str | Path, model: EvalNet, metrics: dict) -> None:
-    torch.save(
-        {"format": FORMAT, "version": VERSION, "state_dict": model.state_dict(),
-         "metrics": metrics},
-        path,
-    )
+    with files.atomic(path) as tmp:  # an interrupted save leaves no half file
+        torch.save({"format": FORMAT, "version": VERSION, "state_dict": model.state_dict(),
+                    "metrics": metrics}, tmp)
 
 
 @cache
 def load(path: str | Path = paths.EVAL_PT) -> EvalNet:
     """Eval CNN from a checkpoint (cached per path)."""
-    ckpt = load_tagged(path, FORMAT, VERSION, "eval CNN checkpoint", " (run `pipdream train-eval`)")
+    ckpt = load_tagged(path, FORMAT, VERSION)
     model = EvalNet()
     model.load_state_dict(ckpt["state_dict"])
     return model.eval()

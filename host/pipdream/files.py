@@ -158,7 +158,8 @@ def _probe(folder: Path, target: Path) -> None:
     try:
         fd, name = tempfile.mkstemp(prefix=".pipdream-probe-", dir=folder)
     except OSError as e:
-        raise ValueError(f"cannot write {target}: {e.strerror or e} in {folder}") from None
+        raise ValueError(f"cannot write {target}: no file can be created in {folder} "
+                         f"({e.strerror or e})") from None
     os.close(fd)
     os.unlink(name)
 

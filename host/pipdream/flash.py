@@ -38,6 +38,8 @@ def check_firmware(firmware: Path) -> None:
         raise CommandError(f"firmware file {firmware} not found: download the .bin for your board from "
                            f"https://micropython.org/download/ (ESP32_GENERIC, ESP32_GENERIC_C3, "
                            f"ESP32_GENERIC_S3)")
+    if firmware.is_dir():
+        raise CommandError(f"firmware {firmware} is a directory, not a firmware .bin")
     if not firmware.is_file():
         raise CommandError(f"firmware {firmware} is not a file")
     if firmware.suffix.lower() == ".uf2":
@@ -46,6 +48,11 @@ def check_firmware(firmware: Path) -> None:
                            f"ESP32 chips")
     if firmware.stat().st_size == 0:
         raise CommandError(f"firmware file {firmware} is empty")
+    from pipdream import files
+
+    kind = files.sniff(firmware)
+    if kind != "data":  # a model blob, a checkpoint, a text file, an ELF...
+        raise CommandError(f"{firmware} is {files.KINDS[kind]}, not a MicroPython firmware .bin")
 
 
 def esptool_commands(chip: str, port: str, firmware: Path, *, erase: bool = False,

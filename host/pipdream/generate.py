@@ -11,6 +11,8 @@ from pipdream.blob import read_file
 from pipdream.evaluate import images_from_checkpoint
 
 SUFFIXES = (".png", ".npy")
+MAX_DICE = 4096  # per call: (N, 32, 32) bytes stay a few MB
+MAX_PNG_PIXELS = 50_000_000  # the preview sheet (8-bit grey): 50 MB
 
 
 def parse_list(text: str, kind: type, name: str) -> list:
@@ -30,6 +32,8 @@ def zip_pairs(faces: list[int], angles: list[float]) -> tuple[np.ndarray, np.nda
     if len(faces) != len(angles):
         raise ValueError(f"{len(faces)} faces but {len(angles)} angles: lists are zipped, "
                          "so give equal lengths (or a single value)")
+    if len(faces) > MAX_DICE:
+        raise ValueError(f"{len(faces)} dice: at most {MAX_DICE} per call")
     for f, a in zip(faces, angles):
         dataset.check_face_angle(f, a)
     return np.array(faces, np.int64), np.array(angles, np.float32)
@@ -49,13 +53,28 @@ def generate_from_blob(blob: str | Path, faces: np.ndarray, angles: np.ndarray,
     return backends.generate_images(backend, read_file(blob), faces, codes)
 
 
+def check_png(n: int, scale: int) -> None:
+    """ValueError when the preview sheet of n dice at scale would be too big to make."""
+    w, h = grid.grid_size(n, dataset.SIZE, dataset.SIZE, scale)
+    if w * h > MAX_PNG_PIXELS:
+        raise ValueError(f"the PNG sheet of {n} dice at --scale {scale} would be {w}x{h} pixels, over "
+                         f"{MAX_PNG_PIXELS // 1_000_000} million: use a smaller --scale, fewer dice, "
+                         f"or .npy")
+
+
 def write(path: str | Path, images: np.ndarray, faces: np.ndarray, angles: np.ndarray,
           scale: int = 8) -> None:
-    """.npy: the uint8 (N, 32, 32) array; .png: an upscaled labelled grid."""
+    """.npy: the uint8 (N, 32, 32) array; .png: an upscaled labelled grid. Written under a
+    temporary name and renamed (missing folders are created)."""
+    from pipdream import files
+
     path = Path(path)
-    if path.suffix == ".npy":
-        np.save(path, images)
-    elif path.suffix == ".png":
-        grid.save_grid(path, images, grid.face_angle_labels(faces, angles), scale=scale)
-    else:
+    if path.suffix not in SUFFIXES:
         raise ValueError(f"output must end in {' or '.join(SUFFIXES)}, got {path}")
+    if path.suffix == ".png":
+        check_png(len(images), scale)
+    with files.atomic(path) as tmp:
+        if path.suffix == ".npy":
+            np.save(tmp, images)
+        else:
+            grid.save_grid(tmp, images, grid.face_angle_labels(faces, angles), scale=scale)

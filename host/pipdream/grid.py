@@ -12,6 +12,13 @@ _LABEL_H = 14  # pixels of caption under each tile
 _PAD = 4
 
 
+def grid_size(n: int, h: int, w: int, scale: int = 4, cols: int | None = None) -> tuple[int, int]:
+    """(width, height) in pixels of the sheet grid_image makes for n tiles of h x w."""
+    cols = cols or min(n, 8)
+    rows = -(-n // cols)
+    return cols * (w * scale + _PAD) + _PAD, rows * (h * scale + _LABEL_H + _PAD) + _PAD
+
+
 def grid_image(
     images: np.ndarray, labels: Sequence[str], scale: int = 4, cols: int | None = None
 ) -> Image.Image:
@@ -20,9 +27,8 @@ def grid_image(
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
     n, h, w = images.shape
     cols = cols or min(n, 8)
-    rows = -(-n // cols)
     tile_w, tile_h = w * scale + _PAD, h * scale + _LABEL_H + _PAD
-    sheet = Image.new("L", (cols * tile_w + _PAD, rows * tile_h + _PAD), 64)
+    sheet = Image.new("L", grid_size(n, h, w, scale, cols), 64)
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default(size=11)
     for i, (img, label) in enumerate(zip(images, labels)):

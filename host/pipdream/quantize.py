@@ -19,14 +19,14 @@ from torch import nn
 from torch.nn import functional as tf
 from tqdm import tqdm
 
-from pipdream import dataset, reference
+from pipdream import checkpoint, dataset, reference
 from pipdream.blob import format as F
 from pipdream.blob.model import QLayer, QModel
 from pipdream.checkpoint import load_tagged
 from pipdream.decoder import Decoder, DecoderConfig, LayerSpec, make_input
 from pipdream.train import to_tensors
 
-QCHECKPOINT_FORMAT = "pipdream-decoder-q"
+QCHECKPOINT_FORMAT = checkpoint.DECODER_Q
 QCHECKPOINT_VERSION = 1
 KIND = {"fc": F.KIND_FC, "convT": F.KIND_CONVT, "conv": F.KIND_CONV}
 IN_SCALE = 1.0 / F.ONE_HOT_CODE
@@ -230,8 +230,7 @@ def qcheckpoint(qat: QATDecoder, metrics: dict) -> dict:
 
 def load_qat(path) -> QATDecoder:
     """A `pipdream quantize` checkpoint -> QATDecoder in eval mode."""
-    ckpt = load_tagged(path, QCHECKPOINT_FORMAT, QCHECKPOINT_VERSION, "quantized checkpoint",
-                       " (pipdream quantize writes one)")
+    ckpt = load_tagged(path, QCHECKPOINT_FORMAT, QCHECKPOINT_VERSION)
     model = Decoder(DecoderConfig(**ckpt["config"]))
     model.load_state_dict(ckpt["state_dict"])
     return QATDecoder(model, ckpt["act_scales"]).eval()

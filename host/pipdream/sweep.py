@@ -56,7 +56,9 @@ def run_one(cfg: DecoderConfig, tc: TrainConfig, n_eval: int, progress: bool = T
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
-    with path.open("w", newline="") as f:
+    from pipdream import files
+
+    with files.atomic(path) as tmp, tmp.open("w", newline="") as f:  # a stopped sweep keeps whole rows
         w = csv.DictWriter(f, FIELDS)
         w.writeheader()
         w.writerows(rows)

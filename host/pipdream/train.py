@@ -16,11 +16,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from pipdream import dataset
+from pipdream import checkpoint, dataset, files
 from pipdream.checkpoint import load_tagged
 from pipdream.decoder import Decoder, DecoderConfig, mac_count, make_input, param_count
 
-CHECKPOINT_FORMAT = "pipdream-decoder"
+CHECKPOINT_FORMAT = checkpoint.DECODER
 CHECKPOINT_VERSION = 1
 
 
@@ -118,18 +118,20 @@ def train(
 
 
 def save_checkpoint(path: str | Path, model: Decoder, metrics: dict) -> None:
-    """A small dict: format tag, config, float state_dict, metrics (no loss history)."""
+    """A small dict: format tag, config, float state_dict, metrics (no loss history); written
+    under a temporary name and renamed, so an interrupted save leaves no half file."""
     slim = {k: v for k, v in metrics.items() if k != "loss_history"}
-    torch.save(
-        {
-            "format": CHECKPOINT_FORMAT,
-            "version": CHECKPOINT_VERSION,
-            "config": model.cfg.to_dict(),
-            "state_dict": model.state_dict(),
-            "metrics": slim,
-        },
-        path,
-    )
+    with files.atomic(path) as tmp:
+        torch.save(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "version": CHECKPOINT_VERSION,
+                "config": model.cfg.to_dict(),
+                "state_dict": model.state_dict(),
+                "metrics": slim,
+            },
+            tmp,
+        )
 
 
 def load_checkpoint(path: str | Path) -> dict:
@@ -154,4 +156,4 @@ def decode(model: Decoder, faces: np.ndarray, latents: np.ndarray) -> np.ndarray
 
 
 def write_metrics(path: str | Path, metrics: dict) -> None:
-    Path(path).write_text(json.dumps(metrics, indent=2) + "\n")
+    files.write_text(path, json.dumps(metrics, indent=2) + "\n")

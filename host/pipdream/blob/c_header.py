@@ -61,7 +61,10 @@ def render_device() -> str:
 
 
 def write(path: Path = HEADER_PATH, device_path: Path = DEVICE_PATH) -> list[Path]:
-    path.write_text(render())
-    device_path.parent.mkdir(parents=True, exist_ok=True)
-    device_path.write_text(render_device())
+    from pipdream import files
+
+    files.output_file(path, "--out")
+    files.output_file(device_path, "--device-out")
+    files.write_text(path, render())
+    files.write_text(device_path, render_device())
     return [path, device_path]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipdream import dataset, grid
+from pipdream import dataset, files, grid
+from pipdream.cli import SEED, IntRange
 
 NAME = "dataset"
 HELP = "render N random dice (32x32, faces 1-6, angles in [-90, 90)) to an .npz"
@@ -15,29 +16,31 @@ EXAMPLES = """examples:
   pipdream dataset --n 48 --seed 1 --out /tmp/few.npz --preview /tmp/few.png
 
 The .npz holds images (N, 32, 32) uint8, faces (N,) 1..6 and angles (N,) degrees.
+Missing folders of --out and --preview are created.
 """
 
 PREVIEW_MAX = 64  # tiles in the preview grid
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--n", type=int, required=True, help="number of dice")
-    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same file)")
-    p.add_argument("--out", type=Path, required=True, help="output .npz")
+    p.add_argument("--n", type=IntRange(1, 500_000), required=True, help="number of dice, %(type)s")
+    p.add_argument("--seed", type=SEED, default=0, help="random seed, %(type)s (same seed, same file)")
+    p.add_argument("--out", type=Path, required=True, help="output .npz (missing folders are created)")
     p.add_argument("--preview", type=Path, help=f"labelled PNG grid of the first {PREVIEW_MAX}")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.out.suffix != ".npz":
-        raise ValueError(f"--out must end in .npz, got {args.out}")
-    if args.preview and args.preview.suffix != ".png":
-        raise ValueError(f"--preview must end in .png, got {args.preview}")
+    files.output_file(args.out, "--out", (".npz",))
+    if args.preview:
+        files.output_file(args.preview, "--preview", (".png",))
     data = dataset.make_dataset(args.n, args.seed)
-    dataset.save_dataset(args.out, data)
+    with files.atomic(args.out) as tmp:
+        dataset.save_dataset(tmp, data)
     print(f"wrote {args.out}: {args.n} dice")
     if args.preview:
         k = min(args.n, PREVIEW_MAX)
         labels = grid.face_angle_labels(data["faces"][:k], data["angles"][:k])
-        grid.save_grid(args.preview, data["images"][:k], labels)
+        with files.atomic(args.preview) as tmp:
+            grid.save_grid(tmp, data["images"][:k], labels)
         print(f"wrote {args.preview}")
     return 0

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from pipdream import files
+from pipdream.cli import SEED, IntRange
 from pipdream.sim.demo import BACKENDS, DemoOptions, run_demo
 from pipdream.sim.runner import SimError
 
@@ -22,21 +24,27 @@ EXAMPLES = """examples:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rolls", type=int, default=3, help="button presses (default 3)")
-    p.add_argument("--seed", type=int, default=None,
-                   help="seed of the board's os.urandom, to replay the same rolls (default: random)")
+    p.add_argument("--rolls", type=IntRange(1, 1000), default=3, help="button presses, %(type)s (default 3)")
+    p.add_argument("--seed", type=SEED, default=None,
+                   help="seed of the board's os.urandom, %(type)s, to replay the same rolls "
+                        "(default: random)")
     p.add_argument("--backend", choices=BACKENDS, default="natmod",
                    help="inference backend the app uses (default natmod; auto = the app's own choice)")
-    p.add_argument("--out", type=Path, default=Path("out/demo"), help="output folder (default out/demo)")
+    p.add_argument("--out", type=Path, default=Path("out/demo"),
+                   help="output folder, created if missing (default out/demo)")
     p.add_argument("--board", default="pico", help="board module to simulate (default pico)")
     p.add_argument("--model", type=Path, default=None,
-                   help="model blob to put on the board (default models/default.blob)")
+                   help="model blob to put on the board (default models/default.blob); a corrupt one "
+                        "goes on as it is, to show what the app says")
     p.add_argument("--show", choices=("auto", "all", "final", "none"), default="auto",
                    help="frames in the terminal: all (redrawn in place), final (last of each roll), "
                         "none; auto = all on a terminal, final otherwise")
 
 
 def run(args: argparse.Namespace) -> int:
+    files.output_dir(args.out, "--out")
+    if args.model is not None:  # missing or a folder: nothing to put on the board
+        files.input_file(args.model, "model blob", empty_ok=True)
     try:
         opts = DemoOptions(rolls=args.rolls, seed=args.seed, backend=args.backend, out=args.out,
                            board=args.board, show=args.show)

@@ -7,6 +7,9 @@ import signal
 import tempfile
 from pathlib import Path
 
+from pipdream import files
+from pipdream.cli import SEED, FloatRange, IntRange
+
 NAME = "emulate"
 HELP = "run an emulated MicroPython board on a pseudo-terminal (for mpremote and pipdream deploy)"
 ORDER = 41
@@ -28,17 +31,20 @@ x64: deploy with --arch x64. Ctrl-C here stops the emulator.
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--board", default="pico", help="board module boards/board_B.py to play (default pico)")
-    p.add_argument("--root", type=Path, help="host folder that is the board's filesystem (default: a new "
-                                             "temporary folder, deleted at exit)")
-    p.add_argument("--link", type=Path, help="also make this symlink to the pseudo-terminal")
-    p.add_argument("--press", type=float, action="append", default=[], metavar="MS",
-                   help="press the button MS milliseconds after each boot (repeatable)")
+    p.add_argument("--root", type=Path, help="host folder that is the board's filesystem, created if "
+                                             "missing (default: a new temporary folder, deleted at exit)")
+    p.add_argument("--link", type=Path, help="also make this symlink to the pseudo-terminal (replaces an "
+                                             "old symlink there, never a file)")
+    p.add_argument("--press", type=FloatRange(0, 86_400_000), action="append", default=[], metavar="MS",
+                   help="press the button MS milliseconds after each boot, %(type)s (repeatable)")
     p.add_argument("--clock", choices=("real", "virtual"), default="real",
                    help="board clock: real (default: sleeps take real time), virtual (deterministic: "
                         "sleeps cost nothing, each generate() its modelled board time)")
-    p.add_argument("--seed", type=int, help="seed os.urandom (the same rolls every boot)")
-    p.add_argument("--flash", type=int, metavar="KIB", help="filesystem size in KiB (default: the board's)")
-    p.add_argument("--baud", type=int, help="serial speed in baud (default: USB speed, unlimited)")
+    p.add_argument("--seed", type=SEED, help="seed os.urandom, %(type)s (the same rolls every boot)")
+    p.add_argument("--flash", type=IntRange(64, 16384), metavar="KIB",
+                   help="filesystem size in KiB, %(type)s (default: the board's)")
+    p.add_argument("--baud", type=IntRange(300, 12_000_000),
+                   help="serial speed in baud, %(type)s (default: USB speed, unlimited)")
     p.add_argument("--records", type=Path, help="append the simulated bus records to this file")
     p.add_argument("--no-sim", action="store_true", help="no simulated hardware: the plain unix port modules")
 
@@ -46,6 +52,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipdream.emulator import BoardEmulator
 
+    if args.root is not None:
+        files.output_dir(args.root, "--root")
+    if args.records is not None:
+        files.output_file(args.records, "--records")
+    if args.link is not None:
+        if args.link.exists() and not args.link.is_symlink():
+            raise ValueError(f"--link {args.link} exists and is not a symbolic link: name a new path")
+        files.output_dir(args.link.parent, "--link's folder")
     tmp = None
     root = args.root
     if root is None:

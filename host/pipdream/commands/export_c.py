@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pipdream import files
 from pipdream.blob import export_c, load, read_file
 
 NAME = "export-c"
@@ -18,14 +19,14 @@ EXAMPLES = """examples:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("blob", type=Path, help="blob file (checked before export)")
-    p.add_argument("--out", type=Path, required=True, help="C header to write")
+    p.add_argument("--out", type=Path, required=True, help="C header to write (missing folders are created)")
     p.add_argument("--name", default="pd_model_blob", help="C identifier of the array")
 
 
 def run(args: argparse.Namespace) -> int:
+    files.output_file(args.out, "--out")
     data = read_file(args.blob)
     load(data)  # never export a blob the firmware would reject
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(export_c.render(data, args.name, args.blob.name))
+    files.write_text(args.out, export_c.render(data, args.name, args.blob.name))
     print(f"wrote {args.out} ({len(data)} bytes as {args.name})")
     return 0

@@ -17,9 +17,10 @@ EXAMPLES = """examples:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, default=c_header.HEADER_PATH, help="C header to write")
+    p.add_argument("--out", type=Path, default=c_header.HEADER_PATH,
+                   help="C header to write (missing folders are created)")
     p.add_argument("--device-out", type=Path, default=c_header.DEVICE_PATH,
-                   help="MicroPython module to write")
+                   help="MicroPython module to write (missing folders are created)")
 
 
 def run(args: argparse.Namespace) -> int:

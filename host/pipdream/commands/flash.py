@@ -19,6 +19,7 @@ drive; ATmega328p: make -C boards/atmega328p flash PORT=... (docs/deploy.md).
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from pipdream.cli import IntRange
     from pipdream.flash import DEFAULT_BAUD, OFFSETS
 
     p.add_argument("--chip", required=True, choices=sorted(OFFSETS), help="the board's chip")
@@ -26,8 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--firmware", required=True, type=Path,
                    help="MicroPython .bin from micropython.org/download")
     p.add_argument("--erase", action="store_true", help="erase the whole flash first (a fresh filesystem)")
-    p.add_argument("--baud", type=int, default=DEFAULT_BAUD,
-                   help=f"baud rate for writing (default {DEFAULT_BAUD})")
+    p.add_argument("--baud", type=IntRange(9600, 5_000_000), default=DEFAULT_BAUD,
+                   help=f"baud rate for writing, %(type)s (default {DEFAULT_BAUD})")
     p.add_argument("--dry-run", action="store_true", help="print the esptool commands without running them")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipdream import generate, paths
+from pipdream import files, generate, paths
+from pipdream.cli import IntRange
 
 NAME = "generate"
 HELP = "draw dice for given faces and angles to a .png grid or a .npy array"
@@ -18,8 +19,9 @@ EXAMPLES = """examples:
   pipdream generate --blob models/default.blob --backend natmod --face 5 --angle 20 --out n.npy
 
 Faces are 1..6, angles are degrees in [-90, 90); the lists are zipped pairwise
-(a single value repeats). A list that starts with a minus sign needs the
---angle=... form, or argparse takes it for an option.
+(a single value repeats), at most 4096 dice. A list that starts with a minus sign
+needs the --angle=... form, or argparse takes it for an option. Missing folders
+of --out are created.
 """
 
 
@@ -35,18 +37,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    choices=("reference", "natmod", "natmod-full", "viper", "python"),
                    help="with --blob: who runs it; natmod/viper/python use the real MicroPython "
                         "runtime (default: reference, the NumPy definition)")
-    p.add_argument("--out", type=Path, required=True, help=".png preview grid or .npy array")
-    p.add_argument("--scale", type=int, default=8, help="PNG upscaling factor (default 8)")
+    p.add_argument("--out", type=Path, required=True,
+                   help=".png preview grid or .npy array (missing folders are created)")
+    p.add_argument("--scale", type=IntRange(1, 32), default=8,
+                   help="PNG upscaling factor, %(type)s (default 8; the sheet is at most 50 million pixels)")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.out.suffix not in generate.SUFFIXES:
-        raise ValueError(f"--out must end in .png or .npy, got {args.out}")
-    if args.scale < 1:
-        raise ValueError("--scale must be positive")
+    files.output_file(args.out, "--out", generate.SUFFIXES)
     faces, angles = generate.zip_pairs(
         generate.parse_list(args.face, int, "face"), generate.parse_list(args.angle, float, "angle")
     )
+    if args.out.suffix == ".png":
+        generate.check_png(len(faces), args.scale)
     if args.blob:
         images = generate.generate_from_blob(args.blob, faces, angles, args.backend)
     elif args.backend != "reference":

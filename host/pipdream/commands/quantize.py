@@ -6,7 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from pipdream import paths
+from pipdream import checkpoint, files, paths
+from pipdream.cli import SEED, THREADS, FloatRange, IntRange
 
 NAME = "quantize"
 HELP = "fine-tune the decoder with int8 fake quantization (QAT) and report its error"
@@ -15,6 +16,10 @@ EXAMPLES = """examples:
   pipdream quantize --out models/decoder_q.pt
   pipdream quantize --checkpoint models/decoder.pt --epochs 2 --out /tmp/q.pt
   pipdream quantize --checkpoint /tmp/q.pt --lr 2e-3 --out /tmp/q2.pt   # continue a QAT run
+
+Both checkpoints and the output paths are checked before the fine-tuning starts
+(missing folders are created); the checkpoint is written under a temporary name
+and renamed when complete.
 """
 
 
@@ -24,11 +29,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default: models/decoder.pt)")
     p.add_argument("--float-checkpoint", type=Path, default=paths.DECODER_PT,
                    help="float model the errors are measured against (default: models/decoder.pt)")
-    p.add_argument("--epochs", type=int, default=4, help="QAT epochs (default: 4)")
-    p.add_argument("--steps-per-epoch", type=int, default=1000, help="steps per epoch (default: 1000)")
-    p.add_argument("--lr", type=float, default=1e-2, help="peak learning rate, cosine decay (default: 1e-2)")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
+    p.add_argument("--epochs", type=IntRange(1, 1000), default=4, help="QAT epochs, %(type)s (default: 4)")
+    p.add_argument("--steps-per-epoch", type=IntRange(1, 1_000_000), default=1000,
+                   help="steps per epoch, %(type)s (default: 1000)")
+    p.add_argument("--lr", type=FloatRange(1e-7, 10), default=1e-2,
+                   help="peak learning rate, cosine decay, %(type)s (default: 1e-2)")
+    p.add_argument("--seed", type=SEED, default=1, help="random seed, %(type)s")
+    p.add_argument("--threads", type=THREADS, default=2, help="torch threads, %(type)s (default: 2)")
     p.add_argument("--out", type=Path, required=True, help="quantized checkpoint to write (.pt)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -42,9 +49,14 @@ def run(args: argparse.Namespace) -> int:
     from pipdream import quantize, reference
     from pipdream.train import load_decoder
 
-    try:
+    files.output_file(args.out, "--out", (".pt",))
+    metrics_path = args.out.with_name(args.out.stem + "_metrics.json")
+    files.output_file(metrics_path, "the metrics file")
+    kind = checkpoint.format_of(args.checkpoint, (checkpoint.DECODER, checkpoint.DECODER_Q),
+                                "decoder checkpoint")  # float, or quantized to continue
+    if kind == checkpoint.DECODER_Q:
         tuned = quantize.load_qat(args.checkpoint).model  # continue a QAT run
-    except ValueError:
+    else:
         tuned = load_decoder(args.checkpoint)
     float_model = load_decoder(args.float_checkpoint)
     qat, metrics = quantize.qat_finetune(
@@ -60,10 +72,10 @@ def run(args: argparse.Namespace) -> int:
         floats = float_model(x)[:, 0].numpy()
     errors["end_to_end_rms_vs_float"] = float(np.sqrt(np.mean((ints - floats) ** 2)))
     metrics.update(errors)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(quantize.qcheckpoint(qat, metrics), args.out)
+    with files.atomic(args.out) as tmp:  # an interrupted save leaves no half file
+        torch.save(quantize.qcheckpoint(qat, metrics), tmp)
     slim = {k: v for k, v in metrics.items() if k != "qat_loss_history"}
-    args.out.with_name(args.out.stem + "_metrics.json").write_text(json.dumps(slim, indent=2) + "\n")
+    files.write_text(metrics_path, json.dumps(slim, indent=2) + "\n")
     for e in errors["per_layer"]:
         print(f"layer {e['layer']} {e['kind']:5s}  rms {e['rms_error']:.5f}  "
               f"relative {e['relative_rms_error']:.4f}")

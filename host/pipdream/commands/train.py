@@ -6,7 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from pipdream import evaluate, paths, train, train_plots
+from pipdream import evalnet, evaluate, files, paths, train, train_plots
+from pipdream.cli import SEED, THREADS, FloatRange, IntRange
 from pipdream.decoder import DecoderConfig
 
 NAME = "train"
@@ -18,7 +19,9 @@ EXAMPLES = """examples:
   pipdream train --steps 200 --out /tmp/try.pt --plots /tmp/try --eval-n 0
 
 Writes the checkpoint, <out stem>_metrics.json beside it, and the plots
-<plots>_loss.png, <plots>_samples.png, <plots>_scan.png.
+<plots>_loss.png, <plots>_samples.png, <plots>_scan.png. Every output path is
+checked before training starts (missing folders are created); the checkpoint is
+written under a temporary name and renamed, so an interrupted run leaves no half file.
 """
 
 
@@ -35,17 +38,23 @@ def parse_dims(text: str) -> tuple[int, int, int, int]:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = train.TrainConfig()
     p.add_argument("--dims", default="8,8,8,8", help="channels d1,d2,d3,d4 (default 8,8,8,8)")
-    p.add_argument("--hires", type=int, default=2, help="3x3 conv layers at 32x32 (default 2)")
-    p.add_argument("--steps", type=int, default=d.steps, help=f"Adam steps (default {d.steps})")
-    p.add_argument("--batch", type=int, default=d.batch, help=f"batch size (default {d.batch})")
-    p.add_argument("--lr", type=float, default=d.lr, help=f"peak learning rate (default {d.lr})")
-    p.add_argument("--n-train", type=int, default=d.n_train, help="cached renders to sample from")
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--threads", type=int, default=d.threads, help="torch threads (default 2)")
-    p.add_argument("--out", type=Path, default=paths.DECODER_PT, help="checkpoint to write")
+    p.add_argument("--hires", type=IntRange(0, 8), default=2,
+                   help="3x3 conv layers at 32x32, %(type)s (default 2)")
+    p.add_argument("--steps", type=IntRange(1, 10_000_000), default=d.steps,
+                   help=f"Adam steps, %(type)s (default {d.steps})")
+    p.add_argument("--batch", type=IntRange(1, 65536), default=d.batch,
+                   help=f"batch size, %(type)s (default {d.batch})")
+    p.add_argument("--lr", type=FloatRange(1e-7, 10), default=d.lr,
+                   help=f"peak learning rate, %(type)s (default {d.lr})")
+    p.add_argument("--n-train", type=IntRange(1, 500_000), default=d.n_train,
+                   help=f"cached renders to sample from, %(type)s (default {d.n_train})")
+    p.add_argument("--seed", type=SEED, default=d.seed, help="random seed, %(type)s")
+    p.add_argument("--threads", type=THREADS, default=d.threads, help="torch threads, %(type)s (default 2)")
+    p.add_argument("--out", type=Path, default=paths.DECODER_PT,
+                   help="checkpoint to write (.pt; missing folders are created)")
     p.add_argument("--plots", type=Path, help="plot file prefix (default: <out> without .pt)")
-    p.add_argument("--eval-n", type=int, default=6000,
-                   help="dice for the final evaluate figures in the metrics (0 skips)")
+    p.add_argument("--eval-n", type=IntRange(0, 100_000), default=6000,
+                   help="dice for the final evaluate figures in the metrics, %(type)s (0 skips)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,23 +63,27 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--hires must be 0 or more")
     if min(args.steps, args.batch, args.n_train, args.threads) < 1 or args.lr <= 0:
         raise ValueError("--steps, --batch, --n-train, --threads and --lr must be positive")
-    if args.out.suffix != ".pt":
-        raise ValueError(f"--out must end in .pt, got {args.out}")
+    # Every output and input checked before the training, not after it.
+    files.output_file(args.out, "--out", (".pt",))
+    metrics_path = args.out.with_name(f"{args.out.stem}_metrics.json")
+    files.output_file(metrics_path, "the metrics file")
+    prefix = args.plots or args.out.with_suffix("")
+    files.output_file(prefix.with_name(prefix.name + "_loss.png"), "--plots")
+    if args.eval_n > 0:
+        evalnet.load(paths.EVAL_PT)  # the judge of the final figures
     cfg = DecoderConfig(d1, d2, d3, d4, args.hires)
     tc = train.TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr,
                            n_train=args.n_train, seed=args.seed, threads=args.threads)
     model, metrics = train.train(cfg, tc)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    train.save_checkpoint(args.out, model, metrics)
+    train.save_checkpoint(args.out, model, metrics)  # temporary name, then renamed
     if args.eval_n > 0:
         scores = evaluate.evaluate("checkpoint", args.out, args.eval_n, seed=0)
         metrics["evaluate"] = {k: scores[k] for k in ("n", "seed", "mse", "accuracy",
                                                        "accuracy_1bit")}
         train.save_checkpoint(args.out, model, metrics)
     history = metrics.pop("loss_history")
-    metrics_path = args.out.with_name(f"{args.out.stem}_metrics.json")
     train.write_metrics(metrics_path, metrics)
-    plots = train_plots.write_all(args.plots or args.out.with_suffix(""), model, history)
+    plots = train_plots.write_all(prefix, model, history)
     print(json.dumps(metrics, indent=2))
     print("wrote " + ", ".join(str(p) for p in [args.out, metrics_path, *plots]))
     return 0

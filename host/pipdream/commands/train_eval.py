@@ -6,7 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from pipdream import evalnet, paths
+from pipdream import evalnet, files, paths
+from pipdream.cli import SEED, THREADS, IntRange
 from pipdream.train import write_metrics
 
 NAME = "train-eval"
@@ -15,28 +16,34 @@ ORDER = 11
 EXAMPLES = """examples:
   pipdream train-eval                           # writes models/eval.pt and models/eval_metrics.json
   pipdream train-eval --epochs 2 --n-train 3000 --out /tmp/eval.pt
+
+The output paths are checked before training (missing folders are created); the
+weights are written under a temporary name and renamed when complete.
 """
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, default=paths.EVAL_PT, help="weights file to write")
+    p.add_argument("--out", type=Path, default=paths.EVAL_PT, help="weights file to write (.pt)")
     p.add_argument("--metrics", type=Path, help="metrics JSON (default: <out stem>_metrics.json)")
-    p.add_argument("--n-train", type=int, default=30000, help="clean renders to augment from")
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--n-test", type=int, default=6000, help="held-out dice per test set")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threads", type=int, default=2, help="torch threads (the box has 2 cores)")
+    p.add_argument("--n-train", type=IntRange(1, 500_000), default=30000,
+                   help="clean renders to augment from, %(type)s (default 30000)")
+    p.add_argument("--epochs", type=IntRange(1, 1000), default=8, help="%(type)s (default 8)")
+    p.add_argument("--n-test", type=IntRange(1, 100_000), default=6000,
+                   help="held-out dice per test set, %(type)s (default 6000)")
+    p.add_argument("--seed", type=SEED, default=1, help="random seed, %(type)s")
+    p.add_argument("--threads", type=THREADS, default=2, help="torch threads, %(type)s (default 2)")
 
 
 def run(args: argparse.Namespace) -> int:
     if min(args.n_train, args.epochs, args.n_test, args.threads) < 1:
         raise ValueError("--n-train, --epochs, --n-test and --threads must be positive")
+    files.output_file(args.out, "--out", (".pt",))
+    metrics_path = args.metrics or args.out.with_name(f"{args.out.stem}_metrics.json")
+    files.output_file(metrics_path, "--metrics", (".json",))
     model, metrics = evalnet.train_evalnet(
         args.n_train, args.epochs, args.n_test, args.seed, args.threads
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    evalnet.save(args.out, model, metrics)
-    metrics_path = args.metrics or args.out.with_name(f"{args.out.stem}_metrics.json")
+    evalnet.save(args.out, model, metrics)  # temporary name, then renamed
     write_metrics(metrics_path, metrics)
     print(json.dumps(metrics, indent=2))
     print(f"wrote {args.out} and {metrics_path}")
