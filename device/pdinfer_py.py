@@ -218,8 +218,11 @@ class Model:
 
     # -- generation
     def _check(self, face, angle_code, out, n):
-        if not isinstance(face, int) or not isinstance(angle_code, int):
-            raise TypeError("face and angle_code must be integers")
+        # The natmod's checks and messages: an int of any size (bool is not one), in range.
+        if isinstance(face, bool) or not isinstance(face, int):
+            raise TypeError("face must be an integer")
+        if isinstance(angle_code, bool) or not isinstance(angle_code, int):
+            raise TypeError("angle_code must be an integer")
         if not 1 <= face <= self._h.n_faces:
             raise ValueError("face {} not in 1..{}".format(face, self._h.n_faces))
         if not -F.ANGLE_CODE_MAX <= angle_code <= F.ANGLE_CODE_MAX:

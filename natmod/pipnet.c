@@ -93,23 +93,60 @@ static NORETURN void raise_status(const char *what, int status, uint8_t layer) {
     msg_raise(&m, &mp_type_ValueError);
 }
 
+static void msg_range(msg_t *m, mp_int_t lo, mp_int_t hi) {
+    msg_str(m, " not in ");
+    msg_int(m, lo);
+    msg_str(m, "..");
+    msg_int(m, hi);
+}
+
 static NORETURN void raise_range(const char *name, mp_int_t value, mp_int_t lo, mp_int_t hi) {
     msg_t m;
     m.n = 0;
     msg_str(&m, name);
     msg_str(&m, " ");
     msg_int(&m, value);
-    msg_str(&m, " not in ");
-    msg_int(&m, lo);
-    msg_str(&m, "..");
-    msg_int(&m, hi);
+    msg_range(&m, lo, hi);
+    msg_raise(&m, &mp_type_ValueError);
+}
+
+/* The same message for an int object of any size: its decimal text comes from str(o). */
+static NORETURN void raise_range_obj(const char *name, mp_obj_t o, mp_int_t lo, mp_int_t hi) {
+    msg_t m;
+    size_t len;
+    mp_obj_t text = mp_call_function_n_kw(mp_load_global(MP_QSTR_str), 1, 0, &o);
+    const char *digits = mp_obj_str_get_data(text, &len);
+    m.n = 0;
+    msg_str(&m, name);
+    msg_str(&m, " ");
+    for (size_t i = 0; i < len && m.n < sizeof(m.buf) - 40; i++) {  /* room left for the range */
+        m.buf[m.n++] = digits[i];
+    }
+    msg_range(&m, lo, hi);
     msg_raise(&m, &mp_type_ValueError);
 }
 
 /* ---- argument helpers --------------------------------------------------------------- */
 
+/* An int in lo..hi, checked on the Python object before any conversion: the dynruntime's
+ * conversion truncates a big int to a machine word (2**64 + 1 would become 1), so an int
+ * beyond a small int is compared as an object. TypeError for anything but an int (bool
+ * included, as the Python backends do); ValueError "<name> <value> not in lo..hi". */
 static mp_int_t int_in(mp_obj_t o, const char *name, mp_int_t lo, mp_int_t hi) {
-    mp_int_t v = mp_obj_get_int(o);  /* TypeError for non-integers */
+    if (!mp_obj_is_small_int(o)) {
+        if (!mp_obj_is_type(o, &mp_type_int)) {  /* bool, float, str, None, ...: not an int */
+            msg_t m;
+            m.n = 0;
+            msg_str(&m, name);
+            msg_str(&m, " must be an integer");
+            msg_raise(&m, &mp_type_TypeError);
+        }
+        if (mp_binary_op(MP_BINARY_OP_LESS, o, mp_obj_new_int(lo)) == mp_const_true
+            || mp_binary_op(MP_BINARY_OP_MORE, o, mp_obj_new_int(hi)) == mp_const_true) {
+            raise_range_obj(name, o, lo, hi);
+        }
+    }
+    mp_int_t v = mp_obj_get_int(o);  /* exact now: the value fits lo..hi */
     if (v < lo || v > hi) {
         raise_range(name, v, lo, hi);
     }

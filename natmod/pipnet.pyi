@@ -11,7 +11,11 @@ next to your code, then:
 Every image is byte for byte the one host/pipdream/reference.py draws. Generation
 allocates nothing on the heap (it runs under micropython.heap_lock()); all memory is
 allocated once, by Model(). Bad blobs raise ValueError with the parser's message;
-wrong argument types TypeError; out-of-range values and short buffers ValueError.
+wrong argument types TypeError ("face must be an integer": bool and float included);
+out-of-range values and short buffers ValueError ("face 18446744073709551617 not in
+1..6"). Every integer is checked on the Python object, big ints included, before it
+is converted: nothing is truncated, and the viper and pure-Python backends raise the
+same exceptions with the same messages.
 """
 
 from collections.abc import Callable
