@@ -142,7 +142,8 @@ def expect(path: str | Path, kind: str | Sequence[str], what: str, hint: str = "
 
 
 def _existing_ancestor(path: Path) -> Path:
-    p = path.parent
+    """The nearest existing folder above path (".." taken lexically, as mkdir -p will)."""
+    p = Path(os.path.abspath(path)).parent
     while not p.exists():
         if p.is_symlink():
             raise ValueError(f"cannot write {path}: {p} is a broken symbolic link")
