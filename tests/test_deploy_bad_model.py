@@ -59,7 +59,7 @@ def test_a_port_deploy_refuses_a_bad_model_before_it_touches_the_board(tmp_path,
 def test_a_model_over_the_boards_scratch_budget_is_refused(tmp_path):
     tiny = dataclasses.replace(D.board_module("pico"), constants={"SCRATCH_BUDGET": 1000})
     with pytest.raises(CommandError, match=r"needs 1407 bytes of scratch .* SCRATCH_BUDGET = 1000"):
-        D.build_plan(tiny, "armv6m", compile_py=False)
+        D.plan_for(tiny, "armv6m", use_natmod=False, model=D.DEFAULT_MODEL, compile_py=False)
     assert D.check_model(D.DEFAULT_MODEL, D.board_module("pico")) == D.DEFAULT_MODEL.read_bytes()
 
 

@@ -234,8 +234,14 @@ def _shown(path: Path) -> str:
 def build_plan(board: BoardModule, arch: str | None = None, *, model: Path = DEFAULT_MODEL,
                natmod: Path | None = None, compile_py: bool = True) -> list[Item]:
     """Every file the board gets. `arch` is the board's natmod/viper architecture; `natmod` the
-    pipnet.mpy to install (None: none)."""
-    blob = check_model(model, board)
+    pipnet.mpy to install (None: none). The model goes as it is (the simulator stages torn ones
+    on purpose); plan_for, deploy() and `pipdream deploy` refuse one with check_model first."""
+    from pipdream import files
+
+    try:
+        blob = files.input_file(model, "model blob", empty_ok=True).read_bytes()
+    except ValueError as e:
+        raise CommandError(f"{e} (pipdream pack writes one)" if "not found" in str(e) else str(e)) from None
     sources = sorted(DEVICE.glob("*.py"))
     if not sources:
         raise CommandError(f"no device app in {DEVICE}")
@@ -315,7 +321,9 @@ def write_stage(items: list[Item], directory: Path, log: Callable[[str], None] =
 
 def plan_for(board: BoardModule, arch: str | None, *, use_natmod: bool, model: Path, compile_py: bool,
              log: Callable[[str], None] = print) -> list[Item]:
-    """build_plan with the natmod found or built for `arch` (None when it cannot be had)."""
+    """build_plan with the natmod found or built for `arch` (None when it cannot be had), once
+    the model passes check_model: a deploy never ships a model the board cannot load."""
+    check_model(model, board)
     natmod = None
     if use_natmod and arch and not board.circuitpython:
         natmod, why = ensure_natmod(arch, log)
