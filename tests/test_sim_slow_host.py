@@ -120,3 +120,13 @@ def test_a_computation_that_keeps_reading_the_clock_reaches_the_time_limit():
             time.ticks_us()
     """))
     assert result.end_kind == "limit"
+
+
+def test_a_circuitpython_board_made_in_the_host_process_leaves_the_hosts_clock_alone():
+    """Only the board's own process (cpy/board.py) runs on the board's clock: a host process's
+    timeouts (this runner's stall check among them) must keep counting."""
+    from pipdream.sim import circuitpython
+
+    before = (time.sleep, time.monotonic, time.monotonic_ns)
+    circuitpython.SimBoard(World().to_json(), None)
+    assert (time.sleep, time.monotonic, time.monotonic_ns) == before

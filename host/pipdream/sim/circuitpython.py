@@ -80,8 +80,6 @@ class SimBoard:
                 self.spi_devices.append(d)
         if world.get("seed") is not None:
             os.urandom = seeded_urandom(world["seed"])  # what the app's pdrandom picks up
-        if self.virtual:
-            self._use_virtual_clock()
         name = self.board.get("name", "?") + "-circuitpython"
         self.emit("boot", name, "virtual" if self.virtual else "real")
 
@@ -102,8 +100,12 @@ class SimBoard:
     def _waited_us(self) -> int:
         return self.now_us() - self._busy
 
-    def _use_virtual_clock(self) -> None:
-        """The process's time functions become the board's; the app's models take board time."""
+    def become_the_process_clock(self) -> None:
+        """In the board's own process (cpy/board.py): time.sleep/monotonic/monotonic_ns become
+        the board's clock and the app's models take board time. Never in a host process: its
+        own timeouts would stop."""
+        if not self.virtual:
+            return
         time.sleep = lambda s: self.advance(round(s * 1e6))
         time.monotonic_ns = lambda: self.read_us() * 1000
         time.monotonic = lambda: self.read_us() / 1e6
