@@ -62,7 +62,8 @@ def test_the_shipped_metrics_are_what_the_shipped_blob_gives(repo_root, name):
     recorded = json.loads((repo_root / "models" / f"{name}_metrics.json").read_text())
     again = evaluate.evaluate("blob", repo_root / "models" / f"{name}.blob", recorded["n"],
                               recorded["seed"])
-    for key in ("accuracy", "accuracy_1bit", "mse", "params", "macs"):
+    for key in ("accuracy", "accuracy_1bit", "mse", "params", "macs", "legible", "legible_1bit",
+                "legible_by_face", "legible_1bit_by_face"):
         assert again[key] == pytest.approx(recorded[key], rel=1e-9), key
 
 

@@ -1,4 +1,5 @@
-"""Score an image source: params, MACs, MSE vs ground truth, eval-CNN accuracy (8-bit and 1-bit).
+"""Score an image source: params, MACs, MSE vs ground truth, eval-CNN accuracy (8-bit and 1-bit),
+and legibility: the pips counted by the model-free judge (legibility.py), greyscale and 1-bit.
 
 Image sources are pluggable: each maps (path, faces, latents) to uint8 (N, 32, 32).
 The float checkpoint is one; an int8 blob run by the integer reference is another.
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipdream import dataset, evalnet, paths
+from pipdream import dataset, evalnet, legibility, paths
 from pipdream.blob import read_file
 from pipdream.decoder import mac_count, param_count
 
@@ -89,4 +90,5 @@ def evaluate(
     return {
         "source": kind, "path": str(path), "params": params, "macs": macs, "n": n, "seed": seed,
         **score_images(images, faces, angles, eval_weights),
+        **legibility.judge(images, faces),  # legible, legible_1bit, and each per face
     }

@@ -10,7 +10,7 @@ from pipdream import evalnet, evaluate, paths
 from pipdream.cli import SEED, IntRange
 
 NAME = "evaluate"
-HELP = "score a model: params, MACs, MSE and eval-CNN accuracy (8-bit and 1-bit)"
+HELP = "score a model: params, MACs, MSE, eval-CNN accuracy and counted-pip legibility (8-bit and 1-bit)"
 ORDER = 13
 EXAMPLES = """examples:
   pipdream evaluate --json                      # the shipped models/decoder.pt
@@ -39,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result))
     else:
         for key, value in result.items():
-            print(f"{key:>14}: {value}")
+            print(f"{key:>20}: {value}")
     return 0
