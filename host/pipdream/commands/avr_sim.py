@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipdream import avr
-from pipdream.cli import CommandError
+from pipdream import avr, files
+from pipdream.blob import format as F
+from pipdream.cli import SEED, CommandError, IntRange
 
 NAME = "avr-sim"
 HELP = "run the ATmega328p firmware in simavr: rolls, display PNGs, cycles, stack and RAM"
@@ -22,20 +23,23 @@ the firmware and the harness are built under boards/atmega328p/build/ when stale
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rolls", type=int, default=3, help="rolls to simulate (default 3)")
+    p.add_argument("--rolls", type=IntRange(1, 200), default=3, help="rolls to simulate, %(type)s (default 3)")
     p.add_argument("--out", type=Path, default=Path("out/avr-sim"),
                    help="output folder (default out/avr-sim)")
-    p.add_argument("--face", type=int, help="force this face (with --angle; uses the test-hook build)")
-    p.add_argument("--angle", type=int, help="force this angle code, -127..127 (with --face)")
+    p.add_argument("--face", type=IntRange(1, F.N_FACES),
+                   help="force this face, %(type)s (with --angle; uses the test-hook build)")
+    p.add_argument("--angle", type=IntRange(-F.ANGLE_CODE_MAX, F.ANGLE_CODE_MAX),
+                   help="force this angle code, %(type)s (with --face)")
     p.add_argument("--blob", type=Path, help="model (default models/default.blob)")
     p.add_argument("--impl", choices=("asm", "dot", "c"), default="asm",
                    help="kernels: AVR assembly (default), shared C with the asm dot product, plain C")
     p.add_argument("--no-display", action="store_true", help="no SSD1306 on the bus (every address NACKs)")
-    p.add_argument("--wdt-seed", type=int, default=1,
-                   help="watchdog jitter of the simulated chip (0: exact nominal period)")
+    p.add_argument("--wdt-seed", type=SEED, default=1,
+                   help="watchdog jitter of the simulated chip, %(type)s (0: exact nominal period)")
 
 
 def run(args: argparse.Namespace) -> int:
+    files.output_dir(args.out, "--out")  # before the firmware is built
     try:
         summary = avr.simulate(args.out, rolls=args.rolls, face=args.face, angle=args.angle,
                                blob=args.blob, impl=args.impl, display=not args.no_display,
