@@ -1,7 +1,9 @@
 # The two commands (see README.md):
 #   make demo   set everything up, then roll a die on the simulated board
 #   make test   set everything up, then run the whole test suite
-.PHONY: setup demo test lint
+# and for the edit loop:
+#   make quick  the tests not marked slow (tests/conftest.py: no avr, rp2040, fuzz or long ones)
+.PHONY: setup demo test quick lint
 
 setup:
 	@bash scripts/setup.sh
@@ -11,6 +13,9 @@ demo: setup
 
 test: setup
 	.venv/bin/python -m pytest
+
+quick: setup
+	.venv/bin/python -m pytest -m "not slow"
 
 lint: setup
 	.venv/bin/ruff check host tests bench

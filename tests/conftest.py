@@ -47,3 +47,43 @@ def shipped_model(shipped_blob: bytes) -> QModel:
 @pytest.fixture(scope="session")
 def default_arch_blob() -> bytes:
     return pack(default_arch_model())
+
+
+# ---- tiers: `make quick` (the edit loop) runs what is marked none of these ----------------------
+# Markers by file (whole families of tests) and by test (the long ones, over about 5 s each on a
+# 2-core machine), kept here in one table rather than on each test.
+TIER_FILES = {
+    "avr": ("test_avr_*.py",),  # firmware built with avr-gcc and run in simavr
+    "rp2040": ("test_rp2040_*.py",),  # kernels built with arm-none-eabi-gcc and run in rp2040js
+    "fuzz": ("test_kernels_sanitizers.py",),  # ASan/UBSan builds and a bounded libFuzzer run
+    "sim": ("test_sim_*.py", "test_device_endurance.py", "test_device_random.py", "test_deploy_*.py",
+            "test_emulator_*.py", "test_boards.py"),  # the simulated or emulated board
+}
+SLOW_TESTS = (
+    "test_quantize.py::test_the_shipped_metrics_are_what_the_shipped_blob_gives",
+    "test_quantize.py::test_the_shipped_blob_is_within_10_percent_of_the_float_models_mse",
+    "test_device_endurance.py::",
+    "test_sim_slow_host.py::test_the_simulation_tests_pass_on_a_slowed_loaded_host",
+    "test_sim_slow_host.py::test_the_demo_cli_rolls_the_same_with_a_busy_process_on_its_core",
+    "test_kernels_executor.py::test_shipped_blob_on_every_face_and_angle_code",
+    "test_kernels_executor.py::test_default_architecture_on_1000_random_pairs",
+    "test_reference.py::test_every_face_and_angle_code_gives_a_32x32_image",
+    "test_reference.py::test_pytorch_integer_forward_equals_the_reference_on_1000_pairs",
+    "test_natmod.py::test_default_architecture_matches_the_reference_on_1000_pairs",
+    "test_legibility.py::test_every_dataset_render_is_legible_greyscale_and_on_the_display",
+    "test_legibility.py::test_the_float_models_legibility_in_the_metrics_files_is_recomputed",
+    "test_blob_cli.py::test_generate_from_the_blob_gives_the_same_bytes_on_the_reference_and_the_natmod",
+)
+SLOW_TIERS = ("avr", "rp2040", "fuzz")  # whole tiers left out of the quick run too
+
+
+def pytest_collection_modifyitems(config, items):
+    from fnmatch import fnmatch
+
+    for item in items:
+        path, _, name = item.nodeid.rpartition("/")[2].partition("::")
+        tiers = [t for t, globs in TIER_FILES.items() if any(fnmatch(path, g) for g in globs)]
+        for tier in tiers:
+            item.add_marker(getattr(pytest.mark, tier))
+        if any(t in SLOW_TIERS for t in tiers) or any(f"{path}::{name}".startswith(s) for s in SLOW_TESTS):
+            item.add_marker(pytest.mark.slow)

@@ -23,7 +23,8 @@ the firmware and the harness are built under boards/atmega328p/build/ when stale
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rolls", type=IntRange(1, 200), default=3, help="rolls to simulate, %(type)s (default 3)")
+    p.add_argument("--rolls", type=IntRange(1, 200), default=3,
+                   help="rolls to simulate, %(type)s (default 3)")
     p.add_argument("--out", type=Path, default=Path("out/avr-sim"),
                    help="output folder (default out/avr-sim)")
     p.add_argument("--face", type=IntRange(1, F.N_FACES),
