@@ -73,6 +73,14 @@ SLOW_TESTS = (
     "test_legibility.py::test_every_dataset_render_is_legible_greyscale_and_on_the_display",
     "test_legibility.py::test_the_float_models_legibility_in_the_metrics_files_is_recomputed",
     "test_blob_cli.py::test_generate_from_the_blob_gives_the_same_bytes_on_the_reference_and_the_natmod",
+    "test_device_random.py::test_chi_square_of_60000_app_rolls_passes_at_1_percent",
+    "test_train.py::test_checkpoint_round_trips_and_writes_plots",
+    "test_device_infer.py::test_viper_matches_the_reference_on_the_default_architecture",
+    "test_kernels_parser.py::test_every_single_bit_flip_is_rejected",
+    "test_kernels_parser.py::test_resigned_bit_flips_get_the_readers_verdict_and_accepted_ones_run_exactly",
+    "test_natmod.py::test_the_shipped_blob_matches_the_reference_on_every_face_across_the_angles",
+    "test_deploy_emulated.py::test_a_fresh_board_gets_the_app_and_a_press_shows_the_reference_die",
+    "test_deploy_interrupted.py::test_a_cut_model_copy_leaves_the_previous_model_and_deploy_repairs_it",
 )
 SLOW_TIERS = ("avr", "rp2040", "fuzz")  # whole tiers left out of the quick run too
 
