@@ -4,16 +4,9 @@
 # every time, so with a seed in the world urandom comes from xorshift32 seeded with it;
 # without one it is the host's real urandom.
 
-import sys
+import firmware
 
-_p = sys.path
-sys.path = ()
-try:
-    from os import *  # the built-in module's functions
-    from os import urandom as _host_urandom
-finally:
-    sys.path = _p
-del _p
+_host_urandom = firmware.extend(globals(), "os").urandom  # the built-in module's functions
 
 import simboard as _sb
 

@@ -23,16 +23,11 @@ import builtins
 import micropython
 from binascii import hexlify
 
+import firmware
 import timed  # now: the board emulator takes this folder off sys.path once the board boots
 
-_p = sys.path
-sys.path = ()
-try:
-    import time as _rt  # the built-in modules, not our stand-ins
-    import os as _ros
-finally:
-    sys.path = _p
-del _p
+_rt = firmware.module("time")  # the built-in modules, not our stand-ins
+_ros = firmware.module("os")
 
 TICKS_PERIOD = 1 << 30  # time.ticks_* wrap here on 32-bit boards (the x64 unix port: 2**62)
 _MASK = TICKS_PERIOD - 1

@@ -4,15 +4,9 @@
 # on that clock (and fire the button edges and timers due meanwhile). time(), localtime() and
 # the rest are the built-in ones.
 
-import sys
+import firmware
 
-_p = sys.path
-sys.path = ()
-try:
-    from time import *  # the built-in module's other functions
-finally:
-    sys.path = _p
-del _p
+firmware.extend(globals(), "time")  # the built-in module's other functions
 
 import simboard as _sb
 
