@@ -19,7 +19,7 @@ import pytest
 from conftest import default_arch_model
 from pipdream import reference
 from pipdream.blob import pack
-from test_device_support import DEVICE, run_device_script
+from test_device_support import DEVICE, HEADLESS_BOARD, run_device_script
 
 sys.path.insert(0, str(DEVICE))
 import pdview  # noqa: E402
@@ -313,24 +313,7 @@ def test_an_unknown_setting_is_a_clear_error(tmp_path, blob):
 
 CPYTHON_CONSOLE = r"""
 import json, os, pdapp, pdclock
-
-class Pin:
-    def value(self):
-        return 1
-
-class Board:
-    name = "cpython"
-    entropy = "os.urandom"
-    clock = pdclock
-    random_bytes = staticmethod(os.urandom)
-    button_pin = Pin()
-    button_active = 0
-    display_info = "none"
-    def attach_button_irq(self, handler):
-        return False
-    def open_display(self):
-        raise OSError(19)
-
+""" + HEADLESS_BOARD + r"""
 app = pdapp.App(Board(), {"MODEL_PATH": "model.blob", "BACKEND": "python"})
 app.start()
 recs = [app.roll() for _ in range(3)]

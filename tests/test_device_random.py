@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 
 import pytest
-from test_device_support import DEVICE, run_json
+from test_device_support import DEVICE, HEADLESS_BOARD, run_json
 
 sys.path.insert(0, str(DEVICE))
 import pdrandom  # noqa: E402
@@ -76,24 +76,7 @@ def _two_stage(stat, critical: float) -> float:
 
 ROLLS_SCRIPT = """
 import json, os, pdapp, pdclock, pdbutton
-
-class Pin:
-    def value(self):
-        return 1
-
-class Board:
-    name = "test"
-    entropy = "os.urandom"
-    clock = pdclock
-    random_bytes = staticmethod(os.urandom)
-    button_pin = Pin()
-    button_active = 0
-    display_info = "none"
-    def attach_button_irq(self, handler):
-        return False
-    def open_display(self):
-        raise OSError(19)
-
+""" + HEADLESS_BOARD.replace("%", "%%") + """
 app = pdapp.App(Board(), {"DICE": 2, "CONSOLE": False})
 counts = [0] * 6
 pairs = [0] * 36

@@ -22,6 +22,29 @@ BOARDS = ROOT / "boards"
 RUNTIMES = ("micropython", "cpython")
 
 
+# A board with no display and a button never pressed (the board interface of docs/device.md,
+# the real pdclock and os.urandom): the app logic alone, on MicroPython or CPython. Needs
+# `import os, pdclock` before it.
+HEADLESS_BOARD = """
+class Pin:
+    def value(self):
+        return 1
+
+class Board:
+    name = "headless"
+    entropy = "os.urandom"
+    clock = pdclock
+    random_bytes = staticmethod(os.urandom)
+    button_pin = Pin()
+    button_active = 0
+    display_info = "none"
+    def attach_button_irq(self, handler):
+        return False
+    def open_display(self):
+        raise OSError(19)
+"""
+
+
 def micropython_exe() -> str:
     return micropython.tool("micropython")
 
