@@ -294,16 +294,20 @@ for M in (pdinfer_viper.Model, pdinfer_py.Model):
         assert line.startswith(want + ": ") and len(line) > len(want) + 5, f"{call} -> {line}"
 
 
-def test_a_mutable_blob_is_copied_so_later_changes_cannot_reach_the_model(arch_blob):
-    script = """
-import pdinfer_viper
+MODEL_CLASS = {"natmod": "pipnet", "viper": "pdinfer_viper", "python": "pdinfer_py"}  # backend -> module
+
+
+@pytest.mark.parametrize("backend", sorted(MODEL_CLASS))
+def test_a_mutable_blob_is_copied_so_later_changes_cannot_reach_the_model(arch_blob, backend):
+    script = f"""
+import {MODEL_CLASS[backend]} as backend
 blob = bytearray(open("m.blob", "rb").read())
-m = pdinfer_viper.Model(blob)
+m = backend.Model(blob)
 for i in range(len(blob)):
-    blob[i] = 0x80
+    blob[i] = 0xFF
 out = bytearray(1024)
 m.generate(6, 90, out)
 print(bytes(out).hex())
 """
-    got = mpy.run(script, path=DEVICE, files={"m.blob": arch_blob}).strip()
+    got = mpy.run(script, path=[*DEVICE, mpy.natmod_mpy("x64").parent], files={"m.blob": arch_blob}).strip()
     assert got == reference.run(load(arch_blob), [6], [90])[0].tobytes().hex()

@@ -242,21 +242,6 @@ def test_truncations_and_bit_flips_raise_value_error_never_crash(natmod):
     assert accepted > 0  # some resigned flips (weight bits) are valid blobs, run exactly
 
 
-def test_a_mutable_blob_is_copied_so_later_changes_cannot_reach_the_model(natmod, arch_blob):
-    script = """
-import pipnet
-blob = bytearray(open("m.blob", "rb").read())
-m = pipnet.Model(blob)
-for i in range(len(blob)):
-    blob[i] = 0xFF
-out = bytearray(1024)
-m.generate(6, 90, out)
-print(bytes(out).hex())
-"""
-    got = run(natmod, script, **{"m.blob": arch_blob}).strip()
-    assert got == reference.run(load(arch_blob), [6], [90])[0].tobytes().hex()
-
-
 # ---- bad arguments -------------------------------------------------------------------------
 
 BAD_CALLS = [
