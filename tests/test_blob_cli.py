@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import SHIPPED_BLOB
 from pipdream import plan
 from pipdream.blob import load
 
@@ -117,3 +118,16 @@ def test_quantize_refuses_bad_arguments_with_one_line(tmp_path, args, message):
     r = pipdream("quantize", *args, "--out", str(tmp_path / "q.pt"), cwd=tmp_path)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "q.pt").exists()
+
+
+def test_pack_writes_the_blob_and_the_metrics_of_both_models_with_every_judge(tmp_path):
+    """pack --evaluate: the blob's figures and the float model's, accuracy and legibility alike,
+    so a re-packed model keeps every figure the shipped metrics files carry."""
+    out = tmp_path / "m.blob"
+    r = pipdream("pack", "--out", str(out), "--evaluate", "60")
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == SHIPPED_BLOB.read_bytes()  # packed from the shipped QAT checkpoint
+    metrics = json.loads((tmp_path / "m_metrics.json").read_text())
+    for key in ("accuracy", "accuracy_1bit", "legible", "legible_1bit"):
+        assert 0 <= metrics[key] <= 1 and 0 <= metrics[f"float_{key}"] <= 1, key
+    assert set(metrics["float_legible_by_face"]) == {str(f) for f in range(1, 7)}

@@ -51,9 +51,9 @@ def run(args: argparse.Namespace) -> int:
     if args.evaluate > 0:
         q = evaluate.evaluate("blob", args.out, args.evaluate)
         f = evaluate.evaluate("checkpoint", args.float_checkpoint, args.evaluate)
-        metrics = {**q, "float_mse": f["mse"], "float_accuracy": f["accuracy"],
-                   "float_accuracy_1bit": f["accuracy_1bit"], "blob_bytes": len(blob),
-                   "mse_vs_float": q["mse"] / f["mse"]}
+        float_keys = [k for k in f if k.startswith(("accuracy", "legible"))]  # the judges' figures
+        metrics = {**q, "float_mse": f["mse"], **{f"float_{k}": f[k] for k in float_keys},
+                   "blob_bytes": len(blob), "mse_vs_float": q["mse"] / f["mse"]}
         files.write_text(out, json.dumps(metrics, indent=2) + "\n")
         print(json.dumps(metrics))
         print(f"wrote {out}")
