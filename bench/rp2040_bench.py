@@ -183,7 +183,7 @@ def two_cores(timed: dict, micro: dict, full: dict) -> dict:
     one = full["cycles_per_image"]["max"]
     return {
         "images": len(runs),
-        "split": "each layer's output rows in two halves (pd_split_rows), a barrier after every layer",
+        "split": "each layer's output rows in two halves (pd_full_layer), a barrier after every layer",
         "cycles_per_image": {"min": min(per_image), "max": worst, "mean": round(float(np.mean(per_image)))},
         **ms(worst),
         "core_cycles_mean": [round(float(np.mean([c[k] for c in cores]))) for k in (0, 1)],

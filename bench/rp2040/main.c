@@ -81,8 +81,7 @@ void bench_layers_init(const pd_model_t *m); /* layers.c */
 static int split_run(const pd_model_t *m, int32_t face, int32_t angle, uint8_t *s, uint32_t s_size,
                      uint8_t *out, uint32_t out_size)
 {
-    pd_layer_t L;
-    uint8_t j, part, y0, y1;
+    uint8_t j, part;
     int st = PD_OK;
     for (part = 0; part < 2 && st == PD_OK; part++) { /* every core encodes the input */
         bench_event(EV_PART_BEGIN, 0xFFu << 8 | part, 0);
@@ -92,9 +91,7 @@ static int split_run(const pd_model_t *m, int32_t face, int32_t angle, uint8_t *
     for (j = 0; j < m->n_layers && st == PD_OK; j++) {
         for (part = 0; part < 2 && st == PD_OK; part++) {
             bench_event(EV_PART_BEGIN, (uint32_t)j << 8 | part, 0);
-            (void)pd_model_layer(m, j, &L);
-            pd_split_rows(L.out_h, part, 2, &y0, &y1);
-            st = pd_full_layer(m, j, s, out, y0, y1);
+            st = pd_full_layer(m, j, s, s_size, out, part, 2);
             bench_event(EV_PART_END, 0, 0);
         }
     }

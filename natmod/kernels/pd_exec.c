@@ -66,31 +66,32 @@ int pd_full_begin(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t
 }
 
 /* Layer j's input and output buffers: even layers read the start of scratch and write its
- * end, odd layers the reverse; the last layer writes out. */
-int pd_full_layer(const pd_model_t *m, uint8_t j, uint8_t *scratch, uint8_t *out, uint8_t y0, uint8_t y1)
+ * end, odd layers the reverse; the last layer writes out. Part `part` of `parts` computes
+ * the output rows [h * part / parts, h * (part + 1) / parts). */
+int pd_full_layer(const pd_model_t *m, uint8_t j, uint8_t *scratch, uint32_t scratch_size, uint8_t *out,
+                  uint8_t part, uint8_t parts)
 {
     pd_layer_t L;
     pd_window_t in, dst;
     pd_rect_t r;
-    const uint32_t need = pd_full_scratch(m);
     uint8_t *x, *y;
     int st = pd_model_layer(m, j, &L);
     if (st != PD_OK) {
         return st;
     }
-    x = j % 2 == 0 ? scratch : scratch + need - (uint32_t)L.in_h * L.in_w * L.in_c;
+    x = j % 2 == 0 ? scratch : scratch + scratch_size - (uint32_t)L.in_h * L.in_w * L.in_c;
     if (j + 1 == m->n_layers) {
         y = out;
     } else {
-        y = j % 2 == 0 ? scratch + need - (uint32_t)L.out_h * L.out_w * L.out_c : scratch;
+        y = j % 2 == 0 ? scratch + scratch_size - (uint32_t)L.out_h * L.out_w * L.out_c : scratch;
     }
     set_window(&in, x, L.in_h, 0, L.in_w, L.in_c);
     set_window(&dst, y, L.out_h, 0, L.out_w, L.out_c);
-    r.y0 = y0 < L.out_h ? y0 : L.out_h;
-    r.y1 = y1 < L.out_h ? y1 : L.out_h;
+    r.y0 = (uint8_t)((uint16_t)L.out_h * part / parts);
+    r.y1 = (uint8_t)((uint16_t)L.out_h * (part + 1) / parts);
     r.x0 = 0;
     r.x1 = L.out_w;
-    if (r.y1 <= r.y0) {
+    if (r.y1 == r.y0) {
         return PD_OK; /* no rows of this layer for this part */
     }
     return pd_layer_run(&L, &in, &dst, &r);
@@ -102,15 +103,9 @@ int pd_generate_full(const pd_model_t *m, int32_t face, int32_t angle_code, uint
     uint8_t j;
     int st = pd_full_begin(m, face, angle_code, scratch, scratch_size, out_size);
     for (j = 0; st == PD_OK && j < m->n_layers; j++) {
-        st = pd_full_layer(m, j, scratch, out, 0, PD_MAX_DIM);
+        st = pd_full_layer(m, j, scratch, scratch_size, out, 0, 1);
     }
     return st;
-}
-
-void pd_split_rows(uint8_t h, uint8_t part, uint8_t parts, uint8_t *y0, uint8_t *y1)
-{
-    *y0 = (uint8_t)((uint16_t)h * part / parts);
-    *y1 = (uint8_t)((uint16_t)h * (part + 1) / parts);
 }
 
 /* Orders this core's earlier stores before its store to sync (the other core reads them
@@ -147,8 +142,7 @@ int pd_generate_full_part(const pd_model_t *m, int32_t face, int32_t angle_code,
                           uint32_t scratch_size, uint8_t *out, uint32_t out_size, uint8_t part,
                           uint8_t parts, volatile uint8_t *sync, uint32_t spin_limit)
 {
-    pd_layer_t L;
-    uint8_t j, y0, y1;
+    uint8_t j;
     int st;
     if (parts < 1 || parts > PD_MAX_PARTS || part >= parts) {
         return PD_ERR_PART;
@@ -156,9 +150,7 @@ int pd_generate_full_part(const pd_model_t *m, int32_t face, int32_t angle_code,
     /* every part writes the same input bytes: no part reads them before it wrote them */
     st = pd_full_begin(m, face, angle_code, scratch, scratch_size, out_size);
     for (j = 0; st == PD_OK && j < m->n_layers; j++) {
-        (void)pd_model_layer(m, j, &L);
-        pd_split_rows(L.out_h, part, parts, &y0, &y1);
-        st = pd_full_layer(m, j, scratch, out, y0, y1);
+        st = pd_full_layer(m, j, scratch, scratch_size, out, part, parts);
         if (st == PD_OK) {
             st = pd_barrier(sync, part, parts, spin_limit);
         }

@@ -216,18 +216,17 @@ int pd_plan_layer(const pd_model_t *m, int kind, uint8_t index, pd_plan_layer_t 
 int pd_generate_full(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
                      uint32_t scratch_size, uint8_t *out, uint32_t out_size);
 
-/* The full plan in steps, for a frame split between cores (or timed layer by layer):
+/* The full plan in steps, for a frame split between cores (or timed core by core):
  * pd_full_begin checks the arguments and writes layer 0's input into scratch; then, for
- * each layer j in order, pd_full_layer computes its output rows [y0, y1) (clipped to the
- * layer), reading the whole of layer j - 1's output. The rows of one layer may be split
- * between callers that run at the same time; a layer must be complete before the next. */
+ * each layer j in order, pd_full_layer computes part `part` of `parts` near-equal shares of
+ * its output rows (0 of 1: all of them), reading the whole of layer j - 1's output. The
+ * parts of one layer may run at the same time; a layer must be complete before the next.
+ * Every call of one image takes the same scratch and scratch_size (checked by begin). */
+#define PD_MAX_PARTS 4
 int pd_full_begin(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
                   uint32_t scratch_size, uint32_t out_size);
-int pd_full_layer(const pd_model_t *m, uint8_t j, uint8_t *scratch, uint8_t *out, uint8_t y0, uint8_t y1);
-
-/* Rows [*y0, *y1) of an h-row layer that part `part` of `parts` computes (near-equal shares). */
-#define PD_MAX_PARTS 4
-void pd_split_rows(uint8_t h, uint8_t part, uint8_t parts, uint8_t *y0, uint8_t *y1);
+int pd_full_layer(const pd_model_t *m, uint8_t j, uint8_t *scratch, uint32_t scratch_size, uint8_t *out,
+                  uint8_t part, uint8_t parts);
 
 /* One part of a full-plan image computed by `parts` callers at once (one per core), all with
  * the same model, arguments, scratch and out: part p computes its rows of every layer and
