@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipdream import files
 from pipdream.cli import SEED, FloatRange, IntRange
+from pipdream.sim.world import CLOCKS
 
 NAME = "emulate"
 HELP = "run an emulated MicroPython board on a pseudo-terminal (for mpremote and pipdream deploy)"
@@ -37,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                              "old symlink there, never a file)")
     p.add_argument("--press", type=FloatRange(0, 86_400_000), action="append", default=[], metavar="MS",
                    help="press the button MS milliseconds after each boot, %(type)s (repeatable)")
-    p.add_argument("--clock", choices=("real", "virtual"), default="real",
+    p.add_argument("--clock", choices=CLOCKS, default="real",
                    help="board clock: real (default: sleeps take real time), virtual (deterministic: "
                         "sleeps cost nothing, each generate() its modelled board time)")
     p.add_argument("--seed", type=SEED, help="seed os.urandom, %(type)s (the same rolls every boot)")

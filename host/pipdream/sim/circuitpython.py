@@ -161,8 +161,12 @@ class SimBoard:
             self._computing = False
 
     def _bus_time(self, us: int) -> None:
+        """A transfer on the bus: it takes its time (real clock: the host's own), and script
+        steps due by then fire first."""
         if self.virtual:
             self.advance(us)
+        else:
+            self.service()
 
     def emit(self, kind: str, *fields: Any) -> None:
         if self._out is not None:

@@ -1,7 +1,7 @@
 """What one generate() costs on a simulated board: board cycles per MAC, by backend and plan.
 
-The simulated board's clock charges each generate() `macs * cycles_per_mac / freq` (simboard's
-TimedModel), so a roll takes the time it would take on the board, whatever this host's speed.
+The simulated board's clock charges each generate() `macs * cycles_per_mac / freq`
+(sim/mpy/timed.py), so a roll takes the time it would take on the board, whatever this host's speed.
 
 - natmod on the Pico: measured, cycle-exact, in rp2040js (bench/results/rp2040.json: the
   armv6m natmod's kernels, both plans, mean over 30 images; "natmod_full_x2": the full plan
@@ -25,13 +25,15 @@ RESULTS = REPO / "bench" / "results"
 
 @cache
 def cycles_per_mac() -> dict[str, float]:
-    """{"natmod_full": ..., "natmod_stream": ..., "viper_rows": ..., "python_rows": ...}."""
+    """{"natmod_full": ..., "natmod_full_x2": ..., "natmod_stream": ..., "viper_rows": ...,
+    "python_rows": ...}."""
     rp = json.loads((RESULTS / "rp2040.json").read_text())
-    tuned = next(i for i in rp["impls"] if i["impl"] == "tuned")["plans"]
+    tuned = next(i for i in rp["impls"] if i["impl"] == "tuned")  # the armv6m natmod's kernels
+    plans = tuned["plans"]
     table = {f"natmod_{plan}": round(p["cycles_per_image"]["mean"] / p["macs"], 3)
-             for plan, p in tuned.items()}
-    two = next(i for i in rp["impls"] if i["impl"] == "tuned")["two_cores"]  # generate_part on both cores
-    table["natmod_full_x2"] = round(two["cycles_per_image"]["mean"] / tuned["full"]["macs"], 3)
+             for plan, p in plans.items()}
+    two = tuned["two_cores"]["cycles_per_image"]["mean"]  # generate_part on both cores
+    table["natmod_full_x2"] = round(two / plans["full"]["macs"], 3)
     speed = json.loads((RESULTS / "micropython_speed.json").read_text())["backends"]
     natmod_ns = speed["natmod_full"]["ns_per_mac"]
     for backend in ("viper", "python"):

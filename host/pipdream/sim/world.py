@@ -155,7 +155,7 @@ class Script:
             return f"no display traffic for {args[0] / 1000:g} ms (at most {args[1] / 1e6:g} s){after}"
         if op == "level":
             return f"pin {args[0]} driven to {'released' if args[1] is None else args[1]}{after}"
-        return f"{op} {' '.join(map(str, args))}{after}".replace("  ", " ").strip()
+        return " ".join([op, *map(str, args)]) + after
 
 
 @dataclass

@@ -54,7 +54,7 @@ PICO = {
 def _load_world():
     path = _ros.getenv("PIPDREAM_SIM_WORLD")
     if not path:
-        return {"board": PICO, "devices": [], "script": []}
+        return {"board": PICO, "devices": []}
     import json
 
     with open(path) as f:
@@ -123,10 +123,6 @@ def _host_sleep_us(us):
         _host_t[0] += us
     else:
         _rt.sleep_us(us)
-
-
-def host_clock_reads():
-    return _host_t[2]
 
 
 # ------------------------------------------------------------------ clock
@@ -244,20 +240,17 @@ builtins.__import__ = _import_hook
 
 # ------------------------------------------------------------------ events
 class _Script:
-    """The world's script: inline (a few steps), or read from its file a step at a time
-    (fixed-width JSON lines, world.write_script), so that a script of any length costs the
-    app's heap only the step at hand."""
+    """The world's script, read from its file a step at a time (fixed-width JSON lines,
+    world.write_script), so that a script of any length costs the app's heap only the step
+    at hand."""
 
     def __init__(self):
-        self.inline = world.get("script")
-        self.n = len(self.inline) if self.inline is not None else int(world.get("script_steps", 0))
-        if self.inline is None and self.n:
+        self.n = int(world.get("script_steps", 0))
+        if self.n:
             self.file = open(world["script_file"], "rb")
             self.width = int(world["script_width"])
 
     def step(self, i):
-        if self.inline is not None:
-            return self.inline[i]
         import json
 
         self.file.seek(i * self.width)
