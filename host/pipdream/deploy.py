@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from pipdream import micropython
+from pipdream import files, micropython
 from pipdream.cli import CommandError
 from pipdream.paths import MODELS, REPO, cache_dir
 
@@ -210,10 +210,7 @@ def compile_mpy(src: Path, name: str, arch: str | None) -> bytes:
             raise CommandError(f"mpy-cross failed on {_shown(src)}: {said}")
         data = out.read_bytes()
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp_path = cached.with_name(cached.name + f".{os.getpid()}")
-        tmp_path.write_bytes(data)
-        os.replace(tmp_path, cached)
+        files.write_bytes(cached, data)
     except OSError:
         pass  # a read-only cache only costs time
     return data
@@ -308,9 +305,7 @@ def write_stage(items: list[Item], directory: Path, log: Callable[[str], None] =
                 log(f"removed {other} (it would be imported instead of {it.name})")
         if dest.is_file() and dest.read_bytes() == it.data:
             continue
-        tmp = dest.with_name(dest.name + TMP_SUFFIX)
-        tmp.write_bytes(it.data)
-        os.replace(tmp, dest)
+        files.write_bytes(dest, it.data)
         written.append(it.name)
     return written
 

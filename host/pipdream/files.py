@@ -22,7 +22,8 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-BLOB_MAGIC = b"PIPD"  # pipdream.blob.format.MAGIC (not imported: this module stays light)
+from pipdream.blob.format import MAGIC as BLOB_MAGIC
+
 ZIP_MAGIC = b"PK\x03\x04"
 TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."  # torch.save before zip files
 
