@@ -19,10 +19,6 @@ HINTS = {DECODER: " (pipdream train writes one)", DECODER_Q: " (pipdream quantiz
          EVAL: " (pipdream train-eval writes one)"}
 
 
-def _an(what: str) -> str:
-    return ("an " if what[:1].lower() in "aeiou" else "a ") + what
-
-
 def read(path: str | Path, what: str, hint: str = "") -> dict:
     """The dict torch.save wrote at `path`, once the file is known to be a torch checkpoint."""
     path = files.expect(path, "torch", what, hint)
@@ -32,10 +28,10 @@ def read(path: str | Path, what: str, hint: str = "") -> dict:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any unpickling failure: a file we cannot use
         first = (str(e).strip().splitlines() or [""])[0][:120]
-        raise ValueError(f"{path} is a torch file pipdream cannot read, not {_an(what)} "
+        raise ValueError(f"{path} is a torch file pipdream cannot read, not {files.an(what)} "
                          f"({type(e).__name__}: {first})") from None
     if not isinstance(ckpt, dict):
-        raise ValueError(f"{path} is a torch file holding a {type(ckpt).__name__}, not {_an(what)}")
+        raise ValueError(f"{path} is a torch file holding a {type(ckpt).__name__}, not {files.an(what)}")
     return ckpt
 
 
@@ -45,7 +41,7 @@ def format_of(path: str | Path, fmts: tuple[str, ...], what: str, hint: str = ""
     if tag in fmts:
         return tag
     if tag in NAMES:
-        raise ValueError(f"{path} is a pipdream {NAMES[tag]}, not {_an(what)}{hint}")
+        raise ValueError(f"{path} is a pipdream {NAMES[tag]}, not {files.an(what)}{hint}")
     raise ValueError(f"{path} is not a pipdream {what}: a torch file with no pipdream format tag")
 
 
@@ -60,7 +56,7 @@ def load_tagged(path: str | Path, fmt: str, version: int, what: str | None = Non
     tag = ckpt.get("format")
     if tag != fmt:
         if tag in NAMES:
-            raise ValueError(f"{path} is a pipdream {NAMES[tag]}, not {_an(what)}")
+            raise ValueError(f"{path} is a pipdream {NAMES[tag]}, not {files.an(what)}")
         raise ValueError(f"{path} is not a pipdream {what}")
     if ckpt.get("version") != version:
         raise ValueError(f"{path}: unsupported {what} version {ckpt.get('version')}")

@@ -104,7 +104,8 @@ def describe(path: str | Path) -> str:
     return KINDS[sniff(path)]
 
 
-def _an(what: str) -> str:
+def an(what: str) -> str:
+    """'a model blob', 'an eval CNN checkpoint': the kind as messages name it."""
     return ("an " if what[:1].lower() in "aeiou" else "a ") + what
 
 
@@ -118,13 +119,13 @@ def input_file(path: str | Path, what: str, hint: str = "", empty_ok: bool = Fal
             raise ValueError(f"{what} not found: {path} is a broken symbolic link")
         raise ValueError(f"{what} not found: {path}{hint}")
     if path.is_dir():
-        raise ValueError(f"{path} is a directory, not {_an(what)}")
+        raise ValueError(f"{path} is a directory, not {an(what)}")
     if not path.is_file():
-        raise ValueError(f"{path} is not a regular file, not {_an(what)}")
+        raise ValueError(f"{path} is not a regular file, not {an(what)}")
     if not os.access(path, os.R_OK):
         raise ValueError(f"{path}: cannot read it (permission denied)")
     if path.stat().st_size == 0 and not empty_ok:
-        raise ValueError(f"{path} is empty, not {_an(what)}")
+        raise ValueError(f"{path} is empty, not {an(what)}")
     return path
 
 
@@ -135,7 +136,7 @@ def expect(path: str | Path, kind: str | Sequence[str], what: str, hint: str = "
     kinds = (kind,) if isinstance(kind, str) else tuple(kind)
     found = sniff(path)
     if found not in kinds:
-        raise ValueError(f"{path} is {KINDS[found]}, not {_an(what)}{hint}")
+        raise ValueError(f"{path} is {KINDS[found]}, not {an(what)}{hint}")
     return path
 
 
