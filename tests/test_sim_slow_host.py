@@ -128,3 +128,17 @@ def test_a_circuitpython_board_made_in_the_host_process_leaves_the_hosts_clock_a
     before = (time.sleep, time.monotonic, time.monotonic_ns)
     circuitpython.SimBoard(World().to_json(), None)
     assert (time.sleep, time.monotonic, time.monotonic_ns) == before
+
+
+@pytest.mark.parametrize("text, said", [("1,50", "must be min_us,max_us,seed"),
+                                        ("a,b,c", "must be min_us,max_us,seed"),
+                                        ("50,1,7", "need 0 <= min_us <= max_us")])
+def test_a_bad_slow_host_setting_is_a_clear_error(monkeypatch, text, said):
+    monkeypatch.setenv(HOST_CLOCK_ENV, text)
+    with pytest.raises(ValueError, match=said):
+        World().to_json()
+
+
+def test_the_old_fast_clock_is_refused_by_name():
+    with pytest.raises(ValueError, match="clock must be one of virtual, real"):
+        World(clock="fast").to_json()
