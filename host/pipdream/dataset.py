@@ -7,6 +7,7 @@ Angles are degrees in [-90, 90); the decoder latent is angle / 90.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -124,7 +125,8 @@ def cached_dataset(n: int, seed: int, cache: Path | None = None) -> dict[str, np
         return load_dataset(path)
     data = make_dataset(n, seed)
     cache.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
+    # A name of this process's own: two runs filling the cache at once must not share a file.
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
     save_dataset(tmp, data)
     tmp.replace(path)  # atomic, so a stopped run never leaves a half-written cache
     return data
