@@ -91,3 +91,31 @@ def test_shipped_decoder_is_the_default_architecture():
     assert model.cfg == DecoderConfig()
     images = train.decode(model, np.array([1, 6]), np.array([0.0, -0.5]))
     assert images.shape == (2, 32, 32) and images.dtype == np.uint8
+
+
+def test_the_margin_term_costs_only_pixels_short_of_their_side_of_the_threshold():
+    target = torch.tensor([0.0, 1.0, 0.45, 0.5, 0.9])
+    on_side = torch.tensor([0.3, 0.7, 0.40, 0.9, 0.66])  # each at least min(0.15, |t - 0.5|) past 0.5
+    mse = float(torch.mean((on_side - target) ** 2))
+    assert train.image_loss(on_side, target, 10.0) == pytest.approx(mse)
+    dark_gap = torch.tensor([0.55, 1.0, 0.45, 0.5, 0.9])  # the black pixel is lit: 0.2 short of 0.35
+    extra = train.image_loss(dark_gap, target, 10.0) - train.image_loss(dark_gap, target, 0.0)
+    assert float(extra) == pytest.approx(10.0 * 0.2**2 / 5)
+
+
+def test_a_weight_of_zero_is_the_plain_mse():
+    out, target = torch.rand(4, 1, 32, 32), torch.rand(4, 1, 32, 32)
+    assert torch.equal(train.image_loss(out, target), torch.mean((out - target) ** 2))
+
+
+def test_fine_tuning_starts_from_the_given_checkpoint(tmp_path):
+    cfg = DecoderConfig(2, 2, 2, 2, 0)
+    start, metrics = train.train(cfg, TINY, progress=False)
+    train.save_checkpoint(tmp_path / "start.pt", start, metrics)
+    tuned, _ = train.train(cfg, train.TrainConfig(**{**vars(TINY), "steps": 1, "lr": 1e-9,
+                                                     "init": str(tmp_path / "start.pt")}), progress=False)
+    for (name, a), b in zip(start.state_dict().items(), tuned.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), name
+    with pytest.raises(ValueError, match="is a 2_2_2_2_h0 decoder, not 3_3_3_3_h0"):
+        train.train(DecoderConfig(3, 3, 3, 3, 0), train.TrainConfig(init=str(tmp_path / "start.pt")),
+                    progress=False)

@@ -24,7 +24,7 @@ from pipdream.blob import format as F
 from pipdream.blob.model import QLayer, QModel
 from pipdream.checkpoint import load_tagged
 from pipdream.decoder import Decoder, DecoderConfig, LayerSpec, make_input
-from pipdream.train import to_tensors
+from pipdream.train import MARGIN, image_loss, to_tensors
 
 QCHECKPOINT_FORMAT = checkpoint.DECODER_Q
 QCHECKPOINT_VERSION = 1
@@ -167,6 +167,8 @@ class QATConfig:
     n_train: int = 60000
     seed: int = 1
     threads: int = 2  # on a busy 2-core machine 1 is faster: OpenMP spins when oversubscribed
+    legibility_weight: float = 0.0  # train.image_loss's margin term
+    margin: float = MARGIN
 
 
 def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True) -> tuple[QATDecoder, dict]:
@@ -187,7 +189,7 @@ def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True) -> tuple[
         for g in opt.param_groups:
             g["lr"] = tc.lr * 0.5 * (1 + math.cos(math.pi * step / steps))
         idx = torch.from_numpy(rng.integers(0, len(x_all), size=tc.batch))
-        loss = torch.mean((qat(x_all[idx]) - y_all[idx]) ** 2)
+        loss = image_loss(qat(x_all[idx]), y_all[idx], tc.legibility_weight, tc.margin)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

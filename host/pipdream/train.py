@@ -22,6 +22,7 @@ from pipdream.decoder import Decoder, DecoderConfig, mac_count, make_input, para
 
 CHECKPOINT_FORMAT = checkpoint.DECODER
 CHECKPOINT_VERSION = 1
+MARGIN = 0.15  # image_loss: how far past the threshold a pixel must sit (0.15 = 38 grey levels)
 
 
 @dataclass
@@ -35,6 +36,28 @@ class TrainConfig:
     n_val: int = 2000
     seed: int = 0
     threads: int = 2
+    # The 1-bit margin term (image_loss); 0 trains on the MSE alone.
+    legibility_weight: float = 0.0
+    margin: float = MARGIN
+    init: str = ""  # a float checkpoint to start from instead of random weights
+
+
+def image_loss(out: torch.Tensor, target: torch.Tensor, legibility_weight: float = 0.0,
+               margin: float = MARGIN) -> torch.Tensor:
+    """MSE, plus a penalty on pixels that land on the wrong side of the display's threshold.
+
+    The OLED lights a pixel at >= 128, so a die is read from the thresholded image: two pips
+    run together when a few gap pixels fall below it, which costs the MSE almost nothing.
+    Each pixel must sit on its target's side of 0.5 by min(margin, |target - 0.5|) (a target
+    right at the threshold asks nothing); the shortfall is squared, like the MSE.
+    """
+    mse = torch.mean((out - target) ** 2)
+    if legibility_weight == 0:
+        return mse
+    side = torch.sign(target - 0.5)
+    need = torch.clamp((target - 0.5).abs(), max=margin)
+    short = torch.relu(need - (out - 0.5) * side)
+    return mse + legibility_weight * torch.mean(short**2)
 
 
 def to_tensors(data: dict[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -70,6 +93,12 @@ def train(
         raise ValueError("steps and batch must be positive")
     torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
+    model = Decoder(cfg)
+    if tc.init:  # fine-tune a trained model, e.g. with the margin term added
+        start = load_decoder(tc.init)
+        if start.cfg != cfg:
+            raise ValueError(f"--init {tc.init} is a {start.cfg.name()} decoder, not {cfg.name()}")
+        model.load_state_dict(start.state_dict())
     rng = np.random.default_rng(tc.seed)
     t0 = time.perf_counter()
     x_all, y_all = to_tensors(dataset.cached_dataset(tc.n_train, tc.seed))
@@ -77,7 +106,6 @@ def train(
     x_val, y_val = to_tensors(dataset.cached_dataset(tc.n_val, tc.seed + 10_000))
     t_data = time.perf_counter() - t0
 
-    model = Decoder(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     history: list[tuple[int, float]] = []  # (step, mean train loss since last entry)
     log_every = max(1, tc.steps // 200)
@@ -89,7 +117,7 @@ def train(
         idx = torch.from_numpy(rng.integers(0, len(x_all), size=tc.batch))
         for g in opt.param_groups:
             g["lr"] = _lr_at(step, tc)
-        loss = torch.mean((model(x_all[idx]) - y_all[idx]) ** 2)
+        loss = image_loss(model(x_all[idx]), y_all[idx], tc.legibility_weight, tc.margin)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from pipdream import checkpoint, files, paths
+from pipdream import checkpoint, files, paths, train
 from pipdream.cli import SEED, THREADS, FloatRange, IntRange
 
 NAME = "quantize"
@@ -36,6 +36,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="peak learning rate, cosine decay, %(type)s (default: 1e-2)")
     p.add_argument("--seed", type=SEED, default=1, help="random seed, %(type)s")
     p.add_argument("--threads", type=THREADS, default=2, help="torch threads, %(type)s (default: 2)")
+    p.add_argument("--legibility-weight", type=FloatRange(0, 1e4), default=0.0,
+                   help="weight of the 1-bit margin term (train.image_loss), %(type)s (default 0: MSE only)")
+    p.add_argument("--margin", type=FloatRange(0, 0.5), default=train.MARGIN,
+                   help=f"how far past the threshold a pixel must sit, %(type)s (default {train.MARGIN})")
     p.add_argument("--out", type=Path, required=True, help="quantized checkpoint to write (.pt)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -61,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
     float_model = load_decoder(args.float_checkpoint)
     qat, metrics = quantize.qat_finetune(
         tuned, quantize.QATConfig(epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
-                                  seed=args.seed, threads=args.threads, lr=args.lr), progress=not args.quiet)
+                                  seed=args.seed, threads=args.threads, lr=args.lr,
+                                  legibility_weight=args.legibility_weight, margin=args.margin),
+        progress=not args.quiet)
     qmodel = quantize.to_qmodel(qat)
     rng = np.random.default_rng(args.seed + 1)
     faces, latents = rng.integers(1, 7, 1000), rng.uniform(-1, 1, 1000)

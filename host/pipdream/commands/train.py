@@ -17,6 +17,7 @@ EXAMPLES = """examples:
   pipdream train                                # default 8,8,8,8 + 2 hires -> models/decoder.pt
   pipdream train --dims 4,4,4,4 --hires 0 --steps 3000 --out /tmp/small.pt
   pipdream train --steps 200 --out /tmp/try.pt --plots /tmp/try --eval-n 0
+  pipdream train --init models/decoder.pt --legibility-weight 10 --steps 3000 --lr 3e-3 --out /tmp/l.pt
 
 Writes the checkpoint, <out stem>_metrics.json beside it, and the plots
 <plots>_loss.png, <plots>_samples.png, <plots>_scan.png. Every output path is
@@ -50,6 +51,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"cached renders to sample from, %(type)s (default {d.n_train})")
     p.add_argument("--seed", type=SEED, default=d.seed, help="random seed, %(type)s")
     p.add_argument("--threads", type=THREADS, default=d.threads, help="torch threads, %(type)s (default 2)")
+    p.add_argument("--legibility-weight", type=FloatRange(0, 1e4), default=d.legibility_weight,
+                   help="weight of the 1-bit margin term (train.image_loss), %(type)s (default 0: MSE only)")
+    p.add_argument("--margin", type=FloatRange(0, 0.5), default=d.margin,
+                   help=f"how far past the threshold a pixel must sit, %(type)s (default {d.margin})")
+    p.add_argument("--init", type=Path,
+                   help="start from this float checkpoint (same --dims/--hires) instead of random weights")
     p.add_argument("--out", type=Path, default=paths.DECODER_PT,
                    help="checkpoint to write (.pt; missing folders are created)")
     p.add_argument("--plots", type=Path, help="plot file prefix (default: <out> without .pt)")
@@ -69,17 +76,21 @@ def run(args: argparse.Namespace) -> int:
     files.output_file(metrics_path, "the metrics file")
     prefix = args.plots or args.out.with_suffix("")
     files.output_file(prefix.with_name(prefix.name + "_loss.png"), "--plots")
+    if args.init:
+        train.load_checkpoint(args.init)  # a float decoder checkpoint, before the hour of training
     if args.eval_n > 0:
         evalnet.load(paths.EVAL_PT)  # the judge of the final figures
     cfg = DecoderConfig(d1, d2, d3, d4, args.hires)
     tc = train.TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr,
-                           n_train=args.n_train, seed=args.seed, threads=args.threads)
+                           n_train=args.n_train, seed=args.seed, threads=args.threads,
+                           legibility_weight=args.legibility_weight, margin=args.margin,
+                           init=str(args.init or ""))
     model, metrics = train.train(cfg, tc)
     train.save_checkpoint(args.out, model, metrics)  # temporary name, then renamed
     if args.eval_n > 0:
         scores = evaluate.evaluate("checkpoint", args.out, args.eval_n, seed=0)
         metrics["evaluate"] = {k: scores[k] for k in ("n", "seed", "mse", "accuracy",
-                                                       "accuracy_1bit")}
+                                                       "accuracy_1bit", "legible", "legible_1bit")}
         train.save_checkpoint(args.out, model, metrics)
     history = metrics.pop("loss_history")
     train.write_metrics(metrics_path, metrics)
