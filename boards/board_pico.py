@@ -15,6 +15,9 @@ I2C_ID = 0  # hardware I2C0; None would mean SoftI2C on the same pins
 I2C_SDA = 4  # GP4, physical pin 6
 I2C_SCL = 5  # GP5, physical pin 7
 I2C_FREQ = 400000
+# the die window goes out by a DMA channel (device/pdi2c_dma.py, MicroPython 1.21+): frame n is on
+# the bus while frame n+1 is computed; without rp2.DMA the display is blocking (the console says so)
+DISPLAY_DMA = True
 
 DISPLAY_WIDTH = 128
 DISPLAY_HEIGHT = 64  # 32 for the 128x32 module
@@ -29,6 +32,10 @@ ENTROPY = "os.urandom (RP2040 ring oscillator random bit, via pico_rand)"
 
 
 def build():
+    if DISPLAY_DMA:
+        import pdi2c_dma
+
+        return pdi2c_dma.Board(globals())
     import pdmachine
 
     return pdmachine.Board(globals())

@@ -169,7 +169,8 @@ class App:
         except OSError as e:
             self._lost_display(e)
             return False
-        _say("display found%s" % ("" if getattr(d, "addr", None) is None else " at 0x%02X" % d.addr))
+        _say("display found%s%s" % ("" if getattr(d, "addr", None) is None else " at 0x%02X" % d.addr,
+                                    getattr(d, "transport", "")))  # e.g. pdi2c_dma: windows by DMA
         self._display_error = None
         return True
 

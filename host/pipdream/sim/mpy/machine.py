@@ -5,8 +5,17 @@
 # attached devices and to the record stream, timers run on the simulated clock, hard IRQ
 # handlers run under micropython.heap_lock() and soft ones through micropython.schedule().
 # Not modelled: ADC, PWM, UART, RTC, level-triggered pin IRQs (they raise ValueError).
+# mem8/mem16/mem32 and the rp2 module's DMA reach the Pico's DMA and I2C blocks (rp2hw).
 
 import simboard as _sb
+import rp2hw as _hw
+
+if _hw.RP2:
+    import rp2  # noqa: F401 - built into the rp2 firmware: loaded with machine, as the board emulator loads only these
+
+mem8 = _hw.mem8
+mem16 = _hw.mem16
+mem32 = _hw.mem32
 
 PWRON_RESET = 1
 HARD_RESET = 2
@@ -312,10 +321,16 @@ class I2C(_I2CBase):
         self._freq = int(freq)
         self._errno = _sb.board["i2c_errno"]
         self.timeout = timeout
+        _hw.i2c_init(id, self._scl, self._sda, self._freq)  # the block's registers (rp2hw)
 
     def init(self, *, freq=None, **kw):
         if freq is not None:
             self._freq = int(freq)
+            _hw.i2c_init(self.id, self._scl, self._sda, self._freq)
+
+    def _xfer(self, addr, nbytes):
+        _hw.i2c_blocking(self.id, addr)  # the port's transfer re-targets the block: not mid-DMA
+        super()._xfer(addr, nbytes)
 
     def __repr__(self):
         return "I2C(%d, freq=%d, scl=%s, sda=%s)" % (self.id, self._freq, self._scl, self._sda)

@@ -1,0 +1,206 @@
+"""The display's windows sent by DMA on a Pico: frame n goes out while frame n+1 is computed.
+
+    board = pdi2c_dma.Board(globals())   # a board module's build() (boards/board_pico.py, DISPLAY_DMA)
+
+The rp2 port's machine.I2C sends from the CPU, byte by byte: the 522 bus bytes of a 64x64 die
+window at 400 kHz hold the CPU about 12 ms, while both cores are busy computing for the rest of
+the frame (docs/rp2040.md). Here a DMA channel (rp2.DMA, MicroPython 1.21+) feeds I2C0's TX FIFO
+instead, paced by the block's DREQ (DREQ_I2C0_TX):
+- show_window(win) waits until the previous window is on the glass, packs this one's two
+  transactions (its commands, then its data: the bytes ssd1306's write_window sends with
+  writeto and writevto) into a preallocated array('H') of IC_DATA_CMD words (the byte, and STOP,
+  bit 9, on each transaction's last), sets IC_TAR if the address changed, starts the channel
+  and returns;
+- every other use of the bus (commands, reads, a scan) first waits, then is machine.I2C's;
+- a NACKed address (display unplugged) is seen at the next use of the bus and raised as
+  OSError(EIO), as machine.I2C raises it; a transfer that never ends as OSError(ETIMEDOUT).
+After construction nothing here allocates: a viper loop packs the words into the array the
+channel reads, and every register address is computed once (on the port they are not small ints).
+Without rp2.DMA (MicroPython before 1.21, another port), on a software I2C bus, or with no free
+channel, the board is pdmachine's with a blocking display, and the console line says why.
+Registers: RP2040 datasheet 4.3.17 (I2C) and 2.5 (DMA).
+"""
+
+from array import array
+
+import micropython
+import time
+from micropython import const
+
+import pdmachine  # the one app module importing machine: mem32 is its machine's
+import ssd1306
+
+_I2C_BASE = (0x40044000, 0x40048000)
+_DREQ_I2C_TX = (32, 34)
+_IC_TAR = const(0x04)
+_IC_DATA_CMD = const(0x10)
+_IC_RAW_INTR_STAT = const(0x34)
+_IC_CLR_TX_ABRT = const(0x54)
+_IC_ENABLE = const(0x6C)
+_IC_STATUS = const(0x70)
+_IC_DMA_CR = const(0x88)
+_TDMAE = const(2)  # IC_DMA_CR: the TX FIFO raises its DREQ
+_STOP = const(0x200)  # IC_DATA_CMD bit 9: STOP after this byte
+_TX_ABRT = const(0x40)  # IC_RAW_INTR_STAT bit 6
+_ACTIVITY = const(1)  # IC_STATUS bit 0
+_EIO = const(5)
+_ETIMEDOUT = const(110)
+_DATA_SIZE_16 = const(1)  # halfwords: a byte written to IC_DATA_CMD reaches CMD/STOP/RESTART too
+
+
+@micropython.viper
+def _pack(words, at: int, src, n: int) -> int:
+    """words[at + i] = src[i] for i < n (bytes into halfwords); returns at + n."""
+    w = ptr16(words)
+    s = ptr8(src)
+    i = 0
+    while i < n:
+        w[at + i] = s[i]
+        i += 1
+    return at + n
+
+
+class DmaI2C:
+    """machine.I2C `bus` (block i2c_id) whose windows go out by DMA channel `channel` (an rp2.DMA)."""
+
+    def __init__(self, bus, i2c_id, capacity, channel, mem32, freq):
+        base = _I2C_BASE[i2c_id]
+        self.bus = bus
+        self.mem = mem32
+        self.ch = channel
+        self.tar = base + _IC_TAR
+        self.data_cmd = base + _IC_DATA_CMD
+        self.raw = base + _IC_RAW_INTR_STAT
+        self.clr_abrt = base + _IC_CLR_TX_ABRT
+        self.enable = base + _IC_ENABLE
+        self.status = base + _IC_STATUS
+        self.words = array("H", (0 for _ in range(capacity)))  # the commands the channel reads
+        self.capacity = capacity
+        self.ctrl = channel.pack_ctrl(size=_DATA_SIZE_16, inc_write=False, treq_sel=_DREQ_I2C_TX[i2c_id])
+        self.pending = False  # a transfer was started and not yet seen to end
+        # twice the bus time of a full buffer (9 clocks a byte, an address byte per transaction)
+        self.limit_us = 2 * (capacity + 4) * 9 * 1000000 // freq
+        mem32[base + _IC_DMA_CR] |= _TDMAE  # pico-sdk's i2c_init sets it too
+
+    def wait(self):
+        """Until the last transfer is over: OSError(EIO) if its address was not acknowledged."""
+        if not self.pending:
+            return
+        mem = self.mem
+        t0 = time.ticks_us()
+        while self.ch.active() or mem[self.status] & _ACTIVITY:
+            if time.ticks_diff(time.ticks_us(), t0) > self.limit_us:
+                self.pending = False
+                self.ch.active(0)
+                raise OSError(_ETIMEDOUT)
+        self.pending = False
+        if mem[self.raw] & _TX_ABRT:
+            mem[self.clr_abrt]  # reading it clears TX_ABRT and IC_TX_ABRT_SOURCE
+            raise OSError(_EIO)
+
+    def show(self, addr, cmd, parts):
+        """Send transaction `cmd` then the concatenation of `parts` to addr; return once started."""
+        self.wait()
+        n = len(cmd)
+        i = 0
+        while i < len(parts):
+            n += len(parts[i])
+            i += 1
+        if n > self.capacity:  # not a window of this display: send it from the CPU
+            self.bus.writeto(addr, cmd)
+            self.bus.writevto(addr, parts)
+            return
+        words = self.words
+        n = _pack(words, 0, cmd, len(cmd))
+        words[n - 1] |= _STOP
+        i = 0
+        while i < len(parts):
+            n = _pack(words, n, parts[i], len(parts[i]))
+            i += 1
+        words[n - 1] |= _STOP
+        mem = self.mem
+        if mem[self.tar] != addr:  # IC_TAR takes a write only while the block is disabled
+            mem[self.enable] = 0
+            mem[self.tar] = addr
+            mem[self.enable] = 1
+        self.ch.config(read=words, write=self.data_cmd, count=n, ctrl=self.ctrl, trigger=True)
+        self.pending = True
+
+    # machine.I2C's interface, once the bus is free
+    def writeto(self, addr, buf, stop=True):
+        self.wait()
+        return self.bus.writeto(addr, buf, stop)
+
+    def writevto(self, addr, vector, stop=True):
+        self.wait()
+        return self.bus.writevto(addr, vector, stop)
+
+    def readfrom_into(self, addr, buf, stop=True):
+        self.wait()
+        return self.bus.readfrom_into(addr, buf, stop)
+
+    def readfrom(self, addr, nbytes, stop=True):
+        self.wait()
+        return self.bus.readfrom(addr, nbytes, stop)
+
+    def scan(self):
+        self.wait()
+        return self.bus.scan()
+
+
+class SSD1306_I2C(ssd1306.SSD1306_I2C):
+    """ssd1306's I2C driver, its windows sent by DMA: show_window returns once the channel runs."""
+
+    def write_window(self, win):
+        self.i2c.show(self.addr, win.cmd, win.parts)
+
+
+def dma_bus(bus, cfg, capacity):
+    """(DmaI2C over bus, None), or (bus, why the display stays blocking)."""
+    if bus is None:
+        return bus, "no I2C bus"
+    i2c_id = cfg.get("I2C_ID")
+    if i2c_id is None:
+        return bus, "software I2C"
+    try:
+        import rp2
+
+        dma = rp2.DMA
+    except (ImportError, AttributeError):
+        return bus, "no rp2.DMA (MicroPython before 1.21)"
+    try:
+        channel = dma()
+    except OSError:
+        return bus, "no free DMA channel"
+    mem32 = pdmachine.machine.mem32
+    return DmaI2C(bus, i2c_id, capacity, channel, mem32, cfg.get("I2C_FREQ", 400000)), None
+
+
+class Board(pdmachine.Board):
+    """pdmachine's board whose SSD1306 windows go out by DMA (when the port allows: dma_why)."""
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        self.dma_why = "SPI display"
+        if cfg.get("SPI_ID") is None:
+            self.bus, self.dma_why = dma_bus(self.bus, cfg, 8 + self.width * self.height // 8)
+
+    def open_display(self):
+        if self.dma_why is not None:
+            d = pdmachine.Board.open_display(self)
+            d.transport = ", windows by the CPU: " + self.dma_why
+            return d
+        try:
+            self.bus.wait()
+        except OSError:  # the previous display's last window was not acknowledged: a new start
+            pass
+        err = None
+        for addr in self.addrs:
+            try:
+                d = SSD1306_I2C(self.width, self.height, self.bus, addr)
+            except OSError as e:  # as pdmachine: EIO for an address nobody acknowledges
+                err = e
+                continue
+            d.transport = ", windows by DMA (channel %d)" % self.bus.ch.channel
+            return d
+        raise err
