@@ -36,6 +36,7 @@ _IC_TAR = const(0x04)
 _IC_DATA_CMD = const(0x10)
 _IC_RAW_INTR_STAT = const(0x34)
 _IC_CLR_TX_ABRT = const(0x54)
+_IC_CLR_STOP_DET = const(0x60)
 _IC_ENABLE = const(0x6C)
 _IC_STATUS = const(0x70)
 _IC_DMA_CR = const(0x88)
@@ -72,6 +73,7 @@ class DmaI2C:
         self.data_cmd = base + _IC_DATA_CMD
         self.raw = base + _IC_RAW_INTR_STAT
         self.clr_abrt = base + _IC_CLR_TX_ABRT
+        self.clr_stop = base + _IC_CLR_STOP_DET
         self.enable = base + _IC_ENABLE
         self.status = base + _IC_STATUS
         self.words = array("H", (0 for _ in range(capacity)))  # the commands the channel reads
@@ -94,6 +96,7 @@ class DmaI2C:
                 self.ch.active(0)
                 raise OSError(_ETIMEDOUT)
         self.pending = False
+        mem[self.clr_stop]  # reading it clears STOP_DET: machine.I2C (pico-sdk) waits for a fresh one
         if mem[self.raw] & _TX_ABRT:
             mem[self.clr_abrt]  # reading it clears TX_ABRT and IC_TX_ABRT_SOURCE
             raise OSError(_EIO)
