@@ -15,7 +15,7 @@ I2C_ID = 0  # hardware I2C0; None would mean SoftI2C on the same pins
 I2C_SDA = 4  # GP4, physical pin 6
 I2C_SCL = 5  # GP5, physical pin 7
 I2C_FREQ = 400000
-# the die window goes out by a DMA channel (device/pdi2c_dma.py, MicroPython 1.21+): frame n is on
+# the die window goes out by a DMA channel (device/pdi2c_dma.py, MicroPython 1.22+): frame n is on
 # the bus while frame n+1 is computed; without rp2.DMA the display is blocking (the console says so)
 DISPLAY_DMA = True
 

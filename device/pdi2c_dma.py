@@ -4,7 +4,7 @@
 
 The rp2 port's machine.I2C sends from the CPU, byte by byte: the 522 bus bytes of a 64x64 die
 window at 400 kHz hold the CPU about 12 ms, while both cores are busy computing for the rest of
-the frame (docs/rp2040.md). Here a DMA channel (rp2.DMA, MicroPython 1.21+) feeds I2C0's TX FIFO
+the frame (docs/rp2040.md). Here a DMA channel (rp2.DMA, MicroPython 1.22+) feeds I2C0's TX FIFO
 instead, paced by the block's DREQ (DREQ_I2C0_TX):
 - show_window(win) waits until the previous window is on the glass, packs this one's two
   transactions (its commands, then its data: the bytes ssd1306's write_window sends with
@@ -16,7 +16,7 @@ instead, paced by the block's DREQ (DREQ_I2C0_TX):
   OSError(EIO), as machine.I2C raises it; a transfer that never ends as OSError(ETIMEDOUT).
 After construction nothing here allocates: a viper loop packs the words into the array the
 channel reads, and every register address is computed once (on the port they are not small ints).
-Without rp2.DMA (MicroPython before 1.21, another port), on a software I2C bus, or with no free
+Without rp2.DMA (MicroPython before 1.22, another port), on a software I2C bus, or with no free
 channel, the board is pdmachine's with a blocking display, and the console line says why.
 Registers: RP2040 datasheet 4.3.17 (I2C) and 2.5 (DMA).
 """
@@ -46,6 +46,7 @@ _TX_ABRT = const(0x40)  # IC_RAW_INTR_STAT bit 6
 _ACTIVITY = const(1)  # IC_STATUS bit 0
 _EIO = const(5)
 _ETIMEDOUT = const(110)
+_POLL_US = const(20)  # how often a wait looks at the last bytes' progress
 _DATA_SIZE_16 = const(1)  # halfwords: a byte written to IC_DATA_CMD reaches CMD/STOP/RESTART too
 
 
@@ -82,6 +83,7 @@ class DmaI2C:
         self.pending = False  # a transfer was started and not yet seen to end
         # twice the bus time of a full buffer (9 clocks a byte, an address byte per transaction)
         self.limit_us = 2 * (capacity + 4) * 9 * 1000000 // freq
+        self.byte_us = 9 * 1000000 // freq  # a byte on the bus, rounded down
         mem32[base + _IC_DMA_CR] |= _TDMAE  # pico-sdk's i2c_init sets it too
 
     def wait(self):
@@ -89,12 +91,14 @@ class DmaI2C:
         if not self.pending:
             return
         mem = self.mem
+        ch = self.ch
         t0 = time.ticks_us()
-        while self.ch.active() or mem[self.status] & _ACTIVITY:
+        while ch.active() or mem[self.status] & _ACTIVITY:
             if time.ticks_diff(time.ticks_us(), t0) > self.limit_us:
                 self.pending = False
-                self.ch.active(0)
+                ch.active(0)
                 raise OSError(_ETIMEDOUT)
+            time.sleep_us(ch.count * self.byte_us + _POLL_US)  # the bytes still to go, then look again
         self.pending = False
         mem[self.clr_stop]  # reading it clears STOP_DET: machine.I2C (pico-sdk) waits for a fresh one
         if mem[self.raw] & _TX_ABRT:
@@ -170,7 +174,7 @@ def dma_bus(bus, cfg, capacity):
 
         dma = rp2.DMA
     except (ImportError, AttributeError):
-        return bus, "no rp2.DMA (MicroPython before 1.21)"
+        return bus, "no rp2.DMA (MicroPython before 1.22)"
     try:
         channel = dma()
     except OSError:

@@ -270,7 +270,7 @@ def test_show_returns_at_once_allocates_nothing_and_the_next_use_of_the_bus_wait
     """, records=records)
     t_show, t_cmd = map(int, out[-1].split())
     assert t_show < 50  # register writes only (each costs the board a clock quantum here)
-    assert abs(t_cmd - 525 * BYTE_US) < 30  # waited for the 522 window bytes, then 3 + 1 of its own
+    assert 0 <= t_cmd - 525 * BYTE_US < 60  # the window's 522 bytes, its own 3 + 1 (looked at every 20 us)
     kinds = [(k, f[-1][:2]) for k, _, f in records if k == "i2c"]
     assert kinds[-3:] == [("i2c", "00"), ("i2c", "40"), ("i2c", "00")]
 
@@ -300,7 +300,7 @@ def test_a_display_unplugged_under_a_dma_window_is_eio_at_the_next_use_and_recov
 
 
 @pytest.mark.parametrize("setup, why", [
-    ("sys.modules['rp2'] = type('rp2', (), {})", "no rp2.DMA (MicroPython before 1.21)"),
+    ("sys.modules['rp2'] = type('rp2', (), {})", "no rp2.DMA (MicroPython before 1.22)"),
     ("board_pico.I2C_ID = None", "software I2C"),
     ("cs = [rp2.DMA() for _ in range(12)]", "no free DMA channel"),
 ])

@@ -1,6 +1,6 @@
 # rp2: a stand-in for the rp2 port's `rp2` module on the simulated Pico: its DMA class.
 #
-# Same names, arguments, defaults and errors as MicroPython's ports/rp2/rp2_dma.c (v1.21+):
+# Same names, arguments, defaults and errors as MicroPython's ports/rp2/rp2_dma.c (v1.22+):
 # DMA() claims a free channel (OSError EBUSY when all 12 are taken); read/write/count/ctrl
 # are the channel's READ_ADDR, WRITE_ADDR, TRANS_COUNT and CTRL registers (read= and write=
 # take an int address or a buffer, whose address is used); config(read=, write=, count=,

@@ -398,6 +398,7 @@ class Channel:
         self.run = None  # its transfer into an I2C block
         self.block = None
         self.src = None  # a view of the bytes it reads (uctypes.bytearray_at)
+        self.raw = b""
         self.size = 4  # bytes a transfer
         self.n = 0  # transfers of the run it was last triggered for
 
@@ -461,6 +462,7 @@ class Channel:
                 _fault("DMA channel %d reads %d bytes at 0x%08x: not a buffer given to rp2.DMA" % (
                     self.i, nbytes, self.read))
             self.src = src
+            self.raw = bytes(src)  # what the channel reads, as it was when triggered
             self.size = size
             self.n = self.count
             self.block = block
@@ -489,10 +491,11 @@ class Channel:
             _sb.timers.append(r)
 
     def check_source(self, k, data):
-        """The transfers a transaction was made of still hold its bytes (the DMA read them meanwhile)."""
-        for m in range(len(data)):
-            if self.word(k + m) & 0xFF != data[m]:
-                _fault("DMA channel %d: its source buffer changed while the channel was reading it" % self.i)
+        """The transfers a transaction was made of still hold what they held at the trigger (the DMA
+        read them meanwhile: a change is a race on the chip)."""
+        a, b = k * self.size, (k + len(data)) * self.size
+        if bytes(self.src[a:b]) != self.raw[a:b]:
+            _fault("DMA channel %d: its source buffer changed while the channel was reading it" % self.i)
 
     def abort(self):
         if self.busy():
