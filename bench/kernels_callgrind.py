@@ -3,8 +3,8 @@
     .venv/bin/python bench/kernels_callgrind.py [--blob models/default.blob] [--images 8]
 
 Compiles bench/kernels_callgrind.c with the kernels (cc -O2) twice, with the
-portable kernels (the reference) and with the register-blocked ones every natmod
-build runs (-DPD_BLOCKED_C: pd_blocked.c with its C inner loops, as on x64),
+portable kernels (the reference, pd_config_ref.h) and with the register-blocked
+ones the x64 natmod runs (pd_config_blocked.h: pd_blocked.c with its C inner loops),
 runs each under `valgrind --tool=callgrind` collecting only inside
 pd_generate_full / pd_generate_stream, and writes
 bench/results/host_callgrind.json: instructions per image, per MAC and per plan
@@ -34,13 +34,13 @@ BENCH = Path(__file__).resolve().parent
 DRIVER = BENCH / "kernels_callgrind.c"
 RESULT = BENCH / "results" / "host_callgrind.json"
 CFLAGS = ["-std=c99", "-O2"]
-KERNEL_SETS = {"portable": (), "blocked": ("-DPD_BLOCKED_C",)}
+KERNEL_SETS = {"portable": "ref", "blocked": "blocked"}  # kernel set -> its config header's variant
 
 
 def build(tmp: Path, cc: str, kernels: str) -> Path:
     exe = tmp / f"kernels_callgrind_{kernels}"
-    cmd = [cc, *CFLAGS, *KERNEL_SETS[kernels], "-I", str(ckernels.KERNELS), str(DRIVER),
-           *map(str, ckernels.c_sources()), "-o", str(exe)]
+    cmd = [cc, *CFLAGS, *ckernels.config_flags(KERNEL_SETS[kernels]), "-I", str(ckernels.KERNELS),
+           str(DRIVER), *map(str, ckernels.c_sources()), "-o", str(exe)]
     subprocess.run(cmd, check=True)
     return exe
 
@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for kernels in KERNEL_SETS:
             exe = build(Path(tmp), args.cc, kernels)
-            plans = result["kernels"][kernels] = {"defines": " ".join(KERNEL_SETS[kernels]), "plans": {}}
+            config = f"-include natmod/kernels/pd_config_{KERNEL_SETS[kernels]}.h"
+            plans = result["kernels"][kernels] = {"defines": config, "plans": {}}
             for name, kind in (("full", FULL), ("stream", STREAM)):
                 info = plan(model, kind)
                 per_image = collected(exe, args.blob, name, args.images, Path(tmp)) / args.images

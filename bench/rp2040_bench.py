@@ -41,11 +41,11 @@ TARGET_MS_AT_125 = 40.0
 TARGET_INNER_CYCLES_PER_MAC = 6.0
 IMPLS = {  # build -> what it is
     "tuned": "the armv6m natmod's kernels: register-blocked, asm inner loops "
-             "(natmod/kernels/pd_blocked.c, pd_armv6m_asm.c)",
-    "portable": "the portable C kernels (-DPD_PORTABLE): the reference path",
+             "(pd_config_m0.h: natmod/kernels/armv6m/pd_blocked_m0.c, pd_m0_jobs.S)",
+    "portable": "the portable C kernels (pd_config_ref.h): the reference path",
     "tuned1strip": "tuned, with a streaming scratch target that fits one strip "
                    "(-DPD_STREAM_TARGET_BYTES=65536)",
-    "tunedc": "the tuned kernels with their C inner loops (-DPD_BLOCKED_C): what the asm adds",
+    "tunedc": "the tuned kernels with their C inner loops (pd_config_blocked.h): what the asm adds",
 }
 PLANS = ("full", "stream")
 I2C_HZ = 400_000  # boards/board_pico.py I2C_FREQ

@@ -4,13 +4,21 @@
 
 MOD = pipnet
 VPATH = $(NATMOD)
+
+# The convolution kernels the module runs (kernels/pd_dispatch.h): the register-blocked
+# ones, with the Cortex-M0+ asm inner loops on armv6m. The config header says so to the
+# C code; the module links only that variant's files besides the common ones, as mpy_ld
+# keeps every function it is given.
+KERNELS = $(if $(filter armv6m,$(ARCH)),m0,blocked)
+VARIANT_SRC_ref = kernels/pd_conv.c kernels/pd_convt.c
+VARIANT_SRC_blocked = kernels/pd_blocked.c
+VARIANT_SRC_m0 = kernels/armv6m/pd_blocked_m0.c kernels/armv6m/pd_m0_jobs.S
+COMMON_SRC = $(filter-out $(VARIANT_SRC_ref) $(VARIANT_SRC_blocked), \
+                          $(sort $(patsubst $(NATMOD)/%,%,$(wildcard $(NATMOD)/kernels/*.c))))
 # pipnet_entry.c first: 1.23's mpy_ld reaches mpy_init with a short branch on armv6m.
-SRC = pipnet_entry.c pipnet.c $(sort $(patsubst $(NATMOD)/%,%,$(wildcard $(NATMOD)/kernels/*.c)))
+SRC = pipnet_entry.c pipnet.c $(COMMON_SRC) $(VARIANT_SRC_$(KERNELS))
 BUILD = obj
-CFLAGS_EXTRA += -I$(NATMOD) -I$(NATMOD)/kernels
-# The register-blocked convolution kernels (kernels/pd_blocked.h): asm inner loops on
-# armv6m, C elsewhere; the portable pd_conv.c/pd_convt.c stay the host reference.
-CFLAGS_EXTRA += -DPD_BLOCKED
+CFLAGS_EXTRA += -I$(NATMOD) -I$(NATMOD)/kernels -include $(NATMOD)/kernels/pd_config_$(KERNELS).h
 # dynruntime.mk builds with -Wall -Werror -Os; keep this false-positive-prone one a warning.
 CFLAGS_EXTRA += -Wno-error=maybe-uninitialized
 

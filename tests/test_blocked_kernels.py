@@ -1,19 +1,19 @@
-"""The register-blocked kernels of every natmod build (natmod/kernels/pd_blocked.c:
-jobs of 2 channels x 2 pixels), built for the host with their C inner loops
-(-DPD_BLOCKED_C, what the x64 natmod runs), give the reference's bytes and do the MACs their plans state,
-like the portable kernels: random conv/convT shapes with uint8 and int8 inputs,
+"""The register-blocked kernels (natmod/kernels/pd_blocked.c: jobs of 2 channels x
+2 pixels), built for the host with their C inner loops (pd_conv_blocked ..., what
+the x64 natmod runs), give the reference's bytes and do the MACs their plans state,
+like the reference kernels: random conv/convT shapes with uint8 and int8 inputs,
 rectangles from input windows, one input row at a time into accumulators, and
-whole blobs through both executors, also cut into many strips. Their asm inner
-loops run in the RP2040 emulator (tests/test_rp2040_emulator.py)."""
+whole blobs through both executors, also cut into many strips. Every host library
+links both variants: the executor tests use one whose config header dispatches to
+the blocked kernels. Their asm inner loops (the _m0 variant) run in the RP2040
+emulator (tests/test_rp2040_emulator.py)."""
 
 from __future__ import annotations
-
-import subprocess
 
 import numpy as np
 import pytest
 from conftest import SHIPPED_BLOB, default_arch_model
-from kernels_support import random_pairs
+from kernels_support import kernels, random_pairs
 from pipdream import ckernels, reference
 from pipdream.blob import format as F
 from pipdream.blob import load, pack
@@ -27,15 +27,12 @@ from test_kernels_ops import (
     ref_op,
 )
 
-TUNED_C = ("-DPD_BLOCKED_C",)
-
 
 def tuned(stream_target_bytes: int | None = None) -> ckernels.Kernels:
+    """The host library whose public kernel names and executor run the blocked variant."""
     if not ckernels.have_compiler():
         pytest.skip("no C compiler")
-    target = () if stream_target_bytes is None else (f"-DPD_STREAM_TARGET_BYTES={stream_target_bytes}UL",)
-    extra = TUNED_C + target
-    return ckernels.Kernels(ckernels.build(extra=extra))
+    return ckernels.load(stream_target_bytes=stream_target_bytes, kernels="blocked")
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +40,23 @@ def lib():
     return tuned()
 
 
-def test_the_host_build_really_has_the_tuned_kernels(lib):
-    """pd_blocked.c's kernels replace pd_conv.c's only in this build: their
-    jobs_c helper is in the library, and not in the portable one."""
-    def symbols(path) -> str:
-        return subprocess.run(["nm", str(path)], capture_output=True, text=True, check=True).stdout
+def test_the_config_header_picks_the_variant_the_library_runs(lib):
+    """pd_dispatch.h binds the public names to the variant of the build's config header:
+    the blocked one here, the reference in the default library."""
+    assert lib.kernels == "blocked"
+    assert kernels().kernels == "ref"
 
-    assert "jobs_c" in symbols(lib.path)
-    assert "jobs_c" not in symbols(ckernels.load().path)
+
+@pytest.mark.parametrize("kind", [F.KIND_CONV, F.KIND_CONVT])
+def test_both_variants_in_one_library_give_the_same_bytes(kind):
+    """The default library links the reference and the blocked kernels side by side."""
+    lib = kernels()
+    rng = np.random.default_rng(50 + kind)
+    for _ in range(60):
+        layer = random_spatial(rng, kind, F.DTYPE_UINT8 if rng.random() < 0.7 else F.DTYPE_INT8)
+        x = random_input(rng, layer)
+        blocked, ref = (lib.run_layer(layer, x, variant=v) for v in ("blocked", "ref"))
+        assert np.array_equal(blocked, ref), layer
 
 
 @pytest.mark.parametrize("kind", [F.KIND_CONV, F.KIND_CONVT])

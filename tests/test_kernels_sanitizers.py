@@ -3,8 +3,9 @@ corruption suite gets the Python reader's verdict with no memory or
 undefined-behaviour error; then libFuzzer (coverage guided, from the
 committed seed corpus tests/fuzz/corpus/) runs for a bounded time without
 finding a crash, a sanitizer report, or a disagreement between the plans.
-Both kernel sets are checked: the portable reference kernels and the
-register-blocked ones every natmod build runs (pd_blocked.c, C inner loops).
+Both kernel sets are checked, each picked by its config header (pd_dispatch.h):
+the portable reference kernels and the register-blocked ones the natmod runs
+(pd_blocked.c, C inner loops).
 The harness is tests/fuzz/pd_fuzz.c."""
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ FUZZ_DIR = Path(__file__).resolve().parent / "fuzz"
 HARNESS = FUZZ_DIR / "pd_fuzz.c"
 CORPUS = FUZZ_DIR / "corpus"
 FUZZ_SECONDS = int(os.environ.get("PIPDREAM_FUZZ_SECONDS", "20"))
-KERNEL_SETS = {"portable": (), "blocked": ("-DPD_BLOCKED_C",)}
+KERNEL_SETS = {"portable": ckernels.config_flags("ref"), "blocked": ckernels.config_flags("blocked")}
 SAN_ENV = dict(os.environ, ASAN_OPTIONS="abort_on_error=1:detect_leaks=1",
                UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
 

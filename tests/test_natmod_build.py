@@ -67,7 +67,8 @@ def test_each_artifact_was_built_from_the_current_sources(dist):
         digest, name = line.split(maxsplit=1)
         listed[name] = digest
     root = mpy.NATMOD_DIR
-    current = {str(p.relative_to(root)) for pattern in ("*.c", "*.h", "kernels/*.c", "kernels/*.h")
+    patterns = ("*.c", "*.h", "kernels/*.c", "kernels/*.h", "kernels/armv6m/*.c", "kernels/armv6m/*.S")
+    current = {str(p.relative_to(root)) for pattern in patterns
                for p in root.glob(pattern)} | {"pipnet.mk", "libgcc_rt.sh"}
     stale = sorted(name for name in current | set(listed)
                    if name not in listed or not (root / name).exists()

@@ -1,8 +1,11 @@
 /* Harness-only layer build (BENCH_LAYERS): the linker sends the executor's
- * kernel calls here (--wrap), and each call is bracketed by KERNEL_BEGIN/END
- * events naming its layer, so run.mjs can add up the cycles of every layer.
- * The kernels themselves are the unchanged objects of the timed build. */
+ * kernel calls here (--wrap: pd_fc and the build's convolution variant,
+ * PD_KERNEL(...) of natmod/kernels/pd_dispatch.h), and each call is bracketed
+ * by KERNEL_BEGIN/END events naming its layer, so run.mjs can add up the
+ * cycles of every layer. The kernels themselves are the unchanged objects of
+ * the timed build. */
 #include "bench.h"
+#include "pd_dispatch.h"
 #include "pd_model.h"
 
 static const uint8_t *layer_weights[PD_MAX_LAYERS]; /* identifies a pd_layer_t by its weights */
@@ -27,7 +30,11 @@ static uint32_t layer_of(const pd_layer_t *L)
     return j; /* n_layers: not a layer of the model (never happens in the executor) */
 }
 
-#define WRAP_KERNEL(name)                                                                              \
+/* (name expanded first: PD_KERNEL(pd_conv) is pd_conv_m0, ...) */
+#define WRAP_KERNEL(name) WRAP_KERNEL_(name)
+#define WRAP_ACC(name) WRAP_ACC_(name)
+
+#define WRAP_KERNEL_(name)                                                                             \
     int __real_##name(const pd_layer_t *, const pd_window_t *, const pd_window_t *, const pd_rect_t *); \
     int __wrap_##name(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out,              \
                       const pd_rect_t *r)                                                              \
@@ -39,7 +46,7 @@ static uint32_t layer_of(const pd_layer_t *L)
         return st;                                                                                     \
     }
 
-#define WRAP_ACC(name)                                                                                 \
+#define WRAP_ACC_(name)                                                                                \
     int __real_##name(const pd_layer_t *, const pd_window_t *, const pd_rect_t *, uint8_t, int32_t *); \
     int __wrap_##name(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy,     \
                       int32_t *acc)                                                                    \
@@ -52,7 +59,7 @@ static uint32_t layer_of(const pd_layer_t *L)
     }
 
 WRAP_KERNEL(pd_fc)
-WRAP_KERNEL(pd_conv)
-WRAP_KERNEL(pd_convt)
-WRAP_ACC(pd_conv_acc)
-WRAP_ACC(pd_convt_acc)
+WRAP_KERNEL(PD_KERNEL(pd_conv))
+WRAP_KERNEL(PD_KERNEL(pd_convt))
+WRAP_ACC(PD_KERNEL(pd_conv_acc))
+WRAP_ACC(PD_KERNEL(pd_convt_acc))

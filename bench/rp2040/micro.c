@@ -5,6 +5,7 @@
 #include "bench.h"
 #include "pd_access.h"
 #include "pd_blocked.h"
+#include "pd_dispatch.h"
 #include "pd_dot.h"
 #include "pd_requant.h"
 
@@ -85,7 +86,7 @@ static void bench_dot(const pd_layer_t *L, uint8_t *scratch, uint8_t n, const ch
     end();
 }
 
-#if PD_ARMV6M_ASM
+#if PD_KERNELS == PD_KERNELS_M0
 /* The asm loops (pd_m0_jobs) on one job of `groups` groups over one segment of
  * n weights per channel: n_co channels x pixels, activations x (dense: 1..255,
  * or all 0). run.mjs reports each as "m0 <shape> <dense|zero> n=<n>"; the
@@ -188,7 +189,7 @@ void bench_micro(const pd_model_t *m, uint8_t *scratch, uint32_t scratch_bytes)
     bench_dot(&L, scratch, 24, "pd_dot_u8 n=24");
     bench_dot(&L, scratch, 72, "pd_dot_u8 n=72");
     bench_dot(&L, scratch, 8, "pd_dot_u8 n=8");
-#if PD_ARMV6M_ASM
+#if PD_KERNELS == PD_KERNELS_M0
     if (((uintptr_t)L.bias & 3) == 0 && ((uintptr_t)L.mult & 1) == 0 && L.out_c <= 32) {
         bench_m0_all(&L, scratch);
         bench_m0_requant(&L, scratch);

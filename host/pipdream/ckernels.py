@@ -4,12 +4,16 @@
     lib = ckernels.load()                      # compiles once per source hash
     img = lib.generate_full(blob, face=3, angle_code=-40)      # uint8 (32, 32)
     img, calls = lib.generate_stream(blob, 3, -40)             # + callback log
+    lib.run_layer(layer, x, variant="blocked")                 # one kernel variant by name
 
 The library is built with the system C compiler into the cache directory
 (pipdream.paths.cache_dir() / "ckernels" / <hash of sources and flags>), so
-an edited kernel is rebuilt on the next load. The build defines
-PD_COUNT_MACS: every dot product adds to a counter, so tests can check that
-pd_plan()'s MAC figures are what the executor really does.
+an edited kernel is rebuilt on the next load. It links both host kernel
+variants (pd_conv_ref ... and pd_conv_blocked ..., natmod/kernels/pd_dispatch.h);
+`kernels` picks the config header, so which of them the public names and the
+executor run (default: the reference). The build defines PD_COUNT_MACS: every
+dot product adds to a counter, so tests can check that pd_plan()'s MAC figures
+are what the executor really does.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ from pipdream.paths import REPO, cache_dir
 KERNELS = REPO / "natmod" / "kernels"
 CFLAGS = ("-std=c99", "-O2", "-fPIC", "-shared", "-Wall", "-Wextra", "-DPD_COUNT_MACS")
 PLAN_FULL, PLAN_STREAM = 0, 1
+# The convolution variants a host build links (PD_KERNELS_* of pd_dispatch.h); the others
+# (m0, avr) are the Cortex-M0+'s and the AVR firmware's.
+VARIANTS = {"ref": 0, "blocked": 1}
 
 
 def sources() -> list[Path]:
@@ -44,10 +51,18 @@ def c_sources() -> list[Path]:
     return sorted(KERNELS.glob("*.c"))
 
 
-def build(out_dir: Path | None = None, cc: str | None = None, extra: tuple[str, ...] = ()) -> Path:
+def config_flags(kernels: str = "ref") -> tuple[str, ...]:
+    """The compiler flags that pick the variant the public names run: its config header."""
+    if kernels not in VARIANTS:
+        raise ValueError(f"kernels must be one of {', '.join(VARIANTS)}, got {kernels!r}")
+    return ("-include", str(KERNELS / f"pd_config_{kernels}.h"))
+
+
+def build(out_dir: Path | None = None, cc: str | None = None, extra: tuple[str, ...] = (),
+          kernels: str = "ref") -> Path:
     """Compile the shared library if its sources changed; returns its path."""
     cc = cc or os.environ.get("CC", "cc")
-    flags = CFLAGS + tuple(extra)
+    flags = CFLAGS + config_flags(kernels) + tuple(extra)
     h = hashlib.sha256(" ".join((cc,) + flags).encode())
     for p in sources():
         h.update(p.name.encode() + b"\0" + p.read_bytes())
@@ -143,14 +158,20 @@ class Kernels:
                                                 C.c_void_p, C.c_uint32, C.c_uint8, C.c_uint8, C.c_void_p,
                                                 C.c_uint32]),
         }
-        for kernel in ("pd_fc", "pd_conv", "pd_convt", "pd_layer_run"):
+        for suffix in ("", *(f"_{v}" for v in VARIANTS)):  # the public names, then each variant's
+            for kernel in ("pd_conv", "pd_convt"):
+                sig[kernel + suffix] = (C.c_int, [P(Layer), P(Window), P(Window), P(Rect)])
+            for kernel in ("pd_conv_acc", "pd_convt_acc"):
+                sig[kernel + suffix] = (C.c_int, [P(Layer), P(Window), P(Rect), C.c_uint8, P(C.c_int32)])
+        for kernel in ("pd_fc", "pd_layer_run"):
             sig[kernel] = (C.c_int, [P(Layer), P(Window), P(Window), P(Rect)])
-        for kernel in ("pd_conv_acc", "pd_convt_acc"):
-            sig[kernel] = (C.c_int, [P(Layer), P(Window), P(Rect), C.c_uint8, P(C.c_int32)])
+        sig["pd_kernels"] = (C.c_int, [])
         for name, (res, args) in sig.items():
             fn = getattr(lib, name)
             fn.restype, fn.argtypes = res, args
         self.mac_count = C.c_uint32.in_dll(lib, "pd_mac_count")
+        # the variant behind the public names and the executor (the build's config header)
+        self.kernels = {v: k for k, v in VARIANTS.items()}[lib.pd_kernels()]
 
     # ---- status and parsing ----
     def message(self, status: int) -> str:
@@ -247,14 +268,21 @@ class Kernels:
         return img, calls
 
     # ---- single kernels ----
+    def _kernel(self, name: str, variant: str | None):
+        """pd_<name> (the build's variant) or pd_<name>_<variant> (one variant by name)."""
+        if variant is not None and variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+        return getattr(self.lib, f"pd_{name}" + ("" if variant is None else f"_{variant}"))
+
     def run_layer(self, layer: QLayer, x: np.ndarray, rect: tuple[int, int, int, int] | None = None,
                   in_rows: tuple[int, int] | None = None,
-                  in_cols: tuple[int, int] | None = None) -> np.ndarray:
+                  in_cols: tuple[int, int] | None = None, variant: str | None = None) -> np.ndarray:
         """One kernel call: x (H, W, C) HWC input -> (H', W', C') output, full or a rect.
 
         rect = (y0, y1, x0, x1) computes only that part (the rest stays 0). in_rows / in_cols
         hand the kernel just a window of the input: rows [r0, r1) in a ring of r1 - r0 slots
         (row y in slot y % ring) and columns [c0, c1), as the streaming executor does.
+        variant ("ref", "blocked") calls that convolution variant instead of the public name.
         """
         co, ho, wo = layer.out_shape
         ci, hi, wi = layer.in_shape
@@ -272,20 +300,21 @@ class Kernels:
         w_in = Window(win.ctypes.data, ring, c0, c1 - c0, ci)
         w_out = Window(out.ctypes.data, ho, 0, wo, co)
         r = Rect(y0, y1, x0, x1)
-        fn = {F.KIND_FC: self.lib.pd_fc, F.KIND_CONV: self.lib.pd_conv, F.KIND_CONVT: self.lib.pd_convt}
-        self.check(fn[layer.kind](C.byref(L), C.byref(w_in), C.byref(w_out), C.byref(r)))
+        fn = self.lib.pd_fc if layer.kind == F.KIND_FC else \
+            self._kernel("conv" if layer.kind == F.KIND_CONV else "convt", variant)
+        self.check(fn(C.byref(L), C.byref(w_in), C.byref(w_out), C.byref(r)))
         return out
 
     def accumulate_row(self, layer: QLayer, x: np.ndarray, oy: int, x0: int, x1: int,
-                       in_rows: list[int]) -> np.ndarray:
-        """pd_conv_acc / pd_convt_acc: starting from 0, add the taps of output row oy,
-        columns [x0, x1), that read each of in_rows (one at a time, through a 1-row
-        ring, as the streaming plan's last layer does); int32 (x1 - x0, out_c)."""
+                       in_rows: list[int], variant: str | None = None) -> np.ndarray:
+        """pd_conv_acc / pd_convt_acc (or that variant's): starting from 0, add the taps of
+        output row oy, columns [x0, x1), that read each of in_rows (one at a time, through a
+        1-row ring, as the streaming plan's last layer does); int32 (x1 - x0, out_c)."""
         co, ho, wo = layer.out_shape
         ci, hi, wi = layer.in_shape
         L, _arrays = self._c_layer(layer)  # _arrays: the buffers L points into, kept alive
         acc = np.zeros((x1 - x0, co), np.int32)
-        fn = self.lib.pd_conv_acc if layer.kind == F.KIND_CONV else self.lib.pd_convt_acc
+        fn = self._kernel("conv_acc" if layer.kind == F.KIND_CONV else "convt_acc", variant)
         for iy in in_rows:
             row = np.ascontiguousarray(x[iy].view(np.uint8))  # the 1-row ring: all columns of row iy
             win = Window(row.ctypes.data, 1, 0, wi, ci)
@@ -310,11 +339,12 @@ class Kernels:
 _loaded: dict[Path, Kernels] = {}
 
 
-def load(cc: str | None = None, stream_target_bytes: int | None = None) -> Kernels:
+def load(cc: str | None = None, stream_target_bytes: int | None = None, kernels: str = "ref") -> Kernels:
     """Build (if needed) and load the host library; one instance per build.
-    stream_target_bytes overrides PD_STREAM_TARGET_BYTES (tests force many strips)."""
+    stream_target_bytes overrides PD_STREAM_TARGET_BYTES (tests force many strips);
+    kernels ("ref", "blocked") is the variant the public names and the executor run."""
     extra = () if stream_target_bytes is None else (f"-DPD_STREAM_TARGET_BYTES={stream_target_bytes}UL",)
-    path = build(cc=cc, extra=extra)
+    path = build(cc=cc, extra=extra, kernels=kernels)
     if path not in _loaded:
         _loaded[path] = Kernels(path)
     return _loaded[path]

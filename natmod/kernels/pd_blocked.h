@@ -1,14 +1,13 @@
-/* Register-blocked convolution kernels, picked at compile time: with
- * PD_BLOCKED_KERNELS, pd_blocked.c provides pd_conv, pd_convt, pd_conv_acc and
- * pd_convt_acc (same contract, checks and bytes as pd_conv.c / pd_convt.c,
- * which then compile to nothing); on the Cortex-M0+ pd_armv6m_asm.c has their
- * hand-scheduled inner loops. docs/kernels.md and docs/rp2040.md have the
- * design and figures.
+/* The register-blocked convolution kernels: their data structures, shared by
+ * pd_blocked_driver.h (the C glue of both variants) and the Cortex-M0+ asm.
  *
- *   armv6m (natmod ARCH=armv6m, bench/rp2040)  blocked kernels, asm inner loops
- *   -DPD_BLOCKED (every natmod build)          blocked kernels, asm inner loops on armv6m, else C
- *   -DPD_BLOCKED_C (any target, host tests)    blocked kernels, C inner loops everywhere
- *   -DPD_PORTABLE, or none of these            the portable kernels (the reference)
+ *   pd_blocked.c               pd_conv_blocked ...  C inner loops, any target
+ *   armv6m/pd_blocked_m0.c     pd_conv_m0 ...       pd_m0_jobs.S's inner loops where the shape
+ *   + armv6m/pd_m0_jobs.S                           allows (builds for the Cortex-M0+ only)
+ *
+ * Same contract, checks and bytes as the reference (pd_conv.c, pd_convt.c);
+ * pd_dispatch.h says which variant each build runs. docs/kernels.md and
+ * docs/rp2040.md have the design and figures.
  *
  * Register blocking: a "group" is up to 2 output pixels whose taps are the
  * same list of (weights, activations) segments up to a fixed activation step
@@ -23,18 +22,6 @@
 #include <stdint.h>
 
 #include "pd_model.h"
-
-#if !defined(PD_PORTABLE) && (defined(__ARM_ARCH_6M__) || defined(PD_BLOCKED) || defined(PD_BLOCKED_C))
-#define PD_BLOCKED_KERNELS 1
-#else
-#define PD_BLOCKED_KERNELS 0
-#endif
-
-#if PD_BLOCKED_KERNELS && defined(__ARM_ARCH_6M__) && !defined(PD_BLOCKED_C)
-#define PD_ARMV6M_ASM 1
-#else
-#define PD_ARMV6M_ASM 0
-#endif
 
 /* The asm loops take activations PD_M0_DX bytes apart between the two pixels
  * of a group and segments of a multiple of PD_M0_CHUNK bytes (8 input
@@ -81,10 +68,9 @@ typedef struct {
     uint32_t g_out;       /* 36: output bytes between groups */
 } pd_jobs_t;
 
-#if PD_ARMV6M_ASM
-/* pd_armv6m_asm.c (activations of a group's pixels PD_M0_DX apart): requantize into bytes or add into int32. */
+/* armv6m/pd_m0_jobs.S (activations of a group's pixels PD_M0_DX apart): requantize into
+ * bytes or add into int32. */
 void pd_m0_jobs(const pd_jobs_t *j);
 void pd_m0_jobs_acc(const pd_jobs_t *j);
-#endif
 
 #endif /* PD_BLOCKED_H */

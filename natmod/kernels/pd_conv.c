@@ -1,14 +1,13 @@
 /* Convolution, square kernel up to PD_MAX_KERNEL, stride 1 or 2, zero padding:
  *   out[oy][ox][co] = requant(bias[co] + sum w[co][ky][kx][ci] * in[iy][ix][ci])
  *   with iy = oy*s - p + ky, ix = ox*s - p + kx inside the input (pd_hull).
- * pd_conv computes the output rows/columns of `rect` from an input row window;
- * pd_conv_acc adds one input row's taps to int32 accumulators of one output row. */
+ * pd_conv_ref computes the output rows/columns of `rect` from an input row window;
+ * pd_conv_acc_ref adds one input row's taps to int32 accumulators of one output row.
+ * The reference variant of pd_conv and pd_conv_acc (pd_dispatch.h). */
 #include "pd_dot.h"
 #include "pd_geom.h"
-#include "pd_blocked.h"
+#include "pd_dispatch.h"
 #include "pd_requant.h"
-
-#if !PD_BLOCKED_KERNELS /* blocked builds: pd_blocked.c has these kernels */
 
 /* Sum of the taps of output pixel (ox, channel co) over the given input rows
  * (x_row[j] the ring slot of a row, ky[j] its kernel row) and input columns
@@ -35,8 +34,6 @@ static int32_t pixel_sum(const pd_layer_t *L, const pd_window_t *in, const uint8
 
 #define PD_DRIVER_KIND PD_KIND_CONV
 #define PD_DRIVER_KY(oy, iy, s, p) ((iy) - ((oy) * (s) - (p))) /* kernel row of input row iy */
-#define PD_DRIVER_RUN pd_conv
-#define PD_DRIVER_ACC pd_conv_acc
+#define PD_DRIVER_RUN pd_conv_ref
+#define PD_DRIVER_ACC pd_conv_acc_ref
 #include "pd_conv_driver.h"
-
-#endif /* !PD_BLOCKED_KERNELS */

@@ -3,14 +3,13 @@
  *   out[oy][ox][co] = requant(bias[co] + sum w[co][ky][kx][ci] * in[iy][ix][ci])
  *   over the taps with oy = iy*s - p + ky, ox = ix*s - p + kx inside the input:
  *   for a given oy they are exactly the iy of pd_hull(), ky = oy + p - iy*s.
- * pd_convt computes the output rows/columns of `rect` from an input row window;
- * pd_convt_acc adds one input row's taps to int32 accumulators of one output row. */
+ * pd_convt_ref computes the output rows/columns of `rect` from an input row window;
+ * pd_convt_acc_ref adds one input row's taps to int32 accumulators of one output row.
+ * The reference variant of pd_convt and pd_convt_acc (pd_dispatch.h). */
 #include "pd_dot.h"
 #include "pd_geom.h"
-#include "pd_blocked.h"
+#include "pd_dispatch.h"
 #include "pd_requant.h"
-
-#if !PD_BLOCKED_KERNELS /* blocked builds: pd_blocked.c has these kernels */
 
 /* Sum of the taps of output pixel (ox, channel co) over the given input rows
  * (x_row[j] the ring slot of a row, ky[j] its kernel row) and input columns [lo, hi]. */
@@ -34,8 +33,6 @@ static int32_t pixel_sum(const pd_layer_t *L, const pd_window_t *in, const uint8
 
 #define PD_DRIVER_KIND PD_KIND_CONVT
 #define PD_DRIVER_KY(oy, iy, s, p) ((oy) + (p) - (iy) * (s)) /* kernel row of input row iy */
-#define PD_DRIVER_RUN pd_convt
-#define PD_DRIVER_ACC pd_convt_acc
+#define PD_DRIVER_RUN pd_convt_ref
+#define PD_DRIVER_ACC pd_convt_acc_ref
 #include "pd_conv_driver.h"
-
-#endif /* !PD_BLOCKED_KERNELS */

@@ -1,19 +1,11 @@
 /* Executor: runs a parsed blob to its image with one of two plans (pd_plan.c).
- * Both produce the bytes of reference.run. No allocation, no libc calls. */
+ * Both produce the bytes of reference.run. No allocation, no libc calls. The
+ * convolutions it calls are the build's variant (pd_dispatch.h). */
 #include "pd_access.h"
+#include "pd_dispatch.h"
 #include "pd_geom.h"
 #include "pd_plan_internal.h"
 #include "pd_requant.h"
-
-int pd_layer_run(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r)
-{
-    switch (L->kind) {
-    case PD_KIND_FC: return pd_fc(L, in, out, r);
-    case PD_KIND_CONVT: return pd_convt(L, in, out, r);
-    case PD_KIND_CONV: return pd_conv(L, in, out, r);
-    default: return PD_ERR_L_KIND;
-    }
-}
 
 static int check_inputs(const pd_model_t *m, int32_t face, int32_t angle_code)
 {
@@ -289,8 +281,9 @@ static int strip_acc(const pd_model_t *m, stream_t *S, int32_t *acc, uint8_t n_a
                 }
                 rect.y0 = (uint8_t)o;
                 rect.y1 = (uint8_t)(o + 1);
-                st = L.kind == PD_KIND_CONV ? pd_conv_acc(&L, &in, &rect, r, acc + o % n_acc * acc_row)
-                                            : pd_convt_acc(&L, &in, &rect, r, acc + o % n_acc * acc_row);
+                st = L.kind == PD_KIND_CONV
+                         ? PD_KERNEL(pd_conv_acc)(&L, &in, &rect, r, acc + o % n_acc * acc_row)
+                         : PD_KERNEL(pd_convt_acc)(&L, &in, &rect, r, acc + o % n_acc * acc_row);
                 if (st != PD_OK) {
                     return st;
                 }

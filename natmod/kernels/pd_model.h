@@ -175,7 +175,8 @@ int pd_conv(const pd_layer_t *layer, const pd_window_t *in, const pd_window_t *o
  * for the single output row rect.y0 and columns [rect.x0, rect.x1). */
 int pd_conv_acc(const pd_layer_t *layer, const pd_window_t *in, const pd_rect_t *rect, uint8_t iy, int32_t *acc);
 int pd_convt_acc(const pd_layer_t *layer, const pd_window_t *in, const pd_rect_t *rect, uint8_t iy, int32_t *acc);
-/* Dispatch on layer->kind. */
+/* Dispatch on layer->kind. Every build links one variant of the convolutions
+ * behind these names; pd_dispatch.h says which. */
 int pd_layer_run(const pd_layer_t *layer, const pd_window_t *in, const pd_window_t *out,
                  const pd_rect_t *rect);
 

@@ -1,7 +1,9 @@
-/* AVR versions of pd_conv and pd_convt: the contract, checks and bytes of
- * natmod/kernels/pd_conv.c and pd_convt.c (which stay the reference: the
- * firmware built with IMPL=c or IMPL=dot runs those, and the tests compare
- * every build with reference.py), reorganised for an 8-bit core:
+/* The AVR variant of the convolution kernels (natmod/kernels/pd_dispatch.h):
+ * pd_conv_avr, pd_convt_avr, pd_conv_acc_avr and pd_convt_acc_avr, which the
+ * shipped firmware runs (IMPL=asm, src/pd_config_avr.h). The contract, checks
+ * and bytes of the reference natmod/kernels/pd_conv.c and pd_convt.c (which
+ * the firmware runs with IMPL=c or IMPL=dot; the tests compare every build
+ * with reference.py), reorganised for an 8-bit core:
  *
  * - an output row is cut once into runs: the pixels of one phase (output
  *   column modulo the transposed convolution's stride) whose taps are not
@@ -21,6 +23,7 @@
 #include <stdint.h>
 
 #include "pd_access.h"
+#include "pd_dispatch.h"
 #include "pd_geom.h"
 
 #include "avr_ctx.h"
@@ -270,26 +273,18 @@ static int run(uint8_t kind, const pd_layer_t *L, const pd_window_t *in, const p
     return conv_like(L, in, out, r, iy, acc);
 }
 
-int __wrap_pd_conv(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r) {
+int pd_conv_avr(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r) {
     return run(PD_KIND_CONV, L, in, out, r, 0, 0);
 }
 
-int __wrap_pd_convt(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r) {
+int pd_convt_avr(const pd_layer_t *L, const pd_window_t *in, const pd_window_t *out, const pd_rect_t *r) {
     return run(PD_KIND_CONVT, L, in, out, r, 0, 0);
 }
 
-int __wrap_pd_conv_acc(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy, int32_t *acc) {
+int pd_conv_acc_avr(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy, int32_t *acc) {
     return run(PD_KIND_CONV, L, in, 0, r, iy, acc);
 }
 
-int __wrap_pd_convt_acc(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy, int32_t *acc) {
+int pd_convt_acc_avr(const pd_layer_t *L, const pd_window_t *in, const pd_rect_t *r, uint8_t iy, int32_t *acc) {
     return run(PD_KIND_CONVT, L, in, 0, r, iy, acc);
 }
-
-/* The wrappers must keep the shared kernels' exact signatures (pd_model.h). */
-_Static_assert(__builtin_types_compatible_p(__typeof__(pd_conv), __typeof__(__wrap_pd_conv)), "pd_conv");
-_Static_assert(__builtin_types_compatible_p(__typeof__(pd_convt), __typeof__(__wrap_pd_convt)), "pd_convt");
-_Static_assert(__builtin_types_compatible_p(__typeof__(pd_conv_acc), __typeof__(__wrap_pd_conv_acc)),
-               "pd_conv_acc");
-_Static_assert(__builtin_types_compatible_p(__typeof__(pd_convt_acc), __typeof__(__wrap_pd_convt_acc)),
-               "pd_convt_acc");
