@@ -17,6 +17,7 @@
 #include "py/dynruntime.h"
 #include "py/objarray.h"
 
+#include "pd_geom.h"
 #include "pd_model.h"
 
 /* dynruntime.h (1.23) does not name these two. */
@@ -476,8 +477,8 @@ static MP_DEFINE_CONST_FUN_OBJ_1(model_info_obj, model_info);
 
 /* ---- low-level kernels on caller buffers ----------------------------------------------- */
 
-/* (C, H, W) from a tuple or list of three ints. */
-static void get_shape(mp_obj_t o, const char *name, mp_int_t max_c, uint8_t chw[3]) {
+/* (C, H, W) from a tuple or list of three ints (bytes: pd_layer_check judges the shape). */
+static void get_shape(mp_obj_t o, const char *name, uint8_t chw[3]) {
     size_t n;
     mp_obj_t *items;
     mp_obj_get_array(o, &n, &items);  /* TypeError unless tuple/list */
@@ -488,48 +489,21 @@ static void get_shape(mp_obj_t o, const char *name, mp_int_t max_c, uint8_t chw[
         msg_str(&m, " must be a (C, H, W) tuple");
         msg_raise(&m, &mp_type_ValueError);
     }
-    chw[0] = (uint8_t)int_in(items[0], "channels", 1, max_c);
-    chw[1] = (uint8_t)int_in(items[1], "height", 1, PD_MAX_DIM);
-    chw[2] = (uint8_t)int_in(items[2], "width", 1, PD_MAX_DIM);
+    chw[0] = (uint8_t)int_in(items[0], "channels", 0, 255);
+    chw[1] = (uint8_t)int_in(items[1], "height", 0, 255);
+    chw[2] = (uint8_t)int_in(items[2], "width", 0, 255);
 }
 
-static mp_int_t out_dim(int kind, mp_int_t n_in, mp_int_t k, mp_int_t s, mp_int_t p, mp_int_t op) {
-    if (kind == PD_KIND_CONVT) {
-        return (n_in - 1) * s - 2 * p + k + op;
-    }
-    mp_int_t num = n_in + 2 * p - k;
-    return num < 0 ? 0 : num / s + 1;
-}
-
-static uint32_t rd32le(const uint8_t *p) {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* The quantization parameters in range, as the blob parser requires. */
-static void check_values(const uint8_t *w, size_t n_w, const uint8_t *b, const uint8_t *m,
-                         const uint8_t *s, size_t n_ch) {
-    for (size_t i = 0; i < n_w; i++) {
-        if (w[i] == 0x80) {
-            mp_raise_ValueError("weights: -128 is not allowed (symmetric int8 in -127..127)");
-        }
-    }
-    for (size_t i = 0; i < n_ch; i++) {
-        int32_t bias = (int32_t)rd32le(b + 4 * i);
-        uint16_t mult = (uint16_t)(m[2 * i] | m[2 * i + 1] << 8);
-        if (bias > (int32_t)PD_MAX_BIAS || bias < -(int32_t)PD_MAX_BIAS) {
-            raise_range("bias", bias, -(mp_int_t)PD_MAX_BIAS, (mp_int_t)PD_MAX_BIAS);
-        }
-        if (mult < PD_MULT_MIN) {
-            raise_range("mult", mult, PD_MULT_MIN, 65535);
-        }
-        if (s[i] > PD_MAX_SHIFT) {
-            raise_range("shift", s[i], 0, PD_MAX_SHIFT);
-        }
+/* ValueError unless the kernel library's check passes (the blob parser's checks, same texts). */
+static void check_layer(int status) {
+    if (status != PD_OK) {
+        raise_status("invalid layer", status, 0xFF);
     }
 }
 
 /* One layer on whole tensors. a: x, x_shape (NULL for fc), y, y_shape, w, bias, mult, shift,
- * then kernel, stride, padding, output_padding as available for the kind. */
+ * then kernel, stride, padding, output_padding as available for the kind. The binding
+ * converts the arguments; pd_layer_check and pd_layer_check_values judge the layer. */
 static mp_obj_t run_layer(int kind, mp_obj_t x_obj, mp_obj_t x_shape, mp_obj_t y_obj, mp_obj_t y_shape,
                           const mp_obj_t *q, const mp_obj_t *geo, size_t n_geo) {
     pd_layer_t L;
@@ -539,15 +513,12 @@ static mp_obj_t run_layer(int kind, mp_obj_t x_obj, mp_obj_t x_shape, mp_obj_t y
         mp_raise_TypeError("x must be a buffer (bytes, bytearray, array)");
     }
     if (kind == PD_KIND_FC) {
-        if (xb.len < 1 || xb.len > PD_MAX_FC_IN) {
-            raise_range("len(x)", (mp_int_t)xb.len, 1, PD_MAX_FC_IN);
-        }
-        in[0] = (uint8_t)xb.len;
+        in[0] = (uint8_t)(xb.len > 255 ? 0 : xb.len);  /* 0 (none, or too many): an in_c out of range */
         in[1] = in[2] = 1;
     } else {
-        get_shape(x_shape, "x_shape", PD_MAX_CHANNELS, in);
+        get_shape(x_shape, "x_shape", in);
     }
-    get_shape(y_shape, "y_shape", PD_MAX_CHANNELS, out);
+    get_shape(y_shape, "y_shape", out);
     L.kind = (uint8_t)kind;
     L.in_c = in[0];
     L.in_h = in[1];
@@ -559,38 +530,24 @@ static mp_obj_t run_layer(int kind, mp_obj_t x_obj, mp_obj_t x_shape, mp_obj_t y
     L.stride = 1;
     L.padding = 0;
     L.output_padding = 0;
-    size_t n_ch = out[0];
-    if (kind == PD_KIND_FC) {
-        n_ch = (size_t)out[0] * out[1] * out[2];
-        if (n_ch > PD_MAX_FC_OUT) {
-            raise_range("dense outputs", (mp_int_t)n_ch, 1, PD_MAX_FC_OUT);
-        }
-    } else {
-        L.kernel = (uint8_t)int_in(geo[0], "kernel", 1, PD_MAX_KERNEL);
-        L.stride = (uint8_t)int_in(geo[1], "stride", 1, PD_MAX_STRIDE);
-        L.padding = (uint8_t)int_in(geo[2], "padding", 0, L.kernel - 1);
+    if (kind != PD_KIND_FC) {
+        L.kernel = (uint8_t)int_in(geo[0], "kernel", 0, 255);
+        L.stride = (uint8_t)int_in(geo[1], "stride", 0, 255);
+        L.padding = (uint8_t)int_in(geo[2], "padding", 0, 255);
         if (n_geo > 3) {
-            L.output_padding = (uint8_t)int_in(geo[3], "output_padding", 0, L.stride - 1);
-        }
-        mp_int_t want_h = out_dim(kind, L.in_h, L.kernel, L.stride, L.padding, L.output_padding);
-        mp_int_t want_w = out_dim(kind, L.in_w, L.kernel, L.stride, L.padding, L.output_padding);
-        if (want_h != L.out_h) {
-            raise_range("y_shape height", L.out_h, want_h, want_h);
-        }
-        if (want_w != L.out_w) {
-            raise_range("y_shape width", L.out_w, want_w, want_w);
+            L.output_padding = (uint8_t)int_in(geo[3], "output_padding", 0, 255);
         }
     }
+    check_layer(pd_layer_check(&L));
     L.in_signed = xb.typecode == 'b';  /* array('b'): int8 input, like the first layer */
-    size_t taps = kind == PD_KIND_FC ? 1 : (size_t)L.kernel * L.kernel;
-    size_t n_w = n_ch * taps * L.in_c;
+    size_t n_ch = pd_layer_channels(&L), n_w = pd_layer_weight_bytes(&L);
     read_buffer(x_obj, "x", (size_t)L.in_c * L.in_h * L.in_w, false, &xb);
     uint8_t *y = write_buffer(y_obj, "y", (size_t)L.out_c * L.out_h * L.out_w);
     L.weights = read_buffer(q[0], "w", n_w, true, &wb);
     L.bias = read_buffer(q[1], "bias", 4 * n_ch, true, &bb);
     L.mult = read_buffer(q[2], "mult", 2 * n_ch, true, &mb);
     L.shift = read_buffer(q[3], "shift", n_ch, true, &sb);
-    check_values(L.weights, n_w, L.bias, L.mult, L.shift, n_ch);
+    check_layer(pd_layer_check_values(&L));
 
     pd_window_t win, wout;
     win.data = (uint8_t *)xb.buf;

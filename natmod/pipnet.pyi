@@ -88,8 +88,9 @@ def fc(x: bytes, y: bytearray, y_shape: tuple[int, int, int], w: bytes, bias: by
     x: the len(x) inputs, uint8 (bytes, bytearray) or int8 (array('b')).
     y_shape: (C, H, W) of the output; one requantization channel per output value.
     w: int8 weights [C*H*W][len(x)] (blob layout); bias: int32 LE per output value;
-    mult: uint16 LE (>= 4096); shift: uint8 (<= 24). The quantization parameters are
-    checked as the blob parser checks them (ValueError)."""
+    mult: uint16 LE (>= 4096); shift: uint8 (<= 24). The layer is checked by the blob
+    parser's own checks (pd_layer_check, pd_layer_check_values of natmod/kernels/):
+    ValueError("invalid layer: <field>: <what>")."""
 
 def convt(x: bytes, x_shape: tuple[int, int, int], y: bytearray, y_shape: tuple[int, int, int],
           w: bytes, bias: bytes, mult: bytes, shift: bytes, kernel: int, stride: int, padding: int,
@@ -98,7 +99,7 @@ def convt(x: bytes, x_shape: tuple[int, int, int], y: bytearray, y_shape: tuple[
 
     w: int8 [out_c][kernel][kernel][in_c]; bias, mult, shift per output channel.
     y_shape must be what the geometry gives: (H - 1) * stride - 2 * padding + kernel +
-    output_padding per axis (ValueError otherwise)."""
+    output_padding per axis (ValueError("invalid layer: ...") otherwise, as for fc)."""
 
 def conv(x: bytes, x_shape: tuple[int, int, int], y: bytearray, y_shape: tuple[int, int, int],
          w: bytes, bias: bytes, mult: bytes, shift: bytes, kernel: int, stride: int,

@@ -193,7 +193,11 @@ static int check_section(const uint8_t *e, uint8_t field, uint32_t want, uint32_
     return PD_OK;
 }
 
-static int check_values(const pd_layer_t *L, uint32_t n_weights, uint32_t n_ch)
+/* The value checks, inlined into both users (the parser runs them on every layer). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int check_values(const pd_layer_t *L, uint32_t n_weights, uint32_t n_ch)
 {
     uint32_t j;
     for (j = 0; j < n_weights; j++) {
@@ -218,6 +222,11 @@ static int check_values(const pd_layer_t *L, uint32_t n_weights, uint32_t n_ch)
         }
     }
     return PD_OK;
+}
+
+int pd_layer_check_values(const pd_layer_t *L)
+{
+    return check_values(L, pd_layer_weight_bytes(L), pd_layer_channels(L));
 }
 
 /* Fields of a layer table entry, unchecked. */
@@ -273,6 +282,7 @@ static int check_layer(const pd_model_t *m, uint8_t i, uint8_t *prev /* c, h, w 
     if (L.in_c != prev[0] || L.in_h != prev[1] || L.in_w != prev[2]) {
         return PD_ERR_L_CHAIN;
     }
+    /* pd_layer_channels() and pd_layer_weight_bytes(), written out: 4 bytes less on AVR */
     if (L.kind == PD_KIND_FC) {
         n_ch = (uint32_t)L.out_c * L.out_h * L.out_w;
         n_weights = n_ch * L.in_c;

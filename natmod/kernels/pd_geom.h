@@ -50,6 +50,22 @@ uint8_t pd_hull_range(uint8_t kind, int16_t o0, int16_t o1, uint8_t n_in, uint8_
 /* A hand-filled layer is well formed (the parser's layer checks, same codes). */
 int pd_layer_check(const pd_layer_t *layer);
 
+/* A layer's requantization channels (one bias, multiplier and shift each: out_c, or every
+ * output value of a dense layer) and its weight bytes. */
+static inline uint32_t pd_layer_channels(const pd_layer_t *L)
+{
+    return L->kind == PD_KIND_FC ? (uint32_t)L->out_c * L->out_h * L->out_w : L->out_c;
+}
+
+static inline uint32_t pd_layer_weight_bytes(const pd_layer_t *L)
+{
+    return pd_layer_channels(L) * (L->kind == PD_KIND_FC ? 1u : (uint32_t)L->kernel * L->kernel) * L->in_c;
+}
+
+/* Its weights, biases, multipliers and shifts are in range (the parser's value checks,
+ * same codes; pd_blob.c). The layer's shape must have passed pd_layer_check. */
+int pd_layer_check_values(const pd_layer_t *layer);
+
 /* Kernel arguments: rect inside the output, windows holding what it needs.
  * out == NULL (the accumulating kernels): no output window, one input row at a time. */
 int pd_kernel_check(const pd_layer_t *layer, const pd_window_t *in, const pd_window_t *out,
