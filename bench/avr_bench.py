@@ -51,8 +51,8 @@ I2C_HZ = 400_000
 GROUPS = {
     "mac_asm": ("avr_sparse", "avr_group", "avr_accum", "avr_dot"),
     "requantize": ("avr_requant",),
-    "kernel_glue_c": ("group", "conv_like", "hull", "run", "__wrap_", "columns", "segments", "one_pixel",
-                      "slot"),
+    "kernel_glue_c": ("group", "conv_like", "hull", "run", "pd_conv_avr", "pd_convt_avr", "pd_conv_acc_avr",
+                      "pd_convt_acc_avr", "columns", "segments", "one_pixel", "slot"),
     "executor_shared": ("pd_", "produce", "acc_open", "acc_close", "strip_", "stream_", "read_entry",
                         "needs_up_to", "input_window", "set_window", "encode", "check_"),
     "display_twi": ("oled_", "twi_", "send_segment", "double_bits", "on_row", "cycles_now"),

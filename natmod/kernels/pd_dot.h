@@ -1,6 +1,7 @@
 /* The inner loop of every kernel: an int8 weight row (blob) dotted with n
- * activations (RAM). One place to swap in a hand-written loop for a target
- * (define PD_HAVE_DOT and provide pd_dot_u8 / pd_dot_s8 before including). */
+ * activations (RAM). One place to swap in a hand-written loop for a target:
+ * the build's config header (pd_dispatch.h) defines PD_HAVE_DOT and provides
+ * pd_dot_u8 / pd_dot_s8, as boards/atmega328p/src/pd_config_avr.h does. */
 #ifndef PD_DOT_H
 #define PD_DOT_H
 
