@@ -3,10 +3,10 @@
  * Every variant of the convolution kernels has its own name, and every build
  * of the kernels -includes one config header that sets PD_KERNELS. This file
  * turns PD_KERNELS into PD_KERNEL(op), the variant behind the public names
- * pd_conv, pd_convt, pd_conv_acc and pd_convt_acc and pd_layer_run
- * (pd_dispatch.c), and behind the executor's accumulating calls (pd_exec.c
- * calls PD_KERNEL(pd_conv_acc) itself: one call less per row). All variants
- * take the same arguments, make the same checks and write the same bytes.
+ * pd_conv, pd_convt, pd_conv_acc, pd_convt_acc and pd_layer_run (pd_dispatch.c)
+ * and behind the executor's accumulating calls (pd_exec.c calls
+ * PD_KERNEL(pd_conv_acc) itself: one call less per row). All variants take the
+ * same arguments, make the same checks and write the same bytes.
  *
  *   PD_KERNELS          variant          source
  *   PD_KERNELS_REF      pd_conv_ref      pd_conv.c, pd_convt.c: portable, one op per file (the reference)
@@ -17,7 +17,7 @@
  *   (and _acc, and pd_convt_*, alike)
  *
  *   build                                   config header (-include)            PD_KERNELS
- *   host library, pipdream.ckernels         pd_config_ref.h (or any below)      REF (also links BLOCKED)
+ *   host library, pipdream.ckernels         pd_config_ref.h (or _blocked.h)     REF (also links BLOCKED)
  *   natmod ARCH=x64, armv7m, xtensawin ...  pd_config_blocked.h                 BLOCKED
  *   natmod ARCH=armv6m (Pico)               pd_config_m0.h                      M0
  *   bench/rp2040 tuned, tuned1strip         pd_config_m0.h                      M0
@@ -25,6 +25,10 @@
  *   boards/atmega328p IMPL=asm (shipped)    src/pd_config_avr.h                 AVR (+ asm dot product)
  *   boards/atmega328p IMPL=dot / IMPL=c     src/pd_config_avr_dot.h / _ref.h    REF (+ asm dot product / C)
  *   no config header (tests/fuzz ...)       none                                REF
+ *
+ * The natmod links only its variant's files (natmod/pipnet.mk: mpy_ld keeps
+ * every function it is given); the other builds compile them all and the
+ * linker drops what is not called (--gc-sections).
  *
  * pd_fc has one version; its inner loop (and the reference's) is pd_dot.h's,
  * which a config header may replace (PD_HAVE_DOT: the AVR configs). */
