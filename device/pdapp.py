@@ -14,7 +14,7 @@ rolls again.
 
 import pdbutton
 import pdrandom
-import pdroll
+import pdtumble
 import pdsettings
 import pdview
 from pdformat import OUT_H, OUT_W
@@ -304,8 +304,8 @@ class App:
         n_dice = cfg.DICE
         faces = [rng.face() for _ in range(n_dice)]
         codes = [rng.angle_code() for _ in range(n_dice)]
-        tumbles = [pdroll.Tumble(rng, faces[d], codes[d], cfg.MAX_FRAMES, cfg.TURNS, cfg.SETTLE_FRAMES,
-                                 cfg.FACE_HOLD_FRAMES) for d in range(n_dice)]
+        tumbles = [pdtumble.Tumble(rng, faces[d], codes[d], cfg.MAX_FRAMES, cfg.TURNS, cfg.SETTLE_FRAMES,
+                                   cfg.FACE_HOLD_FRAMES) for d in range(n_dice)]
         self._long_seen = False
         frame_us = []
         sent = 0

