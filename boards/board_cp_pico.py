@@ -25,6 +25,6 @@ ENTROPY = "os.urandom (RP2040 ring oscillator)"
 
 
 def build():
-    import pdcircuit
+    import pdboard_circuitpython
 
-    return pdcircuit.Board(globals())
+    return pdboard_circuitpython.Board(globals())

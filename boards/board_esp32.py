@@ -31,6 +31,6 @@ ENTROPY_RADIO = True
 
 
 def build():
-    import pdmachine
+    import pdboard_micropython
 
-    return pdmachine.Board(globals())
+    return pdboard_micropython.Board(globals())

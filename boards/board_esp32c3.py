@@ -27,6 +27,6 @@ ENTROPY_RADIO = True  # as on the ESP32: the RNG is only truly random with the r
 
 
 def build():
-    import pdmachine
+    import pdboard_micropython
 
-    return pdmachine.Board(globals())
+    return pdboard_micropython.Board(globals())

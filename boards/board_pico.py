@@ -36,6 +36,6 @@ def build():
         import pdi2c_dma
 
         return pdi2c_dma.Board(globals())
-    import pdmachine
+    import pdboard_micropython
 
-    return pdmachine.Board(globals())
+    return pdboard_micropython.Board(globals())

@@ -4,8 +4,8 @@
     generated while the angle sweeps, then settles on the rolled face --> idle
     idle --hold LONG_PRESS_MS--> settings (press: change value, hold: next item / leave)
 
-Nothing here imports `machine`: the board (pdmachine, pdcircuit or a simulation,
-docs/device.md) gives the clock, entropy, button pin and display. Failures never
+Nothing here imports `machine`: the board (pdboard_micropython, pdboard_circuitpython or a
+simulation, docs/device.md) gives the clock, entropy, button pin and display. Failures never
 stop the die: without a display it rolls on the console and looks for the display
 every DISPLAY_RETRY_MS; without a usable model it says so and shows the number;
 anything else a roll raises (MemoryError included) is reported and the next press

@@ -17,7 +17,7 @@ instead, paced by the block's DREQ (DREQ_I2C0_TX):
 After construction nothing here allocates: a viper loop packs the words into the array the
 channel reads, and every register address is computed once (on the port they are not small ints).
 Without rp2.DMA (MicroPython before 1.22, another port), on a software I2C bus, or with no free
-channel, the board is pdmachine's with a blocking display, and the console line says why.
+channel, the board is pdboard_micropython's with a blocking display, and the console line says why.
 Registers: RP2040 datasheet 4.3.17 (I2C) and 2.5 (DMA).
 """
 
@@ -27,7 +27,7 @@ import micropython
 import time
 from micropython import const
 
-import pdmachine  # the one app module importing machine: mem32 is its machine's
+import pdboard_micropython  # the one app module importing machine: mem32 is its machine's
 import ssd1306
 
 _I2C_BASE = (0x40044000, 0x40048000)
@@ -179,12 +179,12 @@ def dma_bus(bus, cfg, capacity):
         channel = dma()
     except OSError:
         return bus, "no free DMA channel"
-    mem32 = pdmachine.machine.mem32
+    mem32 = pdboard_micropython.machine.mem32
     return DmaI2C(bus, i2c_id, capacity, channel, mem32, cfg.get("I2C_FREQ", 400000)), None
 
 
-class Board(pdmachine.Board):
-    """pdmachine's board whose SSD1306 windows go out by DMA (when the port allows: dma_why)."""
+class Board(pdboard_micropython.Board):
+    """pdboard_micropython's board whose SSD1306 windows go out by DMA (when the port allows: dma_why)."""
 
     def __init__(self, cfg):
         super().__init__(cfg)
@@ -194,7 +194,7 @@ class Board(pdmachine.Board):
 
     def open_display(self):
         if self.dma_why is not None:
-            d = pdmachine.Board.open_display(self)
+            d = pdboard_micropython.Board.open_display(self)
             d.transport = ", windows by the CPU: " + self.dma_why
             return d
         try:
@@ -205,7 +205,7 @@ class Board(pdmachine.Board):
         for addr in self.addrs:
             try:
                 d = SSD1306_I2C(self.width, self.height, self.bus, addr)
-            except OSError as e:  # as pdmachine: EIO for an address nobody acknowledges
+            except OSError as e:  # as pdboard_micropython: EIO for an address nobody acknowledges
                 err = e
                 continue
             d.transport = ", windows by DMA (channel %d)" % self.bus.ch.channel

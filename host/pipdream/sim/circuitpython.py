@@ -1,6 +1,6 @@
 """The CircuitPython path on CPython: `board`, `busio` and `digitalio` stand-ins over the simulation.
 
-The unchanged app (code.py, pdcircuit, the real `adafruit_ssd1306` from PyPI) runs on CPython
+The unchanged app (code.py, pdboard_circuitpython, the real `adafruit_ssd1306` from PyPI) runs on CPython
 with host/pipdream/sim/cpy/ first on its path, whose board/busio/digitalio modules are thin
 aliases of the classes here. They read the same world JSON as simboard (PIPDREAM_SIM_WORLD)
 and write the same record stream (PIPDREAM_SIM_BUS), so the host renders it with the same

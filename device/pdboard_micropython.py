@@ -1,7 +1,7 @@
 """Builds a board from a board module's constants on MicroPython: the one app file that imports machine.
 
 A board module (boards/board_*.py, installed as pdboard.py) lists its pins and
-calls pdmachine.Board(globals()). The result is the board interface the app uses
+calls pdboard_micropython.Board(globals()). The result is the board interface the app uses
 (docs/device.md): clock, random_bytes, button pin (+ IRQ), open_display().
 """
 

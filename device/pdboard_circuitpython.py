@@ -1,6 +1,6 @@
 """Builds a board on CircuitPython (board, busio, digitalio) with the adafruit_ssd1306 driver.
 
-Same board interface as pdmachine (docs/device.md). Pins are named as in
+Same board interface as pdboard_micropython (docs/device.md). Pins are named as in
 CircuitPython's `board` module ("GP4", "SDA", ...). CircuitPython has no pin IRQs,
 so the button is polled; it cannot load native modules, so inference runs in
 pure Python (pdinfer picks that itself).
