@@ -15,7 +15,7 @@ from pipdream import deploy as D
 from pipdream import reference
 from pipdream.blob import load
 from pipdream.cli import CommandError
-from pipdream.emulator import running_emulator
+from pipdream.mpremote_board import running_emulator
 from test_emulator_support import mpremote
 
 sys.path.insert(0, str(D.DEVICE))

@@ -14,7 +14,7 @@ import pytest
 from conftest import default_arch_model
 from pipdream import deploy as D
 from pipdream.blob import pack
-from pipdream.emulator import running_emulator
+from pipdream.mpremote_board import running_emulator
 from test_emulator_support import Port
 
 NEW = D.TMP_SUFFIX

@@ -15,7 +15,7 @@ import numpy as np
 from pipdream import deploy as D
 from pipdream import reference
 from pipdream.blob import load
-from pipdream.emulator import running_emulator
+from pipdream.mpremote_board import running_emulator
 from test_emulator_support import MPREMOTE
 
 sys.path.insert(0, str(D.DEVICE))

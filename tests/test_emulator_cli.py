@@ -7,13 +7,13 @@ import signal
 import subprocess
 import sys
 
-from pipdream.emulator import boards
+from pipdream.mpremote_board import boards
 from test_emulator_support import mpremote
 
 
 def test_the_command_prints_its_port_and_serves_mpremote_until_stopped(tmp_path):
     link = tmp_path / "pico"
-    proc = subprocess.Popen([sys.executable, "-m", "pipdream.emulator", "--root", str(tmp_path / "fs"),
+    proc = subprocess.Popen([sys.executable, "-m", "pipdream.mpremote_board", "--root", str(tmp_path / "fs"),
                              "--link", str(link), "--flash", "512"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import serial
-from pipdream.emulator import BoardEmulator, running_emulator
+from pipdream.mpremote_board import BoardEmulator, running_emulator
 
 MPREMOTE = Path(sys.executable).with_name("mpremote")
 

@@ -51,7 +51,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipdream.emulator import BoardEmulator
+    from pipdream.mpremote_board import BoardEmulator
 
     if args.root is not None:
         files.output_dir(args.root, "--root")

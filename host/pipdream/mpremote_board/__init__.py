@@ -1,4 +1,11 @@
-"""A MicroPython board on a pseudo-terminal, for the real mpremote.
+"""The mpremote-facing board: a MicroPython board on a pseudo-terminal, for the real mpremote.
+
+This package is the board's serial port and firmware REPL; the hardware behind
+it (display, button, clock) is the simulated board of pipdream.sim.  The two
+differ in who drives them: pipdream.sim runs the app under a script (virtual
+clock, scripted presses, frames collected; `pipdream demo` and the tests), while
+here a terminal drives the board as it would a real one over USB (mpremote,
+`pipdream deploy`, a person at the REPL; the clock is real by default).
 
 `pipdream emulate` (commands/emulate.py) runs a `BoardEmulator`: the REPL
 protocol of the firmware (pyexec.py, readline.py) in front of a real
@@ -18,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pipdream.emulator.server import BoardEmulator, EmulatorError
+from pipdream.mpremote_board.server import BoardEmulator, EmulatorError
 
 __all__ = ["BoardEmulator", "EmulatorError", "running_emulator"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pipdream.deploy import board_module
-from pipdream.emulator.child import BoardSupport, micropython_binary
+from pipdream.mpremote_board.child import BoardSupport, micropython_binary
 
 # What each firmware prints after "MicroPython vX.Y.Z on DATE; " (MICROPY_HW_BOARD_NAME with MCU),
 # and the littlefs size of its standard build.

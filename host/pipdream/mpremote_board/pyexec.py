@@ -18,8 +18,16 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-from pipdream.emulator.child import Status
-from pipdream.emulator.readline import CTRL_A, CTRL_B, CTRL_C, CTRL_D, CTRL_E, LineEditor, continue_with_input
+from pipdream.mpremote_board.child import Status
+from pipdream.mpremote_board.readline import (
+    CTRL_A,
+    CTRL_B,
+    CTRL_C,
+    CTRL_D,
+    CTRL_E,
+    LineEditor,
+    continue_with_input,
+)
 
 FRIENDLY, RAW = "friendly", "raw"
 FORCED_EXIT = 0x100  # PYEXEC_FORCED_EXIT: leave the REPL for a soft reset

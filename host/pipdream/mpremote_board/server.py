@@ -28,8 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipdream.emulator.child import Child, Status
-from pipdream.emulator.pyexec import READ, RESTART, BoardRepl, Exec, cooked
+from pipdream.mpremote_board.child import Child, Status
+from pipdream.mpremote_board.pyexec import READ, RESTART, BoardRepl, Exec, cooked
 
 OUTPUT_QUEUE_MAX = 64 * 1024  # like a board's USB buffer with nobody reading: old output is lost
 INTERRUPT_GAP_S = 0.1  # the unix port exits on a second SIGINT before it handled the first
@@ -95,7 +95,7 @@ class BoardEmulator:
         record_path: Path | None = None,
         log: Callable[[str], None] | None = None,
     ) -> None:
-        from pipdream.emulator.boards import emulated_board
+        from pipdream.mpremote_board.boards import emulated_board
 
         self.root = Path(root).resolve()
         if not self.root.is_dir():
