@@ -8,7 +8,12 @@
 #define PD_ALIGN 4
 #define PD_HEADER_SIZE 32
 #define PD_CRC_OFFSET 12
+#define PD_CRC_WIDTH 4
 #define PD_LAYER_SIZE 48
+#define PD_WEIGHT_WIDTH 1
+#define PD_BIAS_WIDTH 4
+#define PD_MULT_WIDTH 2
+#define PD_SHIFT_WIDTH 1
 #define PD_KIND_FC 1
 #define PD_KIND_CONVT 2
 #define PD_KIND_CONV 3
@@ -36,45 +41,82 @@
 #define PD_OUT_W 32
 #define PD_OUT_C 1
 
-/* header field offsets */
+/* header fields: offset, and _WIDTH its bytes */
 #define PD_H_MAGIC 0
+#define PD_H_MAGIC_WIDTH 4
 #define PD_H_VERSION 4
+#define PD_H_VERSION_WIDTH 2
 #define PD_H_HEADER_SIZE 6
+#define PD_H_HEADER_SIZE_WIDTH 2
 #define PD_H_TOTAL_SIZE 8
+#define PD_H_TOTAL_SIZE_WIDTH 4
 #define PD_H_CRC32 12
+#define PD_H_CRC32_WIDTH 4
 #define PD_H_N_FACES 16
+#define PD_H_N_FACES_WIDTH 1
 #define PD_H_LATENT_SIZE 17
+#define PD_H_LATENT_SIZE_WIDTH 1
 #define PD_H_OUT_H 18
+#define PD_H_OUT_H_WIDTH 1
 #define PD_H_OUT_W 19
+#define PD_H_OUT_W_WIDTH 1
 #define PD_H_OUT_C 20
+#define PD_H_OUT_C_WIDTH 1
 #define PD_H_N_LAYERS 21
+#define PD_H_N_LAYERS_WIDTH 1
 #define PD_H_LAYER_SIZE 22
+#define PD_H_LAYER_SIZE_WIDTH 2
 #define PD_H_FLAGS 24
+#define PD_H_FLAGS_WIDTH 4
 #define PD_H_RESERVED 28
+#define PD_H_RESERVED_WIDTH 4
 
-/* layer table entry field offsets */
+/* layer table entry fields: offset, and _WIDTH its bytes */
 #define PD_L_KIND 0
+#define PD_L_KIND_WIDTH 1
 #define PD_L_ACT 1
+#define PD_L_ACT_WIDTH 1
 #define PD_L_IN_C 2
+#define PD_L_IN_C_WIDTH 1
 #define PD_L_OUT_C 3
+#define PD_L_OUT_C_WIDTH 1
 #define PD_L_IN_H 4
+#define PD_L_IN_H_WIDTH 1
 #define PD_L_IN_W 5
+#define PD_L_IN_W_WIDTH 1
 #define PD_L_OUT_H 6
+#define PD_L_OUT_H_WIDTH 1
 #define PD_L_OUT_W 7
+#define PD_L_OUT_W_WIDTH 1
 #define PD_L_KERNEL 8
+#define PD_L_KERNEL_WIDTH 1
 #define PD_L_STRIDE 9
+#define PD_L_STRIDE_WIDTH 1
 #define PD_L_PADDING 10
+#define PD_L_PADDING_WIDTH 1
 #define PD_L_OUTPUT_PADDING 11
+#define PD_L_OUTPUT_PADDING_WIDTH 1
 #define PD_L_IN_TYPE 12
+#define PD_L_IN_TYPE_WIDTH 1
 #define PD_L_W_LAYOUT 13
+#define PD_L_W_LAYOUT_WIDTH 1
 #define PD_L_RESERVED 14
+#define PD_L_RESERVED_WIDTH 2
 #define PD_L_W_OFF 16
+#define PD_L_W_OFF_WIDTH 4
 #define PD_L_W_SIZE 20
+#define PD_L_W_SIZE_WIDTH 4
 #define PD_L_B_OFF 24
+#define PD_L_B_OFF_WIDTH 4
 #define PD_L_B_SIZE 28
+#define PD_L_B_SIZE_WIDTH 4
 #define PD_L_M_OFF 32
+#define PD_L_M_OFF_WIDTH 4
 #define PD_L_M_SIZE 36
+#define PD_L_M_SIZE_WIDTH 4
 #define PD_L_S_OFF 40
+#define PD_L_S_OFF_WIDTH 4
 #define PD_L_S_SIZE 44
+#define PD_L_S_SIZE_WIDTH 4
 
 #endif /* PD_FORMAT_H */

@@ -1,7 +1,7 @@
 """Blob format v1: every constant of the binary model format, defined once.
 
 `pipdream export-header` (pipdream.blob.c_header) turns this module into
-natmod/kernels/pd_format.h; a test checks the committed header is current.
+natmod/kernels/pd_format.h and device/pdformat.py; a test checks both are current.
 docs/blob-format.md describes the layout in prose.
 
 Layout (little-endian):
@@ -11,11 +11,18 @@ Layout (little-endian):
     payload      weights, biases, multipliers and shifts of every layer,
                  each section starting at a multiple of ALIGN
 
-The CRC32 (zlib polynomial) covers the whole blob except the 4 bytes of the
-crc field itself: crc32(blob[:CRC_OFFSET] + blob[CRC_OFFSET + 4:]).
+The CRC32 (zlib polynomial) covers the whole blob except the crc field itself:
+crc32(blob[:CRC_OFFSET] + blob[CRC_OFFSET + CRC_WIDTH:]).
+
+Every offset and width a reader needs is generated from the tables below: per field
+PD_H_<NAME> / PD_L_<NAME> (offset) and ..._WIDTH (bytes) in C; in device/pdformat.py the
+same offsets, and HEADER_FORMAT / LAYER_FORMAT (a record's struct format: the widths)
+with HEADER_NAMES / LAYER_NAMES (its field names, in order).
 """
 
 from __future__ import annotations
+
+import struct
 
 MAGIC = b"PIPD"
 VERSION = 1
@@ -39,7 +46,6 @@ HEADER_FIELDS = (
     ("reserved", 28, "I"),  # H14 (must be 0 in v1)
 )
 HEADER_SIZE = 32
-CRC_OFFSET = 12
 
 # ---- layer table entry fields -----------------------------------------------
 LAYER_FIELDS = (
@@ -68,6 +74,36 @@ LAYER_FIELDS = (
     ("s_size", 44, "I"),  # L23
 )
 LAYER_SIZE = 48
+
+# ---- payload sections of a layer: (field prefix, struct code of one element) ----
+SECTIONS = (
+    ("w", "b"),  # int8 weights at w_off
+    ("b", "i"),  # int32 biases at b_off
+    ("m", "H"),  # uint16 multipliers at m_off
+    ("s", "B"),  # uint8 shifts at s_off
+)
+
+
+def width(code: str) -> int:
+    """Bytes of a field or section element with this struct code."""
+    return struct.calcsize("<" + code)
+
+
+def record_format(fields: tuple, size: int) -> str:
+    """The struct format of a whole record (header or layer entry): its fields back to back,
+    little-endian. Fails if they leave a gap or do not fill `size` bytes."""
+    end = 0
+    for name, off, code in fields:
+        assert off == end, f"{name} at {off}, expected {end}"
+        end += width(code)
+    assert end == size, f"fields end at {end}, the record is {size}"
+    return "<" + "".join(code for _, _, code in fields)
+
+
+HEADER_FORMAT = record_format(HEADER_FIELDS, HEADER_SIZE)
+LAYER_FORMAT = record_format(LAYER_FIELDS, LAYER_SIZE)
+CRC_OFFSET, CRC_WIDTH = next((off, width(code)) for name, off, code in HEADER_FIELDS if name == "crc32")
+WEIGHT_WIDTH, BIAS_WIDTH, MULT_WIDTH, SHIFT_WIDTH = (width(code) for _, code in SECTIONS)
 
 # ---- enumerations -----------------------------------------------------------
 KIND_FC = 1  # dense: in (1, 1, in_c) -> out (out_h, out_w, out_c), one "channel" per output value
