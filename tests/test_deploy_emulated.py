@@ -15,6 +15,7 @@ from pipdream import deploy as D
 from pipdream import reference
 from pipdream.blob import load
 from pipdream.cli import CommandError
+from pipdream.deploy import transport
 from pipdream.mpremote_board import running_emulator
 from test_emulator_support import mpremote
 
@@ -97,7 +98,8 @@ def test_a_full_filesystem_is_reported_before_anything_is_written(tmp_path, pico
 
 
 def test_running_out_of_flash_mid_copy_is_clear_and_leaves_no_partial_file(tmp_path, pico, monkeypatch):
-    monkeypatch.setattr(D, "_check_space", lambda *a: None)  # as if something else filled the flash meanwhile
+    # as if something else filled the flash meanwhile
+    monkeypatch.setattr(transport, "_check_space", lambda *a: None)
     with running_emulator(tmp_path / "fs", "pico", flash=48 * 1024) as emu:
         with pytest.raises(CommandError, match="filesystem is full: .* does not fit"):
             D.deploy(pico, emu.path, arch=X64, log=lambda s: None)
@@ -110,7 +112,7 @@ def test_a_port_that_does_not_exist_says_no_board(tmp_path, pico):
 
 
 def test_a_port_where_nothing_answers_says_it_is_not_a_micropython_board(pico, monkeypatch):
-    monkeypatch.setattr(D, "CONTACT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(transport, "CONTACT_TIMEOUT_S", 1.0)
     master, slave = os.openpty()  # a serial port with nothing behind it
     try:
         with pytest.raises(CommandError, match="does not answer like a MicroPython board"):

@@ -16,12 +16,13 @@ from pipdream import deploy as D
 from pipdream import reference
 from pipdream.blob import load
 from pipdream.mpremote_board import running_emulator
+from pipdream.paths import REPO
 from test_emulator_support import MPREMOTE
 
 sys.path.insert(0, str(D.DEVICE))
 import pdview  # noqa: E402
 
-DOC = D.REPO / "README.md"
+DOC = REPO / "README.md"
 
 
 def session(doc: Path = DOC) -> list[str]:

@@ -1,4 +1,4 @@
-"""Where the shipped models and the render cache live."""
+"""Where the repository, the shipped models and the render cache live."""
 
 from __future__ import annotations
 
@@ -9,6 +9,14 @@ REPO = Path(__file__).resolve().parents[2]  # host/pipdream/paths.py -> repo roo
 MODELS = REPO / "models"
 DECODER_PT = MODELS / "decoder.pt"
 EVAL_PT = MODELS / "eval.pt"
+
+
+def shown(path: Path) -> str:
+    """A path as messages show it: relative to the repo when inside it."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
 
 
 def cache_dir() -> Path:

@@ -1,12 +1,8 @@
-"""Put the die app on a MicroPython board: what goes there, and how it gets there.
+"""How the files get there: into a folder, onto a board over mpremote, or as a mip package.
 
-    plan = build_plan(board_module("pico"), arch="armv6m")   # files, compiled with mpy-cross
-    write_stage(plan, Path("out/pico"))                        # ... into a folder (or a CIRCUITPY drive)
-    deploy(board_module("pico"), "/dev/ttyACM0")              # ... onto a board, with mpremote
-
-On the board (its "/"): main.py, boot.py and pdsettings.py stay source (people edit
-them); every other device/*.py becomes .mpy; boards/board_<B>.py becomes pdboard.mpy;
-the natmod for the board's architecture is pipnet.mpy; the model is pdsettings.MODEL_PATH.
+    write_stage(items, Path("out/pico"))             # a folder (or a CIRCUITPY drive)
+    deploy(board_module("pico"), "/dev/ttyACM0")     # a board, with mpremote
+    write_mip_package()                              # package.json for `mpremote mip install`
 
 Copying uses the real mpremote (its SerialTransport, as a library). Each file is
 written under a temporary name, its sha256 checked on the board, then renamed over
@@ -16,280 +12,35 @@ whole. Files whose hash already matches are skipped: a second deploy copies noth
 
 from __future__ import annotations
 
-import ast
-import hashlib
 import json
 import os
 import re
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
-from pipdream import files, micropython
+from pipdream import files
 from pipdream.cli import CommandError
-from pipdream.paths import MODELS, REPO, cache_dir
+from pipdream.deploy.compile import NATMOD_NAME, MpyAbi
+from pipdream.deploy.plan import (
+    DEFAULT_MODEL,
+    DEVICE,
+    BoardModule,
+    Item,
+    board_module,
+    check_model,
+    device_setting,
+    known_boards,
+    plan_for,
+)
+from pipdream.paths import REPO
 
-DEVICE = REPO / "device"
-BOARDS = REPO / "boards"
-NATMOD = REPO / "natmod"
-DEFAULT_MODEL = MODELS / "default.blob"
-KEEP_SOURCE = ("main.py", "boot.py", "pdsettings.py")  # run by the firmware, or edited on the board
-NATMOD_NAME = "pipnet.mpy"
 TMP_SUFFIX = ".pipdream-new"  # a file being copied; renamed over the real name once verified
-BOARD_MODULE_NAME = "pdboard"
 CONTACT_TIMEOUT_S = 10.0  # how long a port may stay silent before it is "not a MicroPython board"
 
-# sys.implementation._mpy and .mpy headers number architectures the same way (py/persistentcode.h).
-ARCH_NAMES = (None, "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
-              "xtensa", "xtensawin", "rv32imc", "rv64imc")
 
-
-# -- board modules -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BoardModule:
-    """boards/board_<name>.py, read without running it (it imports machine)."""
-
-    name: str
-    path: Path
-    port: str  # sys.platform of its firmware, or "circuitpython"
-    natmod_arch: str | None
-    constants: dict = field(default_factory=dict, compare=False, hash=False)
-
-    @property
-    def circuitpython(self) -> bool:
-        return self.port == "circuitpython"
-
-
-def known_boards() -> list[str]:
-    return sorted(p.stem[len("board_"):] for p in BOARDS.glob("board_*.py"))
-
-
-def board_module(name: str) -> BoardModule:
-    path = BOARDS / f"board_{name}.py"
-    if not path.is_file():
-        raise CommandError(f"unknown board {name!r}: boards/ has {', '.join(known_boards()) or 'none'}")
-    constants: dict = {}
-    for node in ast.parse(path.read_text(), str(path)).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            try:
-                constants[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                pass
-    return BoardModule(name, path, constants.get("PORT", ""), constants.get("NATMOD_ARCH"), constants)
-
-
-def device_setting(name: str) -> object:
-    """A constant of device/pdsettings.py (the one place the app's settings are defined)."""
-    for node in ast.parse((DEVICE / "pdsettings.py").read_text()).body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise KeyError(f"device/pdsettings.py defines no {name}")
-
-
-# -- .mpy compatibility ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MpyAbi:
-    """What a board's runtime accepts, or what an .mpy file needs: version, sub-version, arch."""
-
-    version: int
-    sub: int
-    arch: str | None
-
-    @classmethod
-    def from_sys(cls, value: int) -> MpyAbi:
-        """Decode sys.implementation._mpy (version | sub << 8 | arch << 10)."""
-        arch = value >> 10
-        return cls(value & 0xFF, (value >> 8) & 3, ARCH_NAMES[arch] if arch < len(ARCH_NAMES) else f"#{arch}")
-
-    @classmethod
-    def from_mpy(cls, data: bytes) -> MpyAbi:
-        """Decode an .mpy header: b"M", version, arch << 2 | sub-version, small-int bits."""
-        if len(data) < 4 or data[:1] != b"M":
-            raise ValueError("not an .mpy file (no 'M' header)")
-        arch = data[2] >> 2
-        return cls(data[1], data[2] & 3, ARCH_NAMES[arch] if arch < len(ARCH_NAMES) else f"#{arch}")
-
-    def __str__(self) -> str:
-        return f"mpy v{self.version}.{self.sub} {self.arch or '(no native code)'}"
-
-
-def natmod_artifact(arch: str) -> Path | None:
-    """natmod/dist/<arch>_<mpy version>/pipnet.mpy, if one was built."""
-    found = sorted(NATMOD.glob(f"dist/{arch}_*/{NATMOD_NAME}"))
-    return found[-1] if found else None
-
-
-def _natmod_current(artifact: Path) -> bool:
-    """True when the hashes recorded beside the artifact match today's sources."""
-    record = artifact.with_name("pipnet.inputs.sha256")
-    if not record.is_file():
-        return False
-    for line in record.read_text().splitlines():
-        digest, _, name = line.partition("  ")
-        src = NATMOD / name.strip()
-        if not src.is_file() or hashlib.sha256(src.read_bytes()).hexdigest() != digest:
-            return False
-    return True
-
-
-def ensure_natmod(arch: str, log: Callable[[str], None] = print) -> tuple[Path | None, str]:
-    """The natmod for arch: the committed natmod/dist artifact while it matches today's sources,
-    else a fresh `make -C natmod build ARCH=arch` (natmod/build/<arch>/, dist is left alone).
-
-    Returns (path, "") or (None, why not)."""
-    artifact = natmod_artifact(arch)
-    if artifact is not None and _natmod_current(artifact):
-        return artifact, ""
-    log(f"building the {arch} natmod: make -C natmod build ARCH={arch}")
-    r = subprocess.run(["make", "-C", str(NATMOD), "build", f"ARCH={arch}"], capture_output=True, text=True)
-    built = NATMOD / "build" / arch / NATMOD_NAME
-    if r.returncode != 0 or not built.is_file():
-        err = (r.stderr or r.stdout).strip()
-        if "Error 127" in err or "not found" in err:
-            return None, (f"the {arch} compiler is not installed (for xtensawin: ESP-IDF's "
-                          f"xtensa-esp32-elf-gcc; docs/natmod.md)")
-        tail = " ".join(err.splitlines()[-2:])
-        return None, f"could not build the {arch} natmod ({tail or 'make failed'})"
-    return built, ""
-
-
-# -- what goes on the board ----------------------------------------------------------------
-
-
-@dataclass
-class Item:
-    name: str  # path on the board, relative to "/"
-    data: bytes
-    origin: str  # where it came from, for messages
-    shadows: tuple[str, ...] = ()  # files that would be imported instead of this one: removed
-
-    @property
-    def sha256(self) -> bytes:
-        return hashlib.sha256(self.data).digest()
-
-
-def mpy_cross_binary() -> str:
-    try:
-        return micropython.tool("mpy-cross")
-    except FileNotFoundError as e:
-        raise CommandError(str(e)) from None
-
-
-@lru_cache(maxsize=1)
-def _mpy_cross_version() -> str:
-    r = subprocess.run([mpy_cross_binary(), "--version"], capture_output=True, text=True)
-    return r.stdout.strip()
-
-
-def compile_mpy(src: Path, name: str, arch: str | None) -> bytes:
-    """src compiled by mpy-cross; `name` is the file name tracebacks on the board will show.
-
-    Outputs are cached by content (mpy-cross is deterministic) in the render cache."""
-    source = src.read_bytes()
-    key = hashlib.sha256(b"\0".join([source, name.encode(), (arch or "").encode(),
-                                      _mpy_cross_version().encode()])).hexdigest()
-    cached = cache_dir() / "mpy" / f"{key}.mpy"
-    if cached.is_file():
-        return cached.read_bytes()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "out.mpy"
-        cmd = [mpy_cross_binary(), "-o", str(out), "-s", name]
-        if arch:
-            cmd.append(f"-march={arch}")  # viper/native functions become machine code for this arch
-        r = subprocess.run([*cmd, str(src)], capture_output=True, text=True)
-        if r.returncode != 0:
-            said = " ".join((r.stderr or r.stdout).split()) or f"exit status {r.returncode}, no message"
-            raise CommandError(f"mpy-cross failed on {_shown(src)}: {said}")
-        data = out.read_bytes()
-    try:
-        files.write_bytes(cached, data)
-    except OSError:
-        pass  # a read-only cache only costs time
-    return data
-
-
-def _shown(path: Path) -> str:
-    """A path as messages show it: relative to the repo when inside it."""
-    try:
-        return str(path.resolve().relative_to(REPO))
-    except ValueError:
-        return str(path)
-
-
-def build_plan(board: BoardModule, arch: str | None = None, *, model: Path = DEFAULT_MODEL,
-               natmod: Path | None = None, compile_py: bool = True) -> list[Item]:
-    """Every file the board gets. `arch` is the board's natmod/viper architecture; `natmod` the
-    pipnet.mpy to install (None: none). The model goes as it is (the simulator stages torn ones
-    on purpose); plan_for, deploy() and `pipdream deploy` refuse one with check_model first."""
-    from pipdream import files
-
-    try:
-        blob = files.input_file(model, "model blob", empty_ok=True).read_bytes()
-    except ValueError as e:
-        raise CommandError(f"{e} (pipdream pack writes one)" if "not found" in str(e) else str(e)) from None
-    sources = sorted(DEVICE.glob("*.py"))
-    if not sources:
-        raise CommandError(f"no device app in {DEVICE}")
-    compile_py = compile_py and not board.circuitpython  # CircuitPython has its own .mpy format
-    items = []
-
-    def add(src: Path, name: str) -> None:
-        stem = name[:-3]
-        if compile_py and name not in KEEP_SOURCE:
-            items.append(Item(stem + ".mpy", compile_mpy(src, name, arch), f"{_shown(src)} (mpy-cross)",
-                              (name,)))
-        else:
-            items.append(Item(name, src.read_bytes(), _shown(src), (stem + ".mpy",)))
-
-    for src in sources:
-        name = src.name
-        if name == "main.py" and board.circuitpython:
-            name = "code.py"  # what CircuitPython runs at boot
-        add(src, name)
-    add(board.path, BOARD_MODULE_NAME + ".py")
-    if natmod is not None:
-        items.append(Item(NATMOD_NAME, natmod.read_bytes(), _shown(natmod)))
-    model_name = str(device_setting("MODEL_PATH")).lstrip("/")
-    items.append(Item(model_name, blob, _shown(model)))
-    return items
-
-
-def check_model(model: Path, board: BoardModule | None = None) -> bytes:
-    """The blob's bytes if the board can load it: the reader's checks (header, CRC, layer
-    table: what pdblob and the natmod check on the board), the image the app draws (faces
-    1..N_FACES, OUT_HxOUT_W), and the streaming plan's scratch within the board's
-    SCRATCH_BUDGET (the least RAM the natmod runs in). CommandError naming the defect."""
-    from pipdream import plan
-    from pipdream.blob import BlobError, load, read_file
-    from pipdream.blob import format as F
-
-    try:
-        data = read_file(model)
-    except ValueError as e:
-        raise CommandError(f"{e} (pipdream pack writes one)" if "not found" in str(e) else str(e)) from None
-    try:
-        qmodel = load(data)
-    except BlobError as e:
-        raise CommandError(f"{model} is not a model the board can load: {e}") from None
-    if qmodel.n_faces != F.N_FACES or tuple(qmodel.out_shape) != (F.OUT_C, F.OUT_H, F.OUT_W):
-        c, h, w = qmodel.out_shape
-        raise CommandError(f"{model} draws {qmodel.n_faces} faces at {w}x{h}x{c}; the die app needs "
-                           f"{F.N_FACES} faces at {F.OUT_W}x{F.OUT_H}x{F.OUT_C}")
-    budget = board.constants.get("SCRATCH_BUDGET") if board is not None else None
-    if budget is not None:
-        need = plan.plan(qmodel, plan.STREAM).scratch_bytes
-        if need > budget:
-            raise CommandError(f"{model} needs {need} bytes of scratch even with the streaming plan; "
-                               f"boards/board_{board.name}.py allows SCRATCH_BUDGET = {budget}")
-    return data
+# -- into a folder ----------------------------------------------------------------------------
 
 
 def write_stage(items: list[Item], directory: Path, log: Callable[[str], None] = print) -> list[str]:
@@ -308,21 +59,6 @@ def write_stage(items: list[Item], directory: Path, log: Callable[[str], None] =
         files.write_bytes(dest, it.data)
         written.append(it.name)
     return written
-
-
-def plan_for(board: BoardModule, arch: str | None, *, use_natmod: bool, model: Path, compile_py: bool,
-             log: Callable[[str], None] = print) -> list[Item]:
-    """build_plan with the natmod found or built for `arch` (None when it cannot be had), once
-    the model passes check_model: a deploy never ships a model the board cannot load."""
-    check_model(model, board)
-    natmod = None
-    if use_natmod and arch and not board.circuitpython:
-        natmod, why = ensure_natmod(arch, log)
-        if natmod is None:
-            log(f"no natmod: {why}; the app will use its viper backend")
-        elif MpyAbi.from_mpy(natmod.read_bytes()).arch != arch:
-            raise CommandError(f"{_shown(natmod)} is not built for {arch}")
-    return build_plan(board, arch, model=model, natmod=natmod, compile_py=compile_py)
 
 
 # -- mip ----------------------------------------------------------------------------------------
@@ -355,8 +91,6 @@ def mip_package_text() -> str:
 
 def write_mip_package(path: Path = PACKAGE_JSON) -> Path:
     """package.json, written only when the model in it passes check_model for every board."""
-    from pipdream import files
-
     files.write_text(path, mip_package_text())
     return path
 
