@@ -38,8 +38,13 @@ P_SIZE = P_ROWS + 2 * F.MAX_KERNEL
 SAT_T = (1 << 24) // F.MULT_MIN
 
 
-def _taps(kind, o, n_in, k, s, p):
-    """(tap, input index) pairs feeding output index o along one axis (blob.model.tap_inputs)."""
+def tap_inputs(kind, o, n_in, k, s, p):
+    """(tap, input index) pairs feeding output index o along one axis; the host's reference
+    uses this function too (pipdream.blob.model.tap_inputs).
+
+    conv:  i = o*s - p + t.   convT: o = i*s - p + t, so i = (o + p - t) / s when exact;
+    a transposed convolution is thus computed per output phase, never on inserted zeros.
+    """
     out = []
     for t in range(k):
         if kind == F.KIND_CONVT:
@@ -59,7 +64,7 @@ def _tap_table(kind, n_out, n_in, k, s, p):
     stride = 1 + 2 * k
     tab = bytearray(n_out * stride)
     for o in range(n_out):
-        taps = _taps(kind, o, n_in, k, s, p)
+        taps = tap_inputs(kind, o, n_in, k, s, p)
         tab[o * stride] = len(taps)
         for j, (t, i) in enumerate(taps):
             tab[o * stride + 1 + 2 * j] = t

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipdream.blob import format as F
+from pipdream.blob.device import DEVICE_DIR
 
 ROOT = Path(__file__).resolve().parents[3]
 HEADER_PATH = ROOT / "natmod" / "kernels" / "pd_format.h"
-DEVICE_PATH = ROOT / "device" / "pdformat.py"
+DEVICE_PATH = DEVICE_DIR / "pdformat.py"
 
 _SCALARS = (
     "VERSION", "ALIGN", "HEADER_SIZE", "CRC_OFFSET", "CRC_WIDTH", "LAYER_SIZE",

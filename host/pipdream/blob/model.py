@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipdream.blob import device
 from pipdream.blob import format as F
+
+_pdinfer_py = device.module("pdinfer_py")
 
 
 @dataclass
@@ -63,23 +66,9 @@ def taps_1d(kind: int, n_in: int, n_out: int, k: int, s: int, p: int) -> int:
 
 
 def tap_inputs(kind: int, o: int, n_in: int, k: int, s: int, p: int) -> list[tuple[int, int]]:
-    """(tap, input index) pairs feeding output index o along one axis.
-
-    conv:  i = o*s - p + t.   convT: o = i*s - p + t, so i = (o + p - t) / s when exact;
-    a transposed convolution is thus computed per output phase, never on inserted zeros.
-    """
-    out = []
-    for t in range(k):
-        if kind == F.KIND_CONVT:
-            num = o + p - t
-            if num % s or not 0 <= num // s < n_in:
-                continue
-            out.append((t, num // s))
-        else:
-            i = o * s - p + t
-            if 0 <= i < n_in:
-                out.append((t, i))
-    return out
+    """(tap, input index) pairs feeding output index o along one axis: the board's own
+    geometry (device/pdinfer_py.py tap_inputs), which the reference runs too."""
+    return _pdinfer_py.tap_inputs(kind, o, n_in, k, s, p)
 
 
 @dataclass

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import struct
-import zlib
 
 import numpy as np
 
+from pipdream.blob import device
 from pipdream.blob import format as F
 from pipdream.blob.model import QLayer, QModel
 
+pdblob = device.module("pdblob")
 
-def _pack_fields(fields: tuple, values: dict) -> bytes:
-    out = bytearray()
-    for name, offset, code in fields:
-        assert len(out) == offset, name
-        out += struct.pack("<" + code, values[name])
-    return bytes(out)
+
+def _pack_fields(fmt: str, fields: tuple, values: dict) -> bytes:
+    """One record: its struct format (F.HEADER_FORMAT, F.LAYER_FORMAT), fields and values."""
+    return struct.pack(fmt, *(values[name] for name, _, _ in fields))
 
 
 def _align(n: int) -> int:
@@ -25,12 +24,8 @@ def _align(n: int) -> int:
 
 def _sections(layer: QLayer) -> list[bytes]:
     """The four payload sections of a layer, in order: weights, bias, mult, shift."""
-    return [
-        np.ascontiguousarray(layer.weights, dtype="<i1").tobytes(),
-        np.ascontiguousarray(layer.bias, dtype="<i4").tobytes(),
-        np.ascontiguousarray(layer.mult, dtype="<u2").tobytes(),
-        np.ascontiguousarray(layer.shift, dtype="<u1").tobytes(),
-    ]
+    arrays = (layer.weights, layer.bias, layer.mult, layer.shift)
+    return [np.ascontiguousarray(a, dtype="<" + code).tobytes() for a, (_, code) in zip(arrays, F.SECTIONS)]
 
 
 def pack(model: QModel) -> bytes:
@@ -51,6 +46,7 @@ def pack(model: QModel) -> bytes:
         (w_off, w_size), (b_off, b_size), (m_off, m_size), (s_off, s_size) = offsets
         entries.append(
             _pack_fields(
+                F.LAYER_FORMAT,
                 F.LAYER_FIELDS,
                 dict(
                     kind=layer.kind,  # L1
@@ -83,6 +79,7 @@ def pack(model: QModel) -> bytes:
     payload += bytes(total - table_end - len(payload))
     oc, oh, ow = model.out_shape
     header = _pack_fields(
+        F.HEADER_FORMAT,
         F.HEADER_FIELDS,
         dict(
             magic=F.MAGIC,  # H1
@@ -106,13 +103,12 @@ def pack(model: QModel) -> bytes:
 
 
 def blob_crc(blob: bytes | bytearray) -> int:
-    """CRC32 over the whole blob except the crc field."""
-    crc = zlib.crc32(blob[: F.CRC_OFFSET])
-    return zlib.crc32(blob[F.CRC_OFFSET + 4 :], crc) & 0xFFFFFFFF
+    """CRC32 over the whole blob except the crc field: the parser's own (pdblob.blob_crc)."""
+    return int(pdblob.blob_crc(blob))
 
 
 def with_crc(blob: bytes | bytearray) -> bytes:
     """The blob with its crc field recomputed (tests use it to craft headers)."""
     out = bytearray(blob)
-    struct.pack_into("<I", out, F.CRC_OFFSET, blob_crc(out))
+    out[F.CRC_OFFSET:F.CRC_OFFSET + F.CRC_WIDTH] = blob_crc(out).to_bytes(F.CRC_WIDTH, "little")
     return bytes(out)
