@@ -18,4 +18,4 @@ quick: setup
 	.venv/bin/python -m pytest -m "not slow"
 
 lint: setup
-	.venv/bin/ruff check host tests bench
+	.venv/bin/ruff check host tests bench device

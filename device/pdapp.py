@@ -14,8 +14,8 @@ rolls again.
 
 import pdbutton
 import pdrandom
-import pdtumble
 import pdsettings
+import pdtumble
 import pdview
 from pdformat import OUT_H, OUT_W
 
@@ -453,7 +453,8 @@ class App:
     def _leave_menu(self):
         self.state = IDLE
         cfg = self.cfg
-        _say("settings: dither %s, number %s, dice %d" % (cfg.DITHER, "on" if cfg.NUMBER else "off", cfg.DICE))
+        _say("settings: dither %s, number %s, dice %d"
+             % (cfg.DITHER, "on" if cfg.NUMBER else "off", cfg.DICE))
         self.faces[0] = self.faces[1] = 0  # the held roll may no longer fit the layout
         self._frame_us_est = None  # two dice take longer per frame
         if self.display is not None:

@@ -97,7 +97,8 @@ class Board:
         self.bus = busio.I2C(getattr(board, cfg["I2C_SCL"]), getattr(board, cfg["I2C_SDA"]),
                              frequency=cfg.get("I2C_FREQ", 400000))
         self.display_info = "SSD1306 %dx%d at %s (SDA %s, SCL %s)" % (
-            self.width, self.height, "/".join("0x%02X" % a for a in self.addrs), cfg["I2C_SDA"], cfg["I2C_SCL"])
+            self.width, self.height, "/".join("0x%02X" % a for a in self.addrs),
+            cfg["I2C_SDA"], cfg["I2C_SCL"])
 
     def attach_button_irq(self, handler):
         return False

@@ -31,7 +31,8 @@ class Board:
         self.random_bytes = pdrandom.best_source(self.clock.ticks_us)
 
         self.button_active = cfg.get("BUTTON_ACTIVE", 0)
-        pull = {"up": machine.Pin.PULL_UP, "down": machine.Pin.PULL_DOWN, None: None}[cfg.get("BUTTON_PULL", "up")]
+        pulls = {"up": machine.Pin.PULL_UP, "down": machine.Pin.PULL_DOWN, None: None}
+        pull = pulls[cfg.get("BUTTON_PULL", "up")]
         self.button_pin = machine.Pin(cfg["BUTTON_PIN"], machine.Pin.IN, pull)
 
         self.width = cfg.get("DISPLAY_WIDTH", 128)

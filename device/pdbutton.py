@@ -91,7 +91,8 @@ class Debouncer:
         self.edge(_NOISE, t)
 
     def _settle(self, now):
-        if self._raw != self._state and self._raw != _NOISE and self._diff(now, self._t_raw) >= self.stable_ms:
+        if (self._raw != self._state and self._raw != _NOISE
+                and self._diff(now, self._t_raw) >= self.stable_ms):
             self._state = self._raw
             self._t_state = self._t_raw + self.stable_ms
             if self._state == self.active:

@@ -21,10 +21,10 @@ channel, the board is pdboard_micropython's with a blocking display, and the con
 Registers: RP2040 datasheet 4.3.17 (I2C) and 2.5 (DMA).
 """
 
+import time
 from array import array
 
 import micropython
-import time
 from micropython import const
 
 import pdboard_micropython  # the one app module importing machine: mem32 is its machine's

@@ -15,7 +15,6 @@ import micropython
 import pdinfer_py
 from pdinfer_py import P_B, P_CI, P_CO, P_DST, P_K, P_M, P_NR, P_ROWS, P_S, P_SGN, P_W, P_WO, SAT_T
 
-
 # The P_* slots and SAT_T are pdinfer_py's globals: each kernel turns them into
 # machine ints once per call (viper cannot index with a Python object).
 

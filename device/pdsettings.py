@@ -8,7 +8,7 @@ DITHER, NUMBER and DICE while the app runs.
 # model
 MODEL_PATH = "model.blob"  # the blob next to main.py (deploy copies models/default.blob here)
 BACKEND = None  # None: best available (natmod, then viper, then pure Python); or "natmod", "viper", "python"
-PLAN = None  # natmod only: "stream" (least RAM), "full" (fastest); None: full if it fits the board's SCRATCH_BUDGET
+PLAN = None  # natmod only: "stream" (least RAM), "full" (fastest); None: full when it fits SCRATCH_BUDGET
 
 # screen
 DITHER = "threshold"  # "threshold" or "bayer" (4x4 ordered dither at display resolution)

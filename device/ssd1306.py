@@ -49,7 +49,8 @@ class Window:
 
     def __init__(self, disp, x, y, w, h):
         if y & 7 or h & 7 or w < 1 or h < 8 or x < 0 or y < 0 or x + w > disp.width or y + h > disp.height:
-            raise ValueError("window %r outside the %dx%d display or not page aligned" % ((x, y, w, h), disp.width, disp.height))
+            raise ValueError("window %r outside the %dx%d display or not page aligned"
+                             % ((x, y, w, h), disp.width, disp.height))
         self.x, self.y, self.w, self.h = x, y, w, h
         p0 = y >> 3
         p1 = (y + h - 1) >> 3
@@ -118,7 +119,8 @@ class SSD1306(framebuf.FrameBuffer):
         self.write_cmd(SET_NORM_INV | (invert & 1))
 
     def rotate(self, rotate):
-        self.write_cmds(bytes((CTRL_CMD, SET_COM_OUT_DIR | ((rotate & 1) << 3), SET_SEG_REMAP | (rotate & 1))))
+        r = rotate & 1
+        self.write_cmds(bytes((CTRL_CMD, SET_COM_OUT_DIR | (r << 3), SET_SEG_REMAP | r)))
 
     def window(self, x, y, w, h):
         return Window(self, x, y, w, h)
