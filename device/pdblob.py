@@ -135,7 +135,9 @@ def _header(d):
     return h
 
 
-def _out_dim(kind, n_in, k, s, p, op):
+def out_dim(kind, n_in, k, s, p, op):
+    """Output size along one axis of a conv or transposed conv layer (kernel k, stride s,
+    padding p, output padding op): what a layer's out_h and out_w must be."""
     if kind == F.KIND_CONVT:
         return (n_in - 1) * s - 2 * p + k + op
     return (n_in + 2 * p - k) // s + 1
@@ -177,7 +179,7 @@ def _layer(d, h, i, prev):
         _require(op <= max_op, at, "output_padding",
                  "{} not in 0..{}".format(op, max_op))
         for name, n_in, n_out in (("out_h", hi, ho), ("out_w", wi, wo)):
-            want = _out_dim(kind, n_in, k, s, p, op)
+            want = out_dim(kind, n_in, k, s, p, op)
             _require(n_out == want, at, name,
                      "{}, but the input size {} gives {}".format(n_out, n_in, want))
     want_type = F.DTYPE_INT8 if i == 0 else F.DTYPE_UINT8

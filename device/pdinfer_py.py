@@ -163,10 +163,10 @@ class Model:
         if not isinstance(blob, bytes):
             blob = bytes(memoryview(blob))  # an immutable copy (TypeError if not a buffer)
         self._blob = blob
+        self._w = self._weights(blob)  # the largest buffer first, before parsing fragments the heap
         h, layers = pdblob.parse(blob)
         self._h = h
         self._layers = layers
-        self._w = self._weights(blob)
         n = len(layers)
         # Input of layer 0: one-hot face * 127 and the angle code, int8 bytes.
         self._x = bytearray(h.n_faces + h.latent_size)

@@ -9,6 +9,7 @@ import numpy as np
 from pipdream.blob import device
 from pipdream.blob import format as F
 
+_pdblob = device.module("pdblob")
 _pdinfer_py = device.module("pdinfer_py")
 
 
@@ -63,6 +64,12 @@ class QLayer:
 def taps_1d(kind: int, n_in: int, n_out: int, k: int, s: int, p: int) -> int:
     """Count of (output, kernel tap) pairs along one axis whose input index is in range."""
     return sum(len(tap_inputs(kind, o, n_in, k, s, p)) for o in range(n_out))
+
+
+def out_dim(kind: int, n_in: int, k: int, s: int, p: int, op: int) -> int:
+    """Output size along one axis of a conv or transposed conv layer: the parser's own rule
+    (device/pdblob.py out_dim)."""
+    return int(_pdblob.out_dim(kind, n_in, k, s, p, op))
 
 
 def tap_inputs(kind: int, o: int, n_in: int, k: int, s: int, p: int) -> list[tuple[int, int]]:

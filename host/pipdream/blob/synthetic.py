@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipdream.blob import format as F
-from pipdream.blob.model import QLayer, QModel
+from pipdream.blob.model import QLayer, QModel, out_dim
 
 
 def random_layer(rng: np.random.Generator, kind: int, in_shape: tuple[int, int, int],
@@ -43,10 +43,7 @@ def random_model(rng: np.random.Generator, n_layers: int | None = None,
         s = int(rng.integers(1, 3))
         p = int(rng.integers(0, k))
         op = int(rng.integers(0, s)) if kind == F.KIND_CONVT else 0
-        if kind == F.KIND_CONVT:
-            ho, wo = (h - 1) * s - 2 * p + k + op, (w - 1) * s - 2 * p + k + op
-        else:
-            ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+        ho, wo = out_dim(kind, h, k, s, p, op), out_dim(kind, w, k, s, p, op)
         if not (1 <= ho <= 40 and 1 <= wo <= 40):  # keep it valid and small: fall back to 3x3 s1
             kind, k, s, p, op, ho, wo = F.KIND_CONV, 3, 1, 1, 0, h, w
         layers.append(random_layer(rng, kind, (c, h, w), (co, ho, wo), F.DTYPE_UINT8, k, s, p, op))
