@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from pipdream.sim.world import Display, Script, World
-from test_device_support import BOARDS, ROOT, run_device_script
+from support.device import BOARDS, ROOT, run_device_script
 
 WIRING = ROOT / "docs" / "wiring.md"
 MODULES = sorted(p.stem for p in BOARDS.glob("board_*.py"))

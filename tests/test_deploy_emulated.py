@@ -17,7 +17,7 @@ from pipdream.blob import load
 from pipdream.cli import CommandError
 from pipdream.deploy import transport
 from pipdream.mpremote_board import running_emulator
-from test_emulator_support import mpremote
+from support.emulator import mpremote
 
 sys.path.insert(0, str(D.DEVICE))
 import pdview  # noqa: E402 - the app's own layout of the display

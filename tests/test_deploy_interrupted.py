@@ -15,7 +15,7 @@ from conftest import default_arch_model
 from pipdream import deploy as D
 from pipdream.blob import pack
 from pipdream.mpremote_board import running_emulator
-from test_emulator_support import Port
+from support.emulator import Port
 
 NEW = D.TMP_SUFFIX
 DEPLOY = """

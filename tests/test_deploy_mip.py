@@ -7,7 +7,7 @@ import json
 
 from pipdream import deploy as D
 from pipdream.paths import REPO
-from test_emulator_support import board, mpremote  # noqa: F401 - fixtures
+from support.emulator import board, mpremote  # noqa: F401 - fixtures
 
 
 def test_package_json_is_current_with_the_device_app():

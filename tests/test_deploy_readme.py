@@ -17,7 +17,7 @@ from pipdream import reference
 from pipdream.blob import load
 from pipdream.mpremote_board import running_emulator
 from pipdream.paths import REPO
-from test_emulator_support import MPREMOTE
+from support.emulator import MPREMOTE
 
 sys.path.insert(0, str(D.DEVICE))
 import pdview  # noqa: E402

@@ -19,7 +19,7 @@ import pytest
 from conftest import default_arch_model
 from pipdream import reference
 from pipdream.blob import pack
-from test_device_support import DEVICE, HEADLESS_BOARD, run_device_script
+from support.device import DEVICE, HEADLESS_BOARD, run_device_script
 
 sys.path.insert(0, str(DEVICE))
 import pdview  # noqa: E402

@@ -12,7 +12,7 @@ give nothing. The scenarios run on the real MicroPython runtime and on CPython.
 from __future__ import annotations
 
 import pytest
-from test_device_support import RUNTIMES, run_json
+from support.device import RUNTIMES, run_json
 
 SCENARIOS = r"""
 import json, pdbutton

@@ -14,12 +14,12 @@ import zlib
 import numpy as np
 import pytest
 from conftest import SHIPPED_BLOB, default_arch_model
-from kernels_support import bit_flips, crafted, random_pairs, truncations
 from pipdream import micropython as mpy
 from pipdream import reference
 from pipdream.backends import generate_images
 from pipdream.blob import BlobError, load, pack
 from pipdream.blob.synthetic import random_model
+from support.kernels import bit_flips, crafted, random_pairs, truncations
 
 DEVICE = [mpy.DEVICE_DIR]
 

@@ -7,7 +7,7 @@ import pytest
 from pipdream.deploy import board_module, known_boards
 from pipdream.micropython import natmod_mpy
 from pipdream.paths import MODELS
-from test_device_support import run_json
+from support.device import run_json
 
 FULL_SCRATCH = 16384  # the default model's full plan (bench/results/rp2040.json)
 

@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 
 import pytest
-from test_device_support import DEVICE, HEADLESS_BOARD, run_json
+from support.device import DEVICE, HEADLESS_BOARD, run_json
 
 sys.path.insert(0, str(DEVICE))
 import pdrandom  # noqa: E402

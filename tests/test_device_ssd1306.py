@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from pipdream.sim.ssd1306 import SSD1306 as Emulator
-from test_device_support import run_json
+from support.device import run_json
 
 DRIVER = r"""
 import json, ssd1306

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 import pytest
-from test_device_support import DEVICE, run_json
+from support.device import DEVICE, run_json
 
 sys.path.insert(0, str(DEVICE))
 import pdview  # noqa: E402

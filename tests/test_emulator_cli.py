@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from pipdream.mpremote_board import boards
-from test_emulator_support import mpremote
+from support.emulator import mpremote
 
 
 def test_the_command_prints_its_port_and_serves_mpremote_until_stopped(tmp_path):

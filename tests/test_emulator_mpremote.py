@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from test_emulator_support import board, mpremote  # noqa: F401 - fixtures
+from support.emulator import board, mpremote  # noqa: F401 - fixtures
 
 
 def test_ls_lists_files_and_folders_with_sizes_like_littlefs(board):  # noqa: F811

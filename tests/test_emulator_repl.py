@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from test_emulator_support import Port, board, port  # noqa: F401 - fixtures
+from support.emulator import Port, board, port  # noqa: F401 - fixtures
 
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n>"
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from kernels_support import CODES, kernels
 from pipdream import reference
 from pipdream.blob import format as F
 from pipdream.blob.model import QLayer
 from pipdream.blob.synthetic import random_layer
 from pipdream.ckernels import KernelError
 from pipdream.plan import hull, hull_range
+from support.kernels import CODES, kernels
 
 
 @pytest.fixture(scope="module")

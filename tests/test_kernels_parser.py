@@ -8,7 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import SHIPPED_BLOB, default_arch_model
-from kernels_support import (
+from pipdream import reference
+from pipdream.blob import load, pack
+from pipdream.blob.synthetic import random_model
+from support.kernels import (
     CODES,
     PARSER_CODES,
     bit_flips,
@@ -17,9 +20,6 @@ from kernels_support import (
     python_verdict,
     truncations,
 )
-from pipdream import reference
-from pipdream.blob import load, pack
-from pipdream.blob.synthetic import random_model
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import SHIPPED_BLOB, default_arch_model
-from kernels_support import kernels
 from pipdream.blob import load, pack
 from pipdream.blob.model import tap_inputs
 from pipdream.blob.synthetic import random_model
 from pipdream.ckernels import PLAN_FULL, PLAN_STREAM
 from pipdream.plan import FULL, STREAM, STREAM_TARGET_BYTES, hull, plan
+from support.kernels import kernels
 
 
 @pytest.fixture(scope="module")

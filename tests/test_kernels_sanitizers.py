@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import SHIPPED_BLOB, default_arch_model
-from kernels_support import CODES, bit_flips, crafted, python_verdict, truncations
 from pipdream import ckernels
 from pipdream.blob import pack
 from pipdream.blob.synthetic import random_model
+from support.kernels import CODES, bit_flips, crafted, python_verdict, truncations
 
 FUZZ_DIR = Path(__file__).resolve().parent / "fuzz"
 HARNESS = FUZZ_DIR / "pd_fuzz.c"

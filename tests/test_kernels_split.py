@@ -10,10 +10,10 @@ import ctypes as C
 import numpy as np
 import pytest
 from conftest import SHIPPED_BLOB, default_arch_model
-from kernels_support import CODES, kernels, random_pairs
 from pipdream import reference
 from pipdream.blob import load, pack
 from pipdream.blob.synthetic import random_model
+from support.kernels import CODES, kernels, random_pairs
 
 
 @pytest.fixture(scope="module")

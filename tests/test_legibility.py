@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pipdream import dataset, evalnet, evaluate, legibility, paths
-from test_device_support import DEVICE
+from support.device import DEVICE
 
 sys.path.insert(0, str(DEVICE))
 import pdsettings  # noqa: E402 - the app's own settings

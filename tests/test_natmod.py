@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import SHIPPED_BLOB, default_arch_model
-from kernels_support import bit_flips, crafted, random_pairs, truncations
 from pipdream import micropython as mpy
 from pipdream import plan, reference
 from pipdream.backends import generate_images
 from pipdream.blob import BlobError, load, pack
 from pipdream.blob import format as F
 from pipdream.blob.synthetic import random_layer, random_model
+from support.kernels import bit_flips, crafted, random_pairs, truncations
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pipdream import reference
 from pipdream.blob import load
 from pipdream.micropython import natmod_mpy
 from pipdream.paths import MODELS
-from test_device_support import run_json
+from support.device import run_json
 
 BLOB = MODELS / "default.blob"
 ANGLES = (-127, -90, -33, 0, 1, 64, 126)

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: conftest, kernels_support
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: conftest, support.kernels
 
 from conftest import default_arch_model  # noqa: E402
-from kernels_support import crafted  # noqa: E402
 from pipdream.blob import pack  # noqa: E402
 from pipdream.blob.synthetic import random_model  # noqa: E402
+from support.kernels import crafted  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import SHIPPED_BLOB, default_arch_model
-from kernels_support import kernels, random_pairs
 from pipdream import ckernels, reference
 from pipdream.blob import format as F
 from pipdream.blob import load, pack
 from pipdream.blob.synthetic import random_layer, random_model
 from pipdream.ckernels import PLAN_FULL, PLAN_STREAM
+from support.kernels import kernels, random_pairs
 from test_kernels_ops import (
     check_rectangles,
     check_row_accumulation,
