@@ -194,15 +194,16 @@ class SimBoard:
             if s[1] == "quiet" and self._quiet_left(s[2]) > 0:
                 self.end("timeout", f"the display did not go quiet for {s[2] // 1000} ms")
             self._base = due
-            self._waited_at_base = self._waited_us()
             if s[1] == "repeat" and self._repeats.get(self._si, 0) < s[3]:
                 self._repeats[self._si] = self._repeats.get(self._si, 0) + 1
                 self._si -= s[2]
-                continue
-            self._repeats.pop(self._si, None)
-            self._si += 1
-            self.emit("step", self._si)
-            self._step(s)
+            else:
+                self._repeats.pop(self._si, None)
+                self._si += 1
+                self.emit("step", self._si)
+                self._step(s)
+            # after the step's records (simboard._fire says why)
+            self._waited_at_base = self._waited_us()
 
     def _step(self, s: list[Any]) -> None:
         op = s[1]

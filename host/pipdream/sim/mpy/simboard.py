@@ -422,17 +422,21 @@ def _fire(what):
             end("timeout", "the display did not go quiet for %d ms within %d s"
                 % (s[2] // 1000, s[3] // 1000000))
         _step_base = due
-        _waited_at_base = _waited_us()
         if s[1] == "repeat":  # [dt, "repeat", back, times]: run the previous `back` steps again
             done = _repeats.get(_si, 0)
             if done < s[3]:
                 _repeats[_si] = done + 1
                 _goto(_si - s[2])
+                _waited_at_base = _waited_us()
                 return False
             _repeats[_si] = 0
         _goto(_si + 1)
         emit("step", str(_si))  # the host's "where is it" when a board gets stuck
-        return _do_step(s)
+        woke = _do_step(s)
+        # read after the step's records: on the real clock writing them takes host time, and a
+        # quiet step that follows must not count it
+        _waited_at_base = _waited_us()
+        return woke
     if what == "limit":
         end("limit", "time limit of %d s reached" % (_limit_us // 1000000))
     if what == "wdt":
