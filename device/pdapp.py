@@ -104,7 +104,7 @@ class App:
         self._menu_since = 0
         self._long_seen = False
         self._die_on_screen = False  # False: a message covers the screen (clear it before a die)
-        self._frame_us_est = None  # how long the last roll's first frame took
+        self._frame_us_est = None  # a tumble frame's time: the last roll's median (its first frame at first)
         self._pending_press = False  # a press during a roll: one more roll when it ends
         self._failure = None  # the last error tick() reported (said once while it repeats)
 
@@ -321,8 +321,10 @@ class App:
         i = 0
         if self.model is not None:
             self._clear_for_dice()
+        # frames start on a FRAME_MS grid, not FRAME_MS after the last one began: pacing each frame
+        # from its own (millisecond) start would add up to 1 ms a frame
+        slot = clock.ticks_ms()
         while i < n:
-            t0 = clock.ticks_ms()
             t_us = clock.ticks_us()
             final = i == n - 1
             for d in range(n_dice):
@@ -330,14 +332,22 @@ class App:
                 codes_now[d] = tumbles[d].code_at(i, n)
             sent += self._frame(shown, codes_now, final)
             frame_us.append(clock.ticks_diff(clock.ticks_us(), t_us))
-            if i == 0 and animate:  # the first frame is timed: as many frames as fit ROLL_MS
+            if i == 0 and animate and self._frame_us_est is None:  # timed: as many frames as fit ROLL_MS
                 self._frame_us_est = frame_us[0]
                 if not final:
                     n = max(2, self._frames_for(frame_us[0]))
             if self.hooks is not None and hasattr(self.hooks, "on_frame"):
                 self.hooks.on_frame(self, i, n, shown, codes_now)
-            self._pace(t0, 0 if final else cfg.FRAME_MS)
+            self._pace(slot, 0 if final else cfg.FRAME_MS)
+            slot = clock.ticks_add(slot, cfg.FRAME_MS)
+            now = clock.ticks_ms()
+            if clock.ticks_diff(now, slot) > 0:
+                slot = now  # a frame ran over: the grid starts again, no burst to catch up
             i += 1
+        if animate and len(frame_us) > 1:
+            # the next roll is planned on this one's typical frame: the first frame is no guide (on a
+            # Pico it waits for the screen's clear to leave by DMA), nor the last (no tumble after it)
+            self._frame_us_est = sorted(frame_us[:-1])[(len(frame_us) - 2) // 2]
         self.faces[:n_dice] = faces
         self.codes[:n_dice] = codes
         self.rolls += 1

@@ -69,8 +69,9 @@ def split(model, cores, thread=None):
         return model, "the board module asks for one core"
     if not hasattr(model, "generate_part"):
         return model, "this backend has no split generate"
-    if model.info()["plan"] != "full":
-        return model, "the stream plan runs on one core"
+    plan = model.info()["plan"]
+    if plan != "full":
+        return model, "the %s plan runs on one core" % plan
     if thread is None:
         try:
             import _thread as thread

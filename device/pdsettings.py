@@ -22,9 +22,10 @@ DISPLAY_RETRY_MS = 2000  # how often to look for a missing display
 
 # roll animation
 ROLL_MS = 1200  # aim for a tumble about this long ...
-FRAME_MS = 40  # ... with at least this long per frame (25 fps at most) ...
+FRAME_MS = 20  # ... with at least this long per frame (50 fps at most: the Pico's two cores with
+#                the display by DMA draw a frame in about 20 ms) ...
 MIN_FRAMES = 1  # ... and at least this many frames: 1 lets a backend slower than ROLL_MS per frame
-MAX_FRAMES = 30  # show just the result (pure Python on a slow board)
+MAX_FRAMES = 60  # ... and at most this many (ROLL_MS / FRAME_MS)
 TURNS = 1  # extra half turns the die makes while it tumbles
 SETTLE_FRAMES = 3  # the last frames show the rolled face
 FACE_HOLD_FRAMES = 2  # during the tumble the face changes every this many frames
