@@ -7,7 +7,7 @@ NAME = "pico"
 PORT = "rp2"  # sys.platform
 NATMOD_ARCH = "armv6m"  # Cortex-M0+
 # RAM the model's scratch may take, of a 192 KB MicroPython heap: the natmod's full plan
-# (16,384 B, 39 ms an image) fits, so it runs instead of the streaming one (1,407 B, 54 ms)
+# (16,384 B, 38 ms an image) fits, so it runs instead of the streaming one (1,407 B, 53 ms)
 SCRATCH_BUDGET = 32768
 CORES = 2  # _thread runs on core 1 with no GIL: each image is split between the cores (pdcores)
 

@@ -3,8 +3,8 @@
     model, why = pdcores.split(model, board_cores)   # why: None, or why it stays on one core
 
 On the rp2 port MicroPython's _thread runs one extra thread, on core 1, with no GIL: the two
-cores compute the two halves of every layer's rows (docs/rp2040.md: 19.9 ms an image at
-125 MHz instead of 39.0). Elsewhere (no _thread, a GIL that keeps threads on one core as on
+cores compute the two halves of every layer's rows (docs/rp2040.md: 19.5 ms an image at
+125 MHz instead of 38.3). Elsewhere (no _thread, a GIL that keeps threads on one core as on
 the ESP32, a backend or plan without generate_part, core 1 busy) the model stays as it was.
 The returned model has the same generate(face, angle_code, out); it allocates nothing.
 """
