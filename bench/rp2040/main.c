@@ -4,6 +4,7 @@
  * Built with the natmod's armv6m compiler flags (Makefile); everything in SRAM. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h> /* memcpy: libc.c */
 
 #include "bench.h"
 #include "micro.h"
@@ -25,21 +26,6 @@ extern char __stack_top[]; /* sram.ld: the end of SRAM */
 __attribute__((section(".bench_header"), used)) const bench_header_t bench_header = {
     BENCH_MAGIC, (uint32_t)(uintptr_t)&bench_start, (uint32_t)(uintptr_t)__stack_top, &bench_io,
 };
-
-/* The compiler may emit these for struct copies and zeroing (no libc here). */
-void *memset(void *d, int c, size_t n)
-{
-    volatile uint8_t *p = d;
-    while (n--) *p++ = (uint8_t)c;
-    return d;
-}
-void *memcpy(void *d, const void *s, size_t n)
-{
-    volatile uint8_t *p = d;
-    const uint8_t *q = s;
-    while (n--) *p++ = *q++;
-    return d;
-}
 
 typedef struct {
     uint8_t *img;

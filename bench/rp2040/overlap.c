@@ -16,6 +16,7 @@
  * i2c_write_blocking does ("blocking send"). Events: bench.h (RUN_*, IMAGE, MICRO_*, INFO). */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h> /* memcpy: libc.c */
 
 #include "bench.h"
 #include "model_blob.h"
@@ -82,20 +83,6 @@ extern char __stack_top[];
 __attribute__((section(".bench_header"), used)) const bench_header_t bench_header = {
     BENCH_MAGIC, (uint32_t)(uintptr_t)&bench_start, (uint32_t)(uintptr_t)__stack_top, &bench_io,
 };
-
-void *memset(void *d, int c, size_t n)
-{
-    volatile uint8_t *p = d;
-    while (n--) *p++ = (uint8_t)c;
-    return d;
-}
-void *memcpy(void *d, const void *s, size_t n)
-{
-    volatile uint8_t *p = d;
-    const uint8_t *q = s;
-    while (n--) *p++ = *q++;
-    return d;
-}
 
 /* machine.I2C(0, scl=Pin(5), sda=Pin(4), freq=400000): pico-sdk i2c_init + i2c_set_baudrate. */
 static void i2c_setup(void)

@@ -29,34 +29,13 @@
 //   STOP: SCL low LCNT + 1, then tSU;STO = HCNT; bus free before the next START tBUF = LCNT.
 //   SCL rise and fall times (the board's pull-ups) are not in it: they lengthen a real bus;
 // - a target at 0x3C that ACKs and records each transaction with its start and end cycle.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { RP2040, ConsoleLogger, LogLevel } from 'rp2040js';
+import { EV, SRAM, loadImage, parsePairs } from './image.mjs';
 
-const SRAM = 0x20000000;
-const MAGIC = 0x48435042; // bench.h BENCH_MAGIC
-const MAX_PAIRS = 64; // bench.h BENCH_MAX_PAIRS
-const EV = { DONE: 1, MODEL: 2, RUN_BEGIN: 4, RUN_END: 5, IMAGE: 6, MICRO_BEGIN: 9, MICRO_END: 10, INFO: 12 };
 const NS = 8; // ns per clk_sys cycle at 125 MHz
 const TARGET = 0x3c;
 const DREQ_I2C0_TX = 32;
 const IC_SDA_HOLD = 0x7c, IC_DMA_CR = 0x88, IC_DMA_TDLR = 0x8c, IC_FS_SPKLEN = 0xa0;
-
-class StrictLogger extends ConsoleLogger {
-  constructor() { super(LogLevel.Warn, true); }
-  warn(component, message) { throw new Error(`[${component}] ${message}`); }
-  error(component, message) { throw new Error(`[${component}] ${message}`); }
-}
-
-function parsePairs(text) {
-  const pairs = text.split(',').filter(Boolean).map((p) => {
-    const m = /^(-?\d+):(-?\d+)$/.exec(p.trim());
-    if (!m) throw new Error(`--pairs: "${p}" is not face:angle_code`);
-    return [Number(m[1]), Number(m[2])];
-  });
-  if (pairs.length > MAX_PAIRS) throw new Error(`--pairs: at most ${MAX_PAIRS} pairs`);
-  return pairs;
-}
 
 // I2C0 with bus time, its TX DREQ and a recording target (see the header).
 function attachI2C0(mcu) {
@@ -123,26 +102,7 @@ function attachI2C0(mcu) {
 }
 
 function run({ image, pairs, maxCycles }) {
-  const bin = readFileSync(image);
-  const mcu = new RP2040();
-  mcu.logger = new StrictLogger();
-  if (bin.length > mcu.sram.length) throw new Error(`${image}: ${bin.length} bytes do not fit in SRAM`);
-  mcu.sram.fill(0);
-  mcu.sram.set(bin, 0);
-  const view = new DataView(mcu.sram.buffer);
-  const word = (addr) => view.getUint32(addr - SRAM, true);
-  if (word(SRAM) !== MAGIC) throw new Error(`${image}: no bench_header at 0x20000000`);
-  const entry = word(SRAM + 4), stackTop = word(SRAM + 8), io = word(SRAM + 12);
-  view.setUint32(io - SRAM, pairs.length, true);
-  pairs.forEach(([face, angle], i) => {
-    view.setInt32(io - SRAM + 4 + 4 * i, face, true);
-    view.setInt32(io - SRAM + 4 + 4 * MAX_PAIRS + 4 * i, angle, true);
-  });
-  const cstr = (addr) => {
-    let s = '';
-    for (let a = addr; mcu.sram[a - SRAM] !== 0; a++) s += String.fromCharCode(mcu.sram[a - SRAM]);
-    return s;
-  };
+  const { mcu, cstr } = loadImage(image, pairs);
   const i2c0 = attachI2C0(mcu);
   const out = { image, pairs, model: null, runs: [], micro: [], info: {}, bus: i2c0.bus, done: null };
   let runInfo = null, bench = null, stopped = false;
@@ -162,8 +122,6 @@ function run({ image, pairs, maxCycles }) {
       default: throw new Error(`unknown event ${code} at pc 0x${(core.PC - 2).toString(16)}`);
     }
   };
-  core.SP = stackTop;
-  core.PC = entry & ~1;
   const clock = mcu.clock;
   while (!stopped) {
     const dc = core.executeInstruction();

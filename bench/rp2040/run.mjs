@@ -15,59 +15,11 @@
 // [layer, address, cycles] for the instructions inside each layer's kernel calls.
 // Any access the emulator flags (unaligned word, unmapped address, unknown
 // instruction) stops the run with an error, as a fault would on the chip.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { RP2040, ConsoleLogger, LogLevel } from 'rp2040js';
-
-const SRAM = 0x20000000;
-const MAGIC = 0x48435042; // bench.h BENCH_MAGIC
-const MAX_PAIRS = 64; // bench.h BENCH_MAX_PAIRS
-const EV = { // bench.h, enum of event codes
-  DONE: 1, MODEL: 2, LAYER_MACS: 3, RUN_BEGIN: 4, RUN_END: 5, IMAGE: 6,
-  KERNEL_BEGIN: 7, KERNEL_END: 8, MICRO_BEGIN: 9, MICRO_END: 10, PLAN: 11, INFO: 12,
-  PART_BEGIN: 13, PART_END: 14,
-};
-
-class StrictLogger extends ConsoleLogger {
-  constructor() { super(LogLevel.Warn, true); }
-  warn(component, message) { throw new Error(`[${component}] ${message}`); }
-  error(component, message) { throw new Error(`[${component}] ${message}`); }
-}
-
-function parsePairs(text) {
-  const pairs = text.split(',').filter(Boolean).map((p) => {
-    const m = /^(-?\d+):(-?\d+)$/.exec(p.trim());
-    if (!m) throw new Error(`--pairs: "${p}" is not face:angle_code`);
-    return [Number(m[1]), Number(m[2])];
-  });
-  if (pairs.length > MAX_PAIRS) throw new Error(`--pairs: at most ${MAX_PAIRS} pairs`);
-  return pairs;
-}
+import { EV, SRAM, loadImage, parsePairs } from './image.mjs';
 
 function run({ image, pairs, micro, profile, maxCycles }) {
-  const bin = readFileSync(image);
-  const mcu = new RP2040();
-  mcu.logger = new StrictLogger();
-  if (bin.length > mcu.sram.length) throw new Error(`${image}: ${bin.length} bytes do not fit in SRAM`);
-  mcu.sram.fill(0);
-  mcu.sram.set(bin, 0);
-  const view = new DataView(mcu.sram.buffer);
-  const word = (addr) => view.getUint32(addr - SRAM, true);
-  if (word(SRAM) !== MAGIC) throw new Error(`${image}: no bench_header at 0x20000000`);
-  const entry = word(SRAM + 4), stackTop = word(SRAM + 8), io = word(SRAM + 12);
-  // bench_io_t: n_pairs, face[MAX_PAIRS], angle[MAX_PAIRS], micro
-  view.setUint32(io - SRAM, pairs.length, true);
-  pairs.forEach(([face, angle], i) => {
-    view.setInt32(io - SRAM + 4 + 4 * i, face, true);
-    view.setInt32(io - SRAM + 4 + 4 * MAX_PAIRS + 4 * i, angle, true);
-  });
-  view.setUint32(io - SRAM + 4 + 8 * MAX_PAIRS, micro ? 1 : 0, true);
-
-  const cstr = (addr) => {
-    let s = '';
-    for (let a = addr; mcu.sram[a - SRAM] !== 0; a++) s += String.fromCharCode(mcu.sram[a - SRAM]);
-    return s;
-  };
+  const { mcu, cstr } = loadImage(image, pairs, micro);
   const out = { image, pairs, model: null, plans: {}, runs: [], micro: [], done: null };
   let run = null, kernel = null, share = null, bench = null, stopped = false, inRun = false;
   const core = mcu.core;
@@ -107,8 +59,6 @@ function run({ image, pairs, micro, profile, maxCycles }) {
     }
   };
 
-  core.SP = stackTop;
-  core.PC = entry & ~1;
   const hist = profile ? new Float64Array(mcu.sram.length >> 1) : null;
   const layerHist = new Map(); // layer -> Float64Array, in a layer build
   while (!stopped) {
