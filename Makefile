@@ -2,7 +2,8 @@
 #   make demo   set everything up, then roll a die on the simulated board
 #   make test   set everything up, then run the whole test suite
 # and for the edit loop:
-#   make quick  the tests not marked slow (tests/conftest.py: no avr, rp2040, fuzz or long ones)
+#   make quick  the tests not marked slow (tests/conftest.py: no avr, rp2040, fuzz or long ones),
+#               on every core (pytest-xdist)
 .PHONY: setup demo test quick lint
 
 setup:
@@ -15,7 +16,7 @@ test: setup
 	.venv/bin/python -m pytest
 
 quick: setup
-	.venv/bin/python -m pytest -m "not slow"
+	.venv/bin/python -m pytest -m "not slow" -n auto
 
 lint: setup
 	.venv/bin/ruff check host tests bench device

@@ -74,6 +74,7 @@ SLOW_TESTS = (
     "test_legibility.py::test_the_float_models_legibility_in_the_metrics_files_is_recomputed",
     "test_blob_cli.py::test_generate_from_the_blob_gives_the_same_bytes_on_the_reference_and_the_natmod",
     "test_device_random.py::test_chi_square_of_60000_app_rolls_passes_at_1_percent",
+    "test_device_random.py::test_pairs_of_dice_in_60000_rolls_pass_the_36_cell_test",
     "test_train.py::test_checkpoint_round_trips_and_writes_plots",
     "test_device_infer.py::test_viper_matches_the_reference_on_the_default_architecture",
     "test_kernels_parser.py::test_every_single_bit_flip_is_rejected",
