@@ -307,7 +307,8 @@ class App:
         tumbles = [pdtumble.Tumble(rng, faces[d], codes[d], cfg.MAX_FRAMES, cfg.TURNS, cfg.SETTLE_FRAMES,
                                    cfg.FACE_HOLD_FRAMES) for d in range(n_dice)]
         self._long_seen = False
-        frame_us = []
+        # [frame] its time in us, filled in place: the frame loop allocates nothing
+        frame_us = [0] * max(cfg.MAX_FRAMES, cfg.MIN_FRAMES, 2)
         sent = 0
         animate = self.model is not None and self.view is not None
         if not animate:
@@ -331,7 +332,7 @@ class App:
                 shown[d] = tumbles[d].face_at(i, n)
                 codes_now[d] = tumbles[d].code_at(i, n)
             sent += self._frame(shown, codes_now, final)
-            frame_us.append(clock.ticks_diff(clock.ticks_us(), t_us))
+            frame_us[i] = clock.ticks_diff(clock.ticks_us(), t_us)
             if i == 0 and animate and self._frame_us_est is None:  # timed: as many frames as fit ROLL_MS
                 self._frame_us_est = frame_us[0]
                 if not final:
@@ -344,7 +345,8 @@ class App:
             if clock.ticks_diff(now, slot) > 0:
                 slot = now  # a frame ran over: the grid starts again, no burst to catch up
             i += 1
-        if animate and len(frame_us) > 1:
+        frame_us = frame_us[:n]
+        if animate and n > 1:
             # the next roll is planned on this one's typical frame: the first frame is no guide (on a
             # Pico it waits for the screen's clear to leave by DMA), nor the last (no tumble after it)
             self._frame_us_est = sorted(frame_us[:-1])[(len(frame_us) - 2) // 2]
@@ -402,7 +404,11 @@ class App:
                 micropython.heap_unlock()
         if view is None:
             return 0
-        return self._display_call(view.flush) or 0
+        try:  # not _display_call(view.flush): a bound method is an allocation every frame
+            return view.flush() or 0
+        except OSError as e:
+            self._lost_display(e)
+            return 0
 
     def _pace(self, t0, frame_ms):
         """Wait out the rest of the frame while keeping the button debounced (a long press is noted)."""

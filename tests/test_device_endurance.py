@@ -192,6 +192,41 @@ def test_2000_rolls_keep_the_free_heap_stable_with_frames_drawn_under_heap_lock(
     assert leak_problems(free) == [], free
 
 
+LOCKED_TUMBLE_APP = r"""
+import micropython, pdapp, pdboard
+
+class LockTheTumble:
+    # the heap locked from the end of a roll's second frame to the end of its second-to-last:
+    # every step of the frame loop in between (inference, drawing, pacing, the button, the
+    # clock, the frame's timing) runs with it locked, and one allocation fails the roll
+    def on_frame(self, app, i, n, shown, codes):
+        if i == 1:
+            micropython.heap_lock()
+        elif i == n - 2:
+            micropython.heap_unlock()
+%(change)s
+pdapp.App(pdboard.build(), None, LockTheTumble()).run()
+"""
+
+
+@pytest.mark.parametrize("change, fails", [("", False), (
+    "_frame = pdapp.App._frame\n"
+    "def _frame_that_keeps_a_list(self, *a):\n"
+    "    self.kept = [1]  # a new list each frame: one allocation\n"
+    "    return _frame(self, *a)\n"
+    "pdapp.App._frame = _frame_that_keeps_a_list\n", True)])
+def test_the_frame_loop_allocates_nothing(tmp_path, change, fails):
+    # (a roll that fails under the test's lock cannot even report it: the board stops)
+    result = run_app(tmp_path, 3, {"BACKEND": "natmod"}, code=LOCKED_TUMBLE_APP % dict(change=change),
+                     check=not fails)
+    rolls = reported_rolls(result.console)
+    failed = "MemoryError: memory allocation failed, heap is locked" in result.console_text()
+    assert failed == fails, result.console_text()[-2000:]
+    if not fails:
+        assert [(r[0], r[4]) for r in rolls] == [(1, "natmod"), (2, "natmod"), (3, "natmod")]
+        assert all(r[3] >= 50 for r in rolls), rolls  # a whole 20 ms tumble ran locked
+
+
 def test_the_heap_lock_check_catches_an_allocation_while_drawing(tmp_path):
     result, samples = memory_run(tmp_path, "natmod", 3, every=1, change=ALLOCATE_WHILE_DRAWING)
     said = "pipdream: roll failed: MemoryError: memory allocation failed, heap is locked"
