@@ -4,17 +4,14 @@
 //
 //   node run.mjs --image build/tuned/bench.bin --pairs 1:0,6:-90 [--micro] [--profile PLAN|all] [--max-cycles N]
 //
-// The image is copied to SRAM at 0x20000000; its first 16 bytes are bench_header
-// (bench.h): magic, entry point, stack top, address of the io block, where the
-// (face, angle code) pairs go. The core is stepped one instruction at a time;
+// The image is loaded as image.mjs says (bench_header, the io block, a strict
+// emulator that stops on any access it flags). The core is stepped one instruction at a time;
 // the image reports through `bkpt #0` with an event code in r0 and arguments in
 // r1, r2, and core.cycles is read at each one (the PC is already past the bkpt).
 // --profile adds `profile`: [address, cycles] of every instruction executed
 // inside the runs of that plan (between RUN_BEGIN and RUN_END; all: every
 // plan), for a per-function breakdown; in a layer build, `profile_layer` adds
 // [layer, address, cycles] for the instructions inside each layer's kernel calls.
-// Any access the emulator flags (unaligned word, unmapped address, unknown
-// instruction) stops the run with an error, as a fault would on the chip.
 import { parseArgs } from 'node:util';
 import { EV, SRAM, loadImage, parsePairs } from './image.mjs';
 
