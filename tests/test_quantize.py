@@ -52,6 +52,38 @@ def test_the_fake_quantized_forward_tracks_the_integer_model(tiny_qat):
     assert (diff > 0.5).mean() < 0.01
 
 
+
+def test_the_activity_term_is_the_share_of_work_that_reads_nonzero_activations(tiny_qat):
+    """QATDecoder.activity: each hidden layer's mean activation over its range, weighted by
+    the next layer's share of the MACs; zero activations (which the AVR skips) cost nothing."""
+    rng = np.random.default_rng(1)
+    x = make_input(torch.from_numpy(rng.integers(1, 7, 64)), torch.from_numpy(rng.uniform(-1, 1, 64)).float())
+    with torch.no_grad():
+        tiny_qat(x)
+        activity = float(tiny_qat.activity)
+        # The same figure from the integer model's own activations (within fake-quant rounding).
+        outs = reference.run_all_layers(quantize.to_qmodel(tiny_qat), x[:, :-1].argmax(1).numpy() + 1,
+                                        reference.angle_code(x[:, -1].numpy()))[:-1]
+    hidden = [float(o.mean()) / 255 for o in outs]
+    expected = sum(share * h for share, h in zip(tiny_qat.read_share, hidden))
+    assert 0 < activity < 1 and activity == pytest.approx(expected, rel=0.05)
+    assert sum(tiny_qat.read_share) < 1  # the first layer reads the input, not an activation
+
+
+def test_training_for_zero_activations_makes_more_of_them():
+    def zero_share(weight: float) -> float:
+        torch.manual_seed(0)
+        qat, _ = quantize.qat_finetune(
+            Decoder(DecoderConfig(4, 4, 4, 4, 1)),
+            quantize.QATConfig(epochs=1, steps_per_epoch=60, n_train=512, batch=64, threads=1,
+                               activity_weight=weight), progress=False)
+        rng = np.random.default_rng(2)
+        outs = reference.run_all_layers(quantize.to_qmodel(qat), rng.integers(1, 7, 200),
+                                        reference.angle_code(rng.uniform(-1, 1, 200)))[:-1]
+        return float(np.mean(np.concatenate([(o == 0).ravel() for o in outs])))
+
+    assert zero_share(5.0) > zero_share(0.0) + 0.05
+
 @pytest.mark.parametrize("name", ["default", "fast"])
 def test_the_shipped_metrics_are_what_the_shipped_blob_gives(repo_root, name):
     """models/<name>_metrics.json is recomputed here, not trusted (fast: the AVR tumble frames)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from pipdream import paths, train, train_plots
+from pipdream import dataset, legibility, paths, train, train_plots
 from pipdream.decoder import Decoder, DecoderConfig, layer_specs, mac_count, param_count
 
 CONFIGS = [
@@ -119,3 +119,38 @@ def test_fine_tuning_starts_from_the_given_checkpoint(tmp_path):
     with pytest.raises(ValueError, match="is a 2_2_2_2_h0 decoder, not 3_3_3_3_h0"):
         train.train(DecoderConfig(3, 3, 3, 3, 0), train.TrainConfig(init=str(tmp_path / "start.pt")),
                     progress=False)
+
+
+def test_the_separator_term_asks_the_gap_between_two_pips_to_be_bright():
+    six = dataset.render(6, 0.0)[None]  # (1, 32, 32)
+    sep = train.separator_masks(six)[0]  # (32, 32) bool
+    regions = legibility.regions(six).region[0]  # -1 on the body
+    assert sep.any() and (regions[sep] == -1).all(), "separators are body pixels"
+    # The 2-px gap between a column's top and middle pips is a separator; the body's centre,
+    # 5 px from any pip, is not.
+    column = sep[:, 16 - 7 : 16 - 3].any(axis=1)  # (32,) rows where the left column has one
+    assert column[12:14].any() and not sep[16, 16]
+    target = torch.from_numpy(six[None] / 255.0).float()  # (1, 1, 32, 32)
+    mask = torch.from_numpy(sep[None, None]).float()
+    dark = target.clone()
+    dark[mask.bool()] = 0.4  # every separator below the threshold: the pips run together
+    extra = (train.image_loss(dark, target, 0.0, train.MARGIN, mask, 100.0)
+             - train.image_loss(dark, target))
+    assert float(extra) == pytest.approx(100.0 * float(mask.sum()) * (0.15 + 0.1) ** 2 / 1024)
+    assert float(train.image_loss(target, target, 0.0, train.MARGIN, mask, 100.0)) == 0.0
+
+
+def test_face_weights_draw_each_face_in_proportion():
+    faces = np.repeat(np.arange(1, 7), 1000)  # (6000,)
+    sampler = train.BatchSampler(faces, (1, 1, 1, 1, 1, 3), np.random.default_rng(0))
+    drawn = np.bincount(faces[sampler(80_000)], minlength=7)[1:] / 80_000
+    np.testing.assert_allclose(drawn, np.array([1, 1, 1, 1, 1, 3]) / 8, atol=0.01)
+    with pytest.raises(ValueError, match="six weights"):
+        train.BatchSampler(faces, (1, 1, 1), np.random.default_rng(0))
+
+
+def test_uniform_faces_keep_the_original_random_stream():
+    """Without --face-weights a run draws exactly the batches it drew before the option."""
+    a, b = np.random.default_rng(3), np.random.default_rng(3)
+    sampler = train.BatchSampler(np.ones(500, int), (), a)
+    assert np.array_equal(sampler(64), b.integers(0, 500, size=64))

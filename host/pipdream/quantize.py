@@ -24,7 +24,14 @@ from pipdream.blob import format as F
 from pipdream.blob.model import QLayer, QModel
 from pipdream.checkpoint import load_tagged
 from pipdream.decoder import Decoder, DecoderConfig, LayerSpec, make_input
-from pipdream.train import MARGIN, image_loss, to_tensors
+from pipdream.train import (
+    MARGIN,
+    BatchSampler,
+    dataset_faces,
+    image_loss,
+    separator_masks,
+    to_tensors,
+)
 
 QCHECKPOINT_FORMAT = checkpoint.DECODER_Q
 QCHECKPOINT_VERSION = 1
@@ -61,7 +68,7 @@ def weight_scale(spec: LayerSpec, layer: nn.Module) -> torch.Tensor:
 def layer_op(spec: LayerSpec, layer: nn.Module, x: torch.Tensor, w: torch.Tensor,
              b: torch.Tensor) -> torch.Tensor:
     if spec.kind == "fc":
-        return tf.linear(x, w, b).view(x.shape[0], *spec.out_shape)
+        return tf.linear(x.reshape(x.shape[0], -1), w, b).view(x.shape[0], *spec.out_shape)
     if spec.kind == "convT":
         return tf.conv_transpose2d(x, w, b, spec.stride, spec.padding, spec.output_padding)
     return tf.conv2d(x, w, b, spec.stride, spec.padding)
@@ -74,11 +81,16 @@ class QATDecoder(nn.Module):
         super().__init__()
         self.model = model
         self.register_buffer("act_scales", torch.tensor(act_scales, dtype=torch.float32))
+        # Each hidden layer's share of the MACs that read its output (the next layer's).
+        macs = [s.macs for s in model.specs]
+        self.read_share = [m / sum(macs) for m in macs[1:]]
+        self.activity = torch.zeros(())  # set by forward: see the comment there
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.cat([x[:, :-1], quantized_latent(x[:, -1:])], dim=1)
         s_in = torch.tensor(IN_SCALE)
         n = len(self.model.specs)
+        activity = torch.zeros(())
         for i, (spec, layer) in enumerate(zip(self.model.specs, self.model.layers)):
             sw = weight_scale(spec, layer)
             wq = ste(layer.weight, torch.clamp(torch.round(layer.weight / sw), -127, 127) * sw)
@@ -89,7 +101,12 @@ class QATDecoder(nn.Module):
             q = torch.clamp(torch.round(acc / s_out), 0, 255) * s_out
             # Hidden layers: ReLU-and-clip gradient; the output: identity, as in training.
             x = ste(acc if i == n - 1 else torch.clamp(acc, 0, 255 * float(s_out)), q)
+            if i < n - 1:
+                activity = activity + self.read_share[i] * torch.mean(x) / (255 * s_out)
             s_in = s_out
+        # The hidden activations' mean (as a fraction of their range), weighted by the MACs
+        # that read them: a differentiable stand-in for the work of the cores that skip zeros.
+        self.activity = activity
         return x
 
 
@@ -169,6 +186,9 @@ class QATConfig:
     threads: int = 2  # on a busy 2-core machine 1 is faster: OpenMP spins when oversubscribed
     legibility_weight: float = 0.0  # train.image_loss's margin term
     margin: float = MARGIN
+    face_weights: tuple[float, ...] = ()  # as train.TrainConfig.face_weights
+    separator_weight: float = 0.0  # as train.TrainConfig.separator_weight
+    activity_weight: float = 0.0  # weight of QATDecoder.activity: trains for zero activations
 
 
 def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True) -> tuple[QATDecoder, dict]:
@@ -176,8 +196,11 @@ def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True) -> tuple[
     torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
     rng = np.random.default_rng(tc.seed)
-    x_all, y_all = to_tensors(dataset.cached_dataset(tc.n_train, tc.seed))
+    data = dataset.cached_dataset(tc.n_train, tc.seed)
+    x_all, y_all = to_tensors(data)
+    sep_all = torch.from_numpy(separator_masks(data["images"])) if tc.separator_weight else None
     qat = QATDecoder(model, calibrate(model, x_all[:2048]))
+    sample = BatchSampler(dataset_faces(x_all), tc.face_weights, rng)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     steps = tc.epochs * tc.steps_per_epoch
     t0, history = time.perf_counter(), []
@@ -188,8 +211,12 @@ def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True) -> tuple[
             qat.act_scales.copy_(torch.tensor(calibrate(model, x_all[:2048])))
         for g in opt.param_groups:
             g["lr"] = tc.lr * 0.5 * (1 + math.cos(math.pi * step / steps))
-        idx = torch.from_numpy(rng.integers(0, len(x_all), size=tc.batch))
-        loss = image_loss(qat(x_all[idx]), y_all[idx], tc.legibility_weight, tc.margin)
+        idx = torch.from_numpy(sample(tc.batch))
+        seps = None if sep_all is None else sep_all[idx].unsqueeze(1).float()
+        loss = image_loss(qat(x_all[idx]), y_all[idx], tc.legibility_weight, tc.margin,
+                          seps, tc.separator_weight)
+        if tc.activity_weight:
+            loss = loss + tc.activity_weight * qat.activity
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

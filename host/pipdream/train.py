@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,12 +17,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from pipdream import checkpoint, dataset, files
+from pipdream import checkpoint, dataset, files, legibility
 from pipdream.checkpoint import load_tagged
 from pipdream.decoder import Decoder, DecoderConfig, mac_count, make_input, param_count
 
 CHECKPOINT_FORMAT = checkpoint.DECODER
 CHECKPOINT_VERSION = 1
+SEPARATOR_RADIUS = 2  # separator_masks: the gaps between pips are about 2 px wide
 MARGIN = 0.15  # image_loss: how far past the threshold a pixel must sit (0.15 = 38 grey levels)
 
 
@@ -40,24 +42,82 @@ class TrainConfig:
     legibility_weight: float = 0.0
     margin: float = MARGIN
     init: str = ""  # a float checkpoint to start from instead of random weights
+    # Sampling weight of each face 1..6 (empty: uniform), e.g. more sixes, the hardest face.
+    face_weights: tuple[float, ...] = ()
+    # Weight of image_loss's separator term (0: none): gap pixels between pips kept bright.
+    separator_weight: float = 0.0
 
 
 def image_loss(out: torch.Tensor, target: torch.Tensor, legibility_weight: float = 0.0,
-               margin: float = MARGIN) -> torch.Tensor:
+               margin: float = MARGIN, separators: torch.Tensor | None = None,
+               separator_weight: float = 0.0) -> torch.Tensor:
     """MSE, plus a penalty on pixels that land on the wrong side of the display's threshold.
 
     The OLED lights a pixel at >= 128, so a die is read from the thresholded image: two pips
     run together when a few gap pixels fall below it, which costs the MSE almost nothing.
     Each pixel must sit on its target's side of 0.5 by min(margin, |target - 0.5|) (a target
     right at the threshold asks nothing); the shortfall is squared, like the MSE.
+    With `separators` (bool or 0/1 like target, separator_masks) and a separator_weight, the
+    pixels that keep two pips (or a pip and the outside) apart must be bright by the full
+    margin, each shortfall squared and weighted by separator_weight.
     """
     mse = torch.mean((out - target) ** 2)
-    if legibility_weight == 0:
-        return mse
-    side = torch.sign(target - 0.5)
-    need = torch.clamp((target - 0.5).abs(), max=margin)
-    short = torch.relu(need - (out - 0.5) * side)
-    return mse + legibility_weight * torch.mean(short**2)
+    loss = mse
+    if legibility_weight:
+        side = torch.sign(target - 0.5)
+        need = torch.clamp((target - 0.5).abs(), max=margin)
+        short = torch.relu(need - (out - 0.5) * side)
+        loss = loss + legibility_weight * torch.mean(short**2)
+    if separator_weight and separators is not None:
+        short = torch.relu(margin - (out - 0.5)) * separators
+        loss = loss + separator_weight * torch.mean(short**2)
+    return loss
+
+
+def separator_masks(images: np.ndarray, radius: int = SEPARATOR_RADIUS) -> np.ndarray:
+    """(N, H, W) uint8 renders -> (N, H, W) bool: the body pixels within `radius` pixels
+    (a (2r+1)^2 square) of two different not-body regions of the legibility judge (two pips,
+    or a pip and the outside): the gaps whose darkening would bridge or pinch them."""
+    region = legibility.regions(images).region  # (N, H, W) -1 on the body
+    top = np.iinfo(np.int64).max
+    hi = _square_filter(region, radius, np.maximum, -1)  # the largest region id nearby
+    lo = _square_filter(np.where(region >= 0, region, top), radius, np.minimum, top)
+    return (region < 0) & (hi >= 0) & (lo != hi)
+
+
+def _square_filter(a: np.ndarray, radius: int, op: np.ufunc, fill: int) -> np.ndarray:
+    """(N, H, W) -> op (max or min) over each (2r+1)^2 square, `fill` beyond the edges."""
+    out = a
+    for axis in (1, 2):
+        pad = [(0, 0)] * 3
+        pad[axis] = (radius, radius)
+        p = np.pad(out, pad, constant_values=fill)
+        n = out.shape[axis]
+        out = p.take(range(0, n), axis=axis)
+        for k in range(1, 2 * radius + 1):
+            out = op(out, p.take(range(k, k + n), axis=axis))
+    return out
+
+
+class BatchSampler:
+    """Draws batches of indices into the renders, each with probability proportional to its
+    face's weight (face_weights, six of them; empty: uniform)."""
+
+    def __init__(self, faces: np.ndarray, face_weights: Sequence[float],
+                 rng: np.random.Generator) -> None:
+        w = np.asarray(face_weights or [1.0] * 6, dtype=np.float64)
+        if w.shape != (6,) or np.any(w < 0) or not np.any(w > 0):
+            raise ValueError(f"face_weights must be six weights >= 0, not all 0, got {face_weights}")
+        self.uniform = not face_weights
+        weights = w[np.asarray(faces) - 1]  # (N,)
+        self.cdf = np.cumsum(weights) / weights.sum()  # (N,)
+        self.rng = rng
+
+    def __call__(self, batch: int) -> np.ndarray:
+        if self.uniform:  # the original stream, draw for draw
+            return self.rng.integers(0, len(self.cdf), size=batch)
+        return np.minimum(np.searchsorted(self.cdf, self.rng.random(batch), side="right"),
+                          len(self.cdf) - 1)
 
 
 def to_tensors(data: dict[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -66,6 +126,11 @@ def to_tensors(data: dict[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]
     x = make_input(torch.from_numpy(data["faces"]), latents)
     y = torch.from_numpy(data["images"]).float().div_(255.0).unsqueeze(1)
     return x, y
+
+
+def dataset_faces(x: torch.Tensor) -> np.ndarray:
+    """Decoder inputs (N, 7) -> their faces (N,) 1..6 (from the one-hot part)."""
+    return x[:, :-1].argmax(dim=1).numpy() + 1
 
 
 def _lr_at(step: int, tc: TrainConfig) -> float:
@@ -95,17 +160,20 @@ def train(
     torch.manual_seed(tc.seed)
     model = Decoder(cfg)
     if tc.init:  # fine-tune a trained model, e.g. with the margin term added
-        start = load_decoder(tc.init)
+        start = load_start(tc.init)
         if start.cfg != cfg:
             raise ValueError(f"--init {tc.init} is a {start.cfg.name()} decoder, not {cfg.name()}")
         model.load_state_dict(start.state_dict())
     rng = np.random.default_rng(tc.seed)
     t0 = time.perf_counter()
-    x_all, y_all = to_tensors(dataset.cached_dataset(tc.n_train, tc.seed))
+    data = dataset.cached_dataset(tc.n_train, tc.seed)
+    x_all, y_all = to_tensors(data)
+    sep_all = torch.from_numpy(separator_masks(data["images"])) if tc.separator_weight else None
     # Validation renders use a different seed stream from the training cache.
     x_val, y_val = to_tensors(dataset.cached_dataset(tc.n_val, tc.seed + 10_000))
     t_data = time.perf_counter() - t0
 
+    sample = BatchSampler(dataset_faces(x_all), tc.face_weights, rng)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
     history: list[tuple[int, float]] = []  # (step, mean train loss since last entry)
     log_every = max(1, tc.steps // 200)
@@ -114,10 +182,12 @@ def train(
     bar = tqdm(range(tc.steps), desc=f"train {cfg.name()}", disable=not progress, leave=False)
     model.train()
     for step in bar:
-        idx = torch.from_numpy(rng.integers(0, len(x_all), size=tc.batch))
+        idx = torch.from_numpy(sample(tc.batch))
         for g in opt.param_groups:
             g["lr"] = _lr_at(step, tc)
-        loss = image_loss(model(x_all[idx]), y_all[idx], tc.legibility_weight, tc.margin)
+        seps = None if sep_all is None else sep_all[idx].unsqueeze(1).float()
+        loss = image_loss(model(x_all[idx]), y_all[idx], tc.legibility_weight, tc.margin,
+                          seps, tc.separator_weight)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -165,6 +235,16 @@ def save_checkpoint(path: str | Path, model: Decoder, metrics: dict) -> None:
 def load_checkpoint(path: str | Path) -> dict:
     """A decoder checkpoint written by save_checkpoint (ValueError naming what is wrong)."""
     return load_tagged(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "decoder checkpoint")
+
+
+def load_start(path: str | Path) -> Decoder:
+    """A float checkpoint, or a `pipdream quantize` one (its float weights), to fine-tune."""
+    kind = checkpoint.format_of(path, (checkpoint.DECODER, checkpoint.DECODER_Q), "decoder checkpoint")
+    if kind == checkpoint.DECODER_Q:
+        from pipdream import quantize  # it imports this module
+
+        return quantize.load_qat(path).model
+    return load_decoder(path)
 
 
 def load_decoder(path: str | Path) -> Decoder:

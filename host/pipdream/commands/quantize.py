@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipdream import checkpoint, files, paths, train
 from pipdream.cli import SEED, THREADS, FloatRange, IntRange
+from pipdream.commands import train as train_cmd
 
 NAME = "quantize"
 HELP = "fine-tune the decoder with int8 fake quantization (QAT) and report its error"
@@ -40,6 +41,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="weight of the 1-bit margin term (train.image_loss), %(type)s (default 0: MSE only)")
     p.add_argument("--margin", type=FloatRange(0, 0.5), default=train.MARGIN,
                    help=f"how far past the threshold a pixel must sit, %(type)s (default {train.MARGIN})")
+    p.add_argument("--separator-weight", type=FloatRange(0, 1e6), default=0.0,
+                   help="weight of the separator term (train.image_loss): the gap pixels between "
+                        "pips kept bright by the full --margin, %(type)s (default 0: none)")
+    p.add_argument("--activity-weight", type=FloatRange(0, 1e6), default=0.0,
+                   help="weight of the activity term (quantize.QATDecoder): hidden activations "
+                        "pushed to zero, which the AVR and M0+ cores skip, %(type)s (default 0: none)")
+    p.add_argument("--face-weights", type=train_cmd.parse_face_weights, default=(),
+                   help="sampling weights of faces 1..6, like 1,1,1,1,1,3 (default: uniform)")
     p.add_argument("--out", type=Path, required=True, help="quantized checkpoint to write (.pt)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -66,7 +75,10 @@ def run(args: argparse.Namespace) -> int:
     qat, metrics = quantize.qat_finetune(
         tuned, quantize.QATConfig(epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
                                   seed=args.seed, threads=args.threads, lr=args.lr,
-                                  legibility_weight=args.legibility_weight, margin=args.margin),
+                                  legibility_weight=args.legibility_weight, margin=args.margin,
+                                  face_weights=args.face_weights,
+                                  separator_weight=args.separator_weight,
+                                  activity_weight=args.activity_weight),
         progress=not args.quiet)
     qmodel = quantize.to_qmodel(qat)
     rng = np.random.default_rng(args.seed + 1)

@@ -36,6 +36,16 @@ def parse_dims(text: str) -> tuple[int, int, int, int]:
     return dims  # type: ignore[return-value]
 
 
+def parse_face_weights(text: str) -> tuple[float, ...]:
+    try:
+        w = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"six numbers like 1,1,1,1,1,3, got {text!r}") from None
+    if len(w) != 6 or min(w) < 0 or max(w) <= 0:
+        raise argparse.ArgumentTypeError(f"six weights >= 0, not all 0, got {text!r}")
+    return w
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = train.TrainConfig()
     p.add_argument("--dims", default="8,8,8,8", help="channels d1,d2,d3,d4 (default 8,8,8,8)")
@@ -55,8 +65,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="weight of the 1-bit margin term (train.image_loss), %(type)s (default 0: MSE only)")
     p.add_argument("--margin", type=FloatRange(0, 0.5), default=d.margin,
                    help=f"how far past the threshold a pixel must sit, %(type)s (default {d.margin})")
+    p.add_argument("--separator-weight", type=FloatRange(0, 1e6), default=0.0,
+                   help="weight of the separator term (train.image_loss): the gap pixels between "
+                        "pips kept bright by the full --margin, %(type)s (default 0: none)")
+    p.add_argument("--face-weights", type=parse_face_weights, default=(),
+                   help="sampling weights of faces 1..6, like 1,1,1,1,1,3 (default: uniform)")
     p.add_argument("--init", type=Path,
-                   help="start from this float checkpoint (same --dims/--hires) instead of random weights")
+                   help="start from this float checkpoint, or the float weights of a quantized one "
+                        "(same --dims/--hires), instead of random weights")
     p.add_argument("--out", type=Path, default=paths.DECODER_PT,
                    help="checkpoint to write (.pt; missing folders are created)")
     p.add_argument("--plots", type=Path, help="plot file prefix (default: <out> without .pt)")
@@ -77,14 +93,15 @@ def run(args: argparse.Namespace) -> int:
     prefix = args.plots or args.out.with_suffix("")
     files.output_file(prefix.with_name(prefix.name + "_loss.png"), "--plots")
     if args.init:
-        train.load_checkpoint(args.init)  # a float decoder checkpoint, before the hour of training
+        train.load_start(args.init)  # a float or quantized decoder checkpoint, before the training
     if args.eval_n > 0:
         evalnet.load(paths.EVAL_PT)  # the judge of the final figures
     cfg = DecoderConfig(d1, d2, d3, d4, args.hires)
     tc = train.TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr,
                            n_train=args.n_train, seed=args.seed, threads=args.threads,
                            legibility_weight=args.legibility_weight, margin=args.margin,
-                           init=str(args.init or ""))
+                           init=str(args.init or ""), face_weights=args.face_weights,
+                           separator_weight=args.separator_weight)
     model, metrics = train.train(cfg, tc)
     train.save_checkpoint(args.out, model, metrics)  # temporary name, then renamed
     if args.eval_n > 0:
