@@ -99,12 +99,14 @@ def test_the_shipped_metrics_are_what_the_shipped_blob_gives(repo_root, name):
         assert again[key] == pytest.approx(recorded[key], rel=1e-9), key
 
 
-def test_the_shipped_blob_meets_its_accuracy_targets(repo_root):
+def test_the_shipped_blob_meets_its_accuracy_and_legibility_targets(repo_root):
     import json
 
     m = json.loads((repo_root / "models" / "default_metrics.json").read_text())
     assert m["n"] >= 6000
     assert m["accuracy"] >= 0.999 and m["accuracy_1bit"] >= 0.999
+    # No release goes back below the December 2026 retraining (issue #13 asks for 99.9%).
+    assert m["legible"] >= 0.99 and m["legible_1bit"] >= 0.99
 
 
 def test_the_shipped_blob_is_within_10_percent_of_the_float_models_mse(repo_root):
