@@ -139,6 +139,7 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
         ("range", ["quantize", "--margin=-0.1", "--out", "q.pt"], "--margin must be 0..0.5"),
         ("range", ["quantize", "--separator-weight", "nan", "--out", "q.pt"], "--separator-weight must be"),
         ("range", ["quantize", "--activity-weight=-1", "--out", "q.pt"], "--activity-weight must be 0.."),
+        ("range", ["quantize", "--keep-best-every=-1", "--out", "q.pt"], "--keep-best-every must be 0.."),
         ("range", ["quantize", "--threads", "0", "--out", "q.pt"], "--threads must be"),
         ("range", ["quantize", "--seed=-1", "--out", "q.pt"], "--seed must be"),
     ],

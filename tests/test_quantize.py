@@ -118,3 +118,27 @@ def test_the_shipped_blob_is_within_10_percent_of_the_float_models_mse(repo_root
     float_model = evaluate.evaluate("checkpoint", repo_root / "models" / "decoder.pt", m["n"], m["seed"])
     assert float_model["mse"] == pytest.approx(m["float_mse"], rel=1e-6)  # the float figure is real too
     assert m["mse"] <= 1.10 * float_model["mse"]
+
+
+def test_keep_best_returns_the_weights_the_judge_passed_most(monkeypatch):
+    """--keep-best-every: the judge reads the dice every N steps and at the end; the weights
+    at its best reading are the ones returned, and the metrics say which step that was."""
+    readings = iter([0.5, 0.9, 0.7, 0.6])  # at steps 10, 20, 30 and the end (40)
+    seen: list[dict] = []
+
+    def judge(qat, x):
+        assert x.shape == (quantize.JUDGE_N, 7)
+        seen.append({k: v.clone() for k, v in qat.state_dict().items()})
+        return next(readings)
+
+    monkeypatch.setattr(quantize, "judged_legible", judge)
+    torch.manual_seed(0)
+    qat, metrics = quantize.qat_finetune(
+        Decoder(DecoderConfig(2, 2, 2, 2, 0)),
+        quantize.QATConfig(epochs=2, steps_per_epoch=20, n_train=256, batch=16, threads=1,
+                           keep_best_every=10), progress=False)
+    assert [s for s, _ in metrics["judged_legible"]] == [10, 20, 30, 40]
+    assert metrics["kept_step"] == 20
+    for name, value in qat.state_dict().items():
+        assert torch.equal(value, seen[1][name]), name
+    assert any(not torch.equal(seen[1][k], seen[3][k]) for k in seen[1]), "the weights moved on"

@@ -47,6 +47,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--activity-weight", type=FloatRange(0, 1e6), default=0.0,
                    help="weight of the activity term (quantize.QATDecoder): hidden activations "
                         "pushed to zero, which the AVR and M0+ cores skip, %(type)s (default 0: none)")
+    p.add_argument("--keep-best-every", type=IntRange(0, 1_000_000), default=0,
+                   help="every N steps the legibility judge reads the model's dice for 2,000 "
+                        "validation pairs; keep the weights it passed most (default 0: the last)")
     p.add_argument("--face-weights", type=train_cmd.parse_face_weights, default=(),
                    help="sampling weights of faces 1..6, like 1,1,1,1,1,3 (default: uniform)")
     p.add_argument("--out", type=Path, required=True, help="quantized checkpoint to write (.pt)")
@@ -78,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
                                   legibility_weight=args.legibility_weight, margin=args.margin,
                                   face_weights=args.face_weights,
                                   separator_weight=args.separator_weight,
-                                  activity_weight=args.activity_weight),
+                                  activity_weight=args.activity_weight,
+                                  keep_best_every=args.keep_best_every),
         progress=not args.quiet)
     qmodel = quantize.to_qmodel(qat)
     rng = np.random.default_rng(args.seed + 1)
