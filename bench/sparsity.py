@@ -1,7 +1,7 @@
 """Training for zero activations (issue #13 item 4): what it does to legibility and AVR time.
 
     .venv/bin/python bench/sparsity.py LABEL=BLOB [LABEL=BLOB ...] [--step 17]
-        [--out bench/results/sparsity.json]
+        [--out bench/results/sparsity.json] [--add]
 
 Each blob is a model fine-tuned with `pipdream quantize --activity-weight W` (the commands
 are in docs/training.md). For each one this measures, with no learned parts:
@@ -75,11 +75,14 @@ def main() -> None:
     p.add_argument("models", nargs="+", help="LABEL=BLOB")
     p.add_argument("--step", type=int, default=17, help="angle code step of the AVR sweep")
     p.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "sparsity.json")
+    p.add_argument("--add", action="store_true",
+                   help="keep the rows already in --out (a label measured again is replaced)")
     args = p.parse_args()
-    rows = []
+    rows = json.loads(args.out.read_text())["models"] if args.add and args.out.exists() else []
     with tempfile.TemporaryDirectory() as tmp:
         for item in args.models:
             label, _, path = item.partition("=")
+            rows = [r for r in rows if r["label"] != label]
             rows.append(measure(label, Path(path), args.step, Path(tmp)))
             print(json.dumps(rows[-1]))
     args.out.write_text(json.dumps({"what": __doc__.split("\n")[0], "n_dice": N_DICE,

@@ -190,7 +190,7 @@ class QATConfig:
     face_weights: tuple[float, ...] = ()  # as train.TrainConfig.face_weights
     separator_weight: float = 0.0  # as train.TrainConfig.separator_weight
     activity_weight: float = 0.0  # weight of QATDecoder.activity: trains for zero activations
-    # Every keep_best_every steps (0: never) the judge reads the model's int8-rounded dice for
+    # Every keep_best_every steps (0: never) the judge reads the integer model's dice for
     # JUDGE_N validation pairs; the weights whose dice it passed most often are the ones kept.
     keep_best_every: int = 0
 
@@ -199,14 +199,12 @@ JUDGE_N = 2000  # validation dice of keep_best_every
 JUDGE_SEED_OFFSET = 20_000  # their seed is the run's + this: not the evaluation's seed 0
 
 
-@torch.no_grad()
-def judged_legible(qat: QATDecoder, x: torch.Tensor) -> float:
-    """The share of the dice for inputs x (N, 7) that the legibility judge passes."""
-    was = qat.training
-    qat.eval()
-    images = np.clip(np.rint(qat(x)[:, 0].numpy() * 255.0), 0, 255).astype(np.uint8)
-    qat.train(was)
-    return float(legibility.is_legible(images, dataset_faces(x)).mean())
+def judged_legible(qat: QATDecoder, faces: np.ndarray, codes: np.ndarray) -> float:
+    """The share of the integer model's dice for (face, angle code) pairs that the judge
+    passes. Not the fake-quantized forward: its 1-LSB differences move pixels across the
+    threshold, and it misjudged the shipped model by up to 0.8 points."""
+    images = reference.run(to_qmodel(qat), faces, codes)  # (N, 32, 32) uint8
+    return float(legibility.is_legible(images, faces).mean())
 
 
 def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True) -> tuple[QATDecoder, dict]:
@@ -223,14 +221,14 @@ def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True) -> tuple[
     steps = tc.epochs * tc.steps_per_epoch
     t0, history = time.perf_counter(), []
     faces, angles = dataset.sample_labels(JUDGE_N, np.random.default_rng(tc.seed + JUDGE_SEED_OFFSET))
-    x_judge = make_input(torch.from_numpy(faces), torch.from_numpy(dataset.angle_to_latent(angles)))
+    codes = reference.angle_code(dataset.angle_to_latent(angles))
     judged: list[tuple[int, float]] = []  # (step, legible share) of keep_best_every
     best: tuple[float, dict] | None = None
     bar = tqdm(range(steps), desc="quantization-aware training", disable=not progress, leave=False)
     qat.train()
     for step in bar:
-        if tc.keep_best_every and step and step % tc.keep_best_every == 0:
-            judged.append((step, judged_legible(qat, x_judge)))
+        if tc.keep_best_every and step % tc.keep_best_every == 0:  # step 0: the start
+            judged.append((step, judged_legible(qat, faces, codes)))
             if best is None or judged[-1][1] > best[0]:
                 best = (judged[-1][1], copy.deepcopy(qat.state_dict()))
         if step and step % tc.steps_per_epoch == 0:  # re-calibrate as the weights move
@@ -251,7 +249,7 @@ def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True) -> tuple[
             bar.set_postfix(loss=f"{loss.item():.5f}")
     kept = steps
     if tc.keep_best_every:
-        judged.append((steps, judged_legible(qat, x_judge)))
+        judged.append((steps, judged_legible(qat, faces, codes)))
         if best is not None and best[0] > judged[-1][1]:
             qat.load_state_dict(best[1])
             kept = next(s for s, v in judged if v == best[0])
