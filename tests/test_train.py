@@ -154,3 +154,17 @@ def test_uniform_faces_keep_the_original_random_stream():
     a, b = np.random.default_rng(3), np.random.default_rng(3)
     sampler = train.BatchSampler(np.ones(500, int), (), a)
     assert np.array_equal(sampler(64), b.integers(0, 500, size=64))
+
+
+def test_fine_tuning_can_start_from_a_quantized_checkpoints_float_weights(tmp_path):
+    """--init takes a `pipdream quantize` checkpoint too: training goes on from its float weights."""
+    from pipdream import quantize
+
+    cfg = DecoderConfig(2, 2, 2, 2, 0)
+    start, _ = train.train(cfg, TINY, progress=False)
+    qat = quantize.QATDecoder(start, [0.01] * len(start.specs))
+    torch.save(quantize.qcheckpoint(qat, {}), tmp_path / "q.pt")
+    tuned, _ = train.train(cfg, train.TrainConfig(**{**vars(TINY), "steps": 1, "lr": 1e-9,
+                                                     "init": str(tmp_path / "q.pt")}), progress=False)
+    for (name, a), b in zip(start.state_dict().items(), tuned.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), name
