@@ -177,12 +177,14 @@ def leak_problems(free: list[int]) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("backend", ["natmod", "viper"])
-def test_2000_rolls_keep_the_free_heap_stable_with_frames_drawn_under_heap_lock(tmp_path, backend):
+# viper's rolls take 4x the natmod's host time: 1,000 of them keep the suite inside CI's 20
+# minutes, and a leak of a block every 30 rolls still shows (or any steady fall: leak_problems).
+@pytest.mark.parametrize("backend, rolls", [("natmod", 2000), ("viper", 1000)])
+def test_thousands_of_rolls_keep_the_free_heap_stable_with_frames_drawn_under_heap_lock(
+        tmp_path, backend, rolls):
     """HEAP_LOCK runs every frame's inference and drawing under micropython.heap_lock(): one
     allocation there raises MemoryError, which fails the roll (the app reports it and goes on).
-    After 2,000 rolls, none failed and the free heap has not gone down."""
-    rolls = 2000
+    After thousands of rolls, none failed and the free heap has not gone down."""
     result, samples = memory_run(tmp_path, backend, rolls)
     assert result.end_kind == "script"
     assert "roll failed" not in result.console_text()

@@ -75,7 +75,7 @@ def test_training_for_zero_activations_makes_more_of_them():
         torch.manual_seed(0)
         qat, _ = quantize.qat_finetune(
             Decoder(DecoderConfig(4, 4, 4, 4, 1)),
-            quantize.QATConfig(epochs=1, steps_per_epoch=60, n_train=512, batch=64, threads=1,
+            quantize.QATConfig(epochs=1, steps_per_epoch=30, n_train=512, batch=64, threads=1,
                                activity_weight=weight), progress=False)
         rng = np.random.default_rng(2)
         outs = reference.run_all_layers(quantize.to_qmodel(qat), rng.integers(1, 7, 200),
