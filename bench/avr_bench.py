@@ -115,14 +115,16 @@ def mac_bench(build: Path) -> dict:
     return out
 
 
-def sweep(step: int, tmp: Path) -> dict:
+def sweep(step: int, tmp: Path, blob: Path | None = None, display: bool = True) -> dict:
     """Every face at angle codes -127, -127 + step, ... (forced through the test hook, one
-    simulator run per face: the harness takes up to 256 forced rolls)."""
-    elf = avr.build_firmware(hook=True)
+    simulator run per face: the harness takes up to 256 forced rolls); blob: the model
+    built in (default: the shipped one); display=False: no panel on the bus (the timed
+    images then take about 1.5% fewer cycles)."""
+    elf = avr.build_firmware(hook=True, blob=blob)
     rolls = []
     for face in range(1, 7):
         forced = [(face, a) for a in range(-127, 128, step)]
-        run = avr.run_sim(elf, tmp / f"sweep-{face}", forced=forced)
+        run = avr.run_sim(elf, tmp / f"sweep-{face}", forced=forced, display=display)
         if len(run.rolls) != len(forced):
             raise RuntimeError(f"sweep: {len(run.rolls)} of {len(forced)} rolls ({run.end_reason})")
         rolls += run.rolls

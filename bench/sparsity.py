@@ -10,7 +10,7 @@ are in docs/training.md). For each one this measures, with no learned parts:
 - the share of hidden activations that are zero, and the MACs that read a non-zero one
   (what the AVR's zero-skipping core still does), from the integer reference;
 - cycles per image of the real firmware built with it, in simavr: every face at the angle
-  codes -127, -127 + step, ... (the test-hook build), mean and worst.
+  codes -127, -127 + step, ... (the test-hook build, no display), mean and worst.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "host"))
 
+from avr_bench import sweep  # noqa: E402  (bench/ is the script's folder)
 from pipdream import avr, dataset, legibility, reference  # noqa: E402
 from pipdream.blob import load  # noqa: E402
-from pipdream.decoder import DecoderConfig, layer_specs  # noqa: E402
 
 N_DICE = 6000
 
@@ -36,25 +36,20 @@ N_DICE = 6000
 def activation_figures(model, faces: np.ndarray, codes: np.ndarray) -> dict:
     """Zero share per hidden layer, and the MACs whose input activation is non-zero."""
     outs = reference.run_all_layers(model, faces, codes)[:-1]  # hidden layers, (N, H, W, C)
-    specs = layer_specs(DecoderConfig())
     zero = [float(np.mean(o == 0)) for o in outs]
     # A layer's MACs spread evenly over its inputs, so the MACs done scale with the non-zero share.
-    done = sum(s.macs * (1 - z) for s, z in zip(specs[1:], zero)) + specs[0].macs
+    first, rest = model.layers[0], model.layers[1:]
+    done = sum(layer.macs * (1 - z) for layer, z in zip(rest, zero)) + first.macs
     return {"zero_share": [round(z, 4) for z in zero],
-            "macs_read_nonzero": int(done), "macs": sum(s.macs for s in specs)}
+            "macs_read_nonzero": int(done), "macs": model.macs}
 
 
 def avr_cycles(blob: Path, step: int, tmp: Path) -> dict:
-    elf = avr.build_firmware(hook=True, blob=blob)
-    cycles = []
-    for face in range(1, 7):
-        forced = [(face, a) for a in range(-127, 128, step)]
-        run = avr.run_sim(elf, tmp / f"{blob.stem}-{face}", forced=forced, display=False)
-        if len(run.rolls) != len(forced):
-            raise RuntimeError(f"{blob}: {len(run.rolls)} of {len(forced)} rolls ({run.end_reason})")
-        cycles += [r.cycles for r in run.rolls]
-    return {"images": len(cycles), "mean": int(np.mean(cycles)), "max": int(max(cycles)),
-            "seconds_max_at_16mhz": round(avr.cycles_to_seconds(max(cycles)), 4)}
+    # avr_bench's sweep with this blob and no display: measured 1.5% below avr.json's sweep,
+    # which drives the panel too (for the shipped blob at step 127: 11.70 M against 11.88 M).
+    s = sweep(step, tmp / blob.stem, blob, display=False)
+    return {"images": s["images"], "mean": s["mean"], "max": s["max"],
+            "seconds_max_at_16mhz": round(avr.cycles_to_seconds(s["max"]), 4)}
 
 
 def measure(label: str, blob: Path, step: int, tmp: Path) -> dict:
