@@ -127,7 +127,10 @@ def _header(d):
              "{} not in 1..{}".format(h.n_layers, F.MAX_LAYERS))  # H11
     _require(h.layer_size == F.LAYER_SIZE, at, "layer_size",
              "{}, expected {}".format(h.layer_size, F.LAYER_SIZE))  # H12
-    _require(h.flags == 0, at, "flags", "{:#x}, no flags are defined in v1".format(h.flags))  # H13
+    _require(h.flags & ~F.FLAGS_KNOWN == 0, at, "flags",
+             "{:#x} has bits this reader does not know (known: {:#x})".format(h.flags, F.FLAGS_KNOWN))  # H13
+    _require(not h.flags & F.FLAG_MIRROR_FOLD or h.n_faces == F.N_FACES, at, "flags",
+             "the mirror fold needs the {} die faces, not {}".format(F.N_FACES, h.n_faces))
     _require(h.reserved == 0, at, "reserved", "must be 0")  # H14
     table_end = F.HEADER_SIZE + h.n_layers * F.LAYER_SIZE
     _require(table_end <= n, None, "layer table",
@@ -249,6 +252,32 @@ def _check_values(d, e, at):
             if bad(_uint(d, off + j * width, width)):
                 raise BlobError("{}: element {} ({} in all) ".format(at(field), j, n_ch)
                                 + msg.format(limit))
+
+
+def fold(flags, face, angle_code):
+    """The mirror fold (docs/arithmetic.md): for a die of `face` at `angle_code`, the code
+    the layers run, times 2, plus 1 when that image is shown mirrored left-right (one small
+    int: no tuple, so the roll loop allocates nothing). Without FLAG_MIRROR_FOLD in `flags`:
+    the code itself, not mirrored."""
+    a = angle_code
+    if not flags & F.FLAG_MIRROR_FOLD:
+        return a << 1
+    if F.FOLD_SQUARE_FACES >> face & 1:  # a quarter turn and the mirror: [0, FOLD_QUARTER]
+        m = 1 if a < 0 else 0
+        if m:
+            a = -a
+        if a > F.FOLD_QUARTER:
+            return (F.ANGLE_CODE_MAX - a) << 1 | (1 - m)
+        return a << 1 | m
+    if F.FOLD_DIAGONAL_FACES >> face & 1:  # mirror: a -> 127 - a, [-FOLD_QUARTER, FOLD_QUARTER]
+        if a > F.FOLD_QUARTER:
+            return (F.ANGLE_CODE_MAX - a) << 1 | 1
+        if a < -F.FOLD_QUARTER:
+            return (-F.ANGLE_CODE_MAX - a) << 1 | 1
+        return a << 1
+    if a < 0:  # two columns: mirror a -> -a, [0, 127]
+        return -a << 1 | 1
+    return a << 1
 
 
 def parse(data):

@@ -154,6 +154,15 @@ def fc_row(p, w, src, dst):
         o += 1
 
 
+def _reverse(buf, off, n):
+    """Reverse buf[off:off + n] in place (a row of a mirrored image; slices would allocate)."""
+    i, j = off, off + n - 1
+    while i < j:
+        buf[i], buf[j] = buf[j], buf[i]
+        i += 1
+        j -= 1
+
+
 class Model:
     """A validated blob ready to draw images; the API of the natmod's pipnet.Model."""
 
@@ -199,6 +208,7 @@ class Model:
             total += self._ring[i] * self._row_bytes[i]
         self._scratch = bytearray(total)
         self._done = [0] * n  # rows produced so far, per layer
+        self._mirror = 0  # this image is mirrored (pdblob.fold)
         self._row = bytearray(h.out_w)  # the row handed to generate_rows callbacks
         self._conv = conv_row
         self._fc = fc_row
@@ -241,7 +251,9 @@ class Model:
         for j in range(len(x)):
             x[j] = 0
         x[face - 1] = F.ONE_HOT_CODE
-        x[self._h.n_faces] = angle_code & 255
+        folded = pdblob.fold(self._h.flags, face, angle_code)
+        x[self._h.n_faces] = (folded >> 1) & 255
+        self._mirror = folded & 1
         done = self._done
         for i in range(len(done)):
             done[i] = 0
@@ -297,6 +309,8 @@ class Model:
         last = len(self._layers) - 1
         for y in range(h.out_h):
             self._compute(last, y, out, y * h.out_w)
+            if self._mirror:
+                _reverse(out, y * h.out_w, h.out_w)
 
     def generate_rows(self, face, angle_code, callback):
         """callback(row, col0, pixels) for each image row as soon as it is final.
@@ -308,6 +322,8 @@ class Model:
         row = self._row
         for y in range(h.out_h):
             self._compute(last, y, row, 0)
+            if self._mirror:
+                _reverse(row, 0, h.out_w)
             callback(y, 0, row)
 
     def info(self):

@@ -69,7 +69,7 @@ def blob() -> bytes:
         (21, "B", 17, r"header.n_layers \(offset 21\): 17 not in 1..16"),
         (21, "B", 0, r"header.n_layers"),
         (22, "H", 64, r"header.layer_size"),
-        (24, "I", 1, r"header.flags"),
+        (24, "I", 2, r"header.flags \(offset 24\): 0x2 has bits this reader does not know \(known: 0x1\)"),
         (28, "I", 5, r"header.reserved"),
         (_layer(0, 0), "B", 9, r"layer 0.kind \(offset 32\): unknown layer kind 9"),
         (_layer(1, 1), "B", 0, r"layer 1.act \(offset 81\): unknown activation 0"),
@@ -96,6 +96,15 @@ def blob() -> bytes:
 def test_crafted_fields_are_rejected_with_a_specific_message(blob, offset, fmt, value, message):
     with pytest.raises(BlobError, match=message):
         load(_patch(blob, offset, fmt, value))
+
+
+def test_the_mirror_fold_is_only_for_the_six_die_faces(blob):
+    folded = _patch(blob, 24, "I", F.FLAG_MIRROR_FOLD)
+    assert load(folded).flags == F.FLAG_MIRROR_FOLD
+    five_faces = _patch(folded, 16, "B", 5)
+    message = r"header.flags \(offset 24\): the mirror fold needs the 6 die faces, not 5"
+    with pytest.raises(BlobError, match=message):
+        load(five_faces)
 
 
 def test_a_dense_layer_too_large_for_the_maximum_is_rejected(blob):

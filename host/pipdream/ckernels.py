@@ -87,7 +87,7 @@ def build(out_dir: Path | None = None, cc: str | None = None, extra: tuple[str, 
 class Model(C.Structure):
     _fields_ = [("blob", C.c_void_p), ("size", C.c_uint32), ("n_layers", C.c_uint8),
                 ("n_faces", C.c_uint8), ("out_h", C.c_uint8), ("out_w", C.c_uint8),
-                ("err_layer", C.c_uint8)]
+                ("fold", C.c_uint8), ("err_layer", C.c_uint8)]
 
 
 class Layer(C.Structure):

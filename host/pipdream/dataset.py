@@ -103,6 +103,31 @@ def make_dataset(n: int, seed: int) -> dict[str, np.ndarray]:
     return {"images": render_batch(faces, angles), "faces": faces, "angles": angles}
 
 
+def fold_angles(faces: np.ndarray, angles_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mirror fold in degrees (device/pdblob.py fold, on codes, is the definition; the
+    tests check the two agree on every code): (N,) faces and angles -> the angles a folded
+    model draws (float32) and which images are shown mirrored left-right (bool).
+
+    A die mirrored left-right is the same face at another angle (exact in the renders):
+    faces 1, 4, 5 (square) fold into [0, 45], 2 and 3 (diagonal: mirror turns a into 90 - a)
+    into [-45, 45], 6 (two columns: mirror turns a into -a) into [0, 90]."""
+    f, a = np.asarray(faces), np.asarray(angles_deg, np.float64)
+    square, diagonal = np.isin(f, (1, 4, 5)), np.isin(f, (2, 3))
+    neg, big = a < 0, np.abs(a) > 45
+    out = np.where(square, np.where(big, 90 - np.abs(a), np.abs(a)),
+                   np.where(diagonal, np.where(a > 45, 90 - a, np.where(a < -45, -90 - a, a)), np.abs(a)))
+    mirror = np.where(square, neg ^ big, np.where(diagonal, big, neg))
+    return out.astype(np.float32), mirror
+
+
+def folded(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A dataset as a folded model learns it: angles folded, those dice mirrored (exact)."""
+    angles, mirror = fold_angles(data["faces"], data["angles"])
+    images = data["images"].copy()
+    images[mirror] = images[mirror][:, :, ::-1]
+    return {"images": images, "faces": data["faces"], "angles": angles}
+
+
 def angle_to_latent(angle_deg: np.ndarray | float) -> np.ndarray | float:
     """Degrees in [-90, 90) -> decoder latent in [-1, 1)."""
     return np.asarray(angle_deg, dtype=np.float32) / np.float32(90.0)

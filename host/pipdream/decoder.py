@@ -37,9 +37,12 @@ class DecoderConfig:
     d3: int = 8
     d4: int = 8
     hires: int = 2
+    # Mirror fold: each face is trained over only the angles a left-right mirror cannot reach
+    # (dataset.fold_angles); its blob carries FLAG_MIRROR_FOLD and every executor mirrors the rest.
+    fold: bool = False
 
     def name(self) -> str:
-        return f"{self.d1}_{self.d2}_{self.d3}_{self.d4}_h{self.hires}"
+        return f"{self.d1}_{self.d2}_{self.d3}_{self.d4}_h{self.hires}" + ("_fold" if self.fold else "")
 
     def to_dict(self) -> dict:
         return asdict(self)

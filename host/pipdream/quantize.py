@@ -32,6 +32,7 @@ from pipdream.train import (
     image_loss,
     separator_masks,
     to_tensors,
+    training_data,
 )
 
 QCHECKPOINT_FORMAT = checkpoint.DECODER_Q
@@ -173,7 +174,8 @@ def to_qmodel(qat: QATDecoder) -> QModel:
             spec.kernel, spec.stride, spec.padding, spec.output_padding,
             F.DTYPE_INT8 if i == 0 else F.DTYPE_UINT8))
         s_in = s_out
-    return QModel(layers, meta={"act_scales": [float(s) for s in qat.act_scales]})
+    return QModel(layers, flags=F.FLAG_MIRROR_FOLD if qat.model.cfg.fold else 0,
+                  meta={"act_scales": [float(s) for s in qat.act_scales]})
 
 
 @dataclass
@@ -216,7 +218,7 @@ def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True) -> tuple[
     torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
     rng = np.random.default_rng(tc.seed)
-    data = dataset.cached_dataset(tc.n_train, tc.seed)
+    data = training_data(model.cfg, tc.n_train, tc.seed)  # folded for a folded model
     x_all, y_all = to_tensors(data)
     sep_all = torch.from_numpy(separator_masks(data["images"])) if tc.separator_weight else None
     qat = QATDecoder(model, calibrate(model, x_all[:2048]))
@@ -270,6 +272,8 @@ def layer_errors(model: Decoder, qmodel: QModel, act_scales: list[float], faces:
     For each layer: RMS of (dequantized int8 activation - float activation), also
     relative to the float activation's RMS; the float model gets the same inputs.
     """
+    if model.cfg.fold:  # both models run the folded angles (folding is idempotent)
+        latents = dataset.angle_to_latent(dataset.fold_angles(faces, np.asarray(latents) * 90.0)[0])
     codes = reference.angle_code(latents)
     ints = reference.run_all_layers(qmodel, faces, codes)
     h = make_input(torch.from_numpy(faces), torch.from_numpy(latents.astype(np.float32)))

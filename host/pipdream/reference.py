@@ -7,11 +7,13 @@ code, the AVR firmware - must produce these bytes. Activations are HWC.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from pipdream.blob import format as F
 from pipdream.blob.model import QLayer, QModel, tap_inputs
-from pipdream.blob.reader import load
+from pipdream.blob.reader import load, pdblob
 
 ACC_SAT = 0xFFFF  # the pre-shifted accumulator saturates to 16 bits
 
@@ -97,21 +99,44 @@ def angle_code(latent: float | np.ndarray) -> np.ndarray:
 CHUNK = 16  # images computed together: each is independent; small batches stay in cache (3x faster)
 
 
+def fold(flags: int, faces: np.ndarray, angle_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mirror fold (device/pdblob.py fold, the one definition, looked up for every pair):
+    (N,) faces and codes -> the codes the layers run (N,) int8 and mirrored? (N,) bool."""
+    faces, codes = np.asarray(faces).reshape(-1), np.asarray(angle_codes).reshape(-1)
+    if not flags & F.FLAG_MIRROR_FOLD:
+        return codes.astype(np.int8), np.zeros(codes.shape, bool)
+    encode_inputs(faces, codes, F.N_FACES)  # the range checks, before the look-up
+    hit = _fold_table(flags)[faces.astype(np.int64) - 1, codes.astype(np.int64) + F.ANGLE_CODE_MAX]
+    return (hit >> 1).astype(np.int8), (hit & 1).astype(bool)
+
+
+@functools.cache
+def _fold_table(flags: int) -> np.ndarray:
+    """(6, 255) int64: pdblob.fold (code * 2 + mirrored) for faces 1..6, codes -127..127."""
+    return np.array([[pdblob.fold(flags, f, a) for a in range(-F.ANGLE_CODE_MAX, F.ANGLE_CODE_MAX + 1)]
+                     for f in range(1, F.N_FACES + 1)], np.int64)
+
+
 def run(model: QModel, faces: np.ndarray, angle_codes: np.ndarray) -> np.ndarray:
-    """Images for (face, angle code) pairs: uint8 (N, H, W) for the single-channel output."""
+    """Images for (face, angle code) pairs: uint8 (N, H, W) for the single-channel output.
+    A FLAG_MIRROR_FOLD model runs the folded code and mirrors the image where fold() says."""
     faces, angle_codes = np.asarray(faces), np.asarray(angle_codes)
+    codes, mirror = fold(model.flags, faces, angle_codes)
     parts = []
     for i in range(0, max(len(faces), 1), CHUNK):
-        x = encode_inputs(faces[i:i + CHUNK], angle_codes[i:i + CHUNK], model.n_faces)
+        x = encode_inputs(faces[i:i + CHUNK], codes[i:i + CHUNK], model.n_faces)
         for layer in model.layers:
             x = run_layer(layer, x)
         parts.append(x[..., 0])
-    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+    images = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    images[mirror] = images[mirror][:, :, ::-1]
+    return images
 
 
 def run_all_layers(model: QModel, faces: np.ndarray, angle_codes: np.ndarray) -> list[np.ndarray]:
-    """Every layer's uint8 output, (N, H, W, C) each: for per-layer comparisons."""
-    x = encode_inputs(faces, angle_codes, model.n_faces)
+    """Every layer's uint8 output, (N, H, W, C) each: for per-layer comparisons. A folded
+    model's layers run the folded codes; the last output is not mirrored here."""
+    x = encode_inputs(faces, fold(model.flags, faces, angle_codes)[0], model.n_faces)
     outs = []
     for layer in model.layers:
         x = run_layer(layer, x)

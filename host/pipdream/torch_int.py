@@ -23,8 +23,11 @@ def _requantize(acc: torch.Tensor, mult: torch.Tensor, shift: torch.Tensor) -> t
 
 @torch.no_grad()
 def run(model: QModel, faces: np.ndarray, angle_codes: np.ndarray) -> np.ndarray:
-    """Same contract as reference.run: uint8 (N, H, W)."""
-    x = torch.from_numpy(reference.encode_inputs(faces, angle_codes, model.n_faces)).double()
+    """Same contract as reference.run: uint8 (N, H, W). The mirror fold is reference.fold's;
+    this module checks the layers' arithmetic."""
+    reference.encode_inputs(faces, angle_codes, model.n_faces)  # range checks before the fold
+    codes, mirror = reference.fold(model.flags, faces, angle_codes)
+    x = torch.from_numpy(reference.encode_inputs(faces, codes, model.n_faces)).double()
     x = x.reshape(x.shape[0], -1)  # (N, 7)
     for layer in model.layers:
         w = torch.from_numpy(layer.weights.astype(np.float64))
@@ -44,4 +47,6 @@ def run(model: QModel, faces: np.ndarray, angle_codes: np.ndarray) -> np.ndarray
             acc = acc.round().long().permute(0, 2, 3, 1)  # NHWC: channels last for per-channel params
             y = _requantize(acc, mult, shift).permute(0, 3, 1, 2)
         x = y.double()  # (N, C, H, W)
-    return x[:, 0].numpy().astype(np.uint8)
+    images = x[:, 0].numpy().astype(np.uint8)
+    images[mirror] = images[mirror][:, :, ::-1]
+    return images

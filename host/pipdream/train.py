@@ -120,6 +120,12 @@ class BatchSampler:
                           len(self.cdf) - 1)
 
 
+def training_data(cfg: DecoderConfig, n: int, seed: int) -> dict[str, np.ndarray]:
+    """The cached renders a decoder of cfg learns from: folded for a folded model."""
+    data = dataset.cached_dataset(n, seed)
+    return dataset.folded(data) if cfg.fold else data
+
+
 def to_tensors(data: dict[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     """Dataset dict -> decoder inputs (N, 7) and float targets (N, 1, 32, 32) in [0, 1]."""
     latents = torch.from_numpy(dataset.angle_to_latent(data["angles"]))
@@ -166,11 +172,11 @@ def train(
         model.load_state_dict(start.state_dict())
     rng = np.random.default_rng(tc.seed)
     t0 = time.perf_counter()
-    data = dataset.cached_dataset(tc.n_train, tc.seed)
+    data = training_data(cfg, tc.n_train, tc.seed)
     x_all, y_all = to_tensors(data)
     sep_all = torch.from_numpy(separator_masks(data["images"])) if tc.separator_weight else None
     # Validation renders use a different seed stream from the training cache.
-    x_val, y_val = to_tensors(dataset.cached_dataset(tc.n_val, tc.seed + 10_000))
+    x_val, y_val = to_tensors(training_data(cfg, tc.n_val, tc.seed + 10_000))
     t_data = time.perf_counter() - t0
 
     sample = BatchSampler(dataset_faces(x_all), tc.face_weights, rng)
@@ -256,11 +262,22 @@ def load_decoder(path: str | Path) -> Decoder:
 
 
 @torch.no_grad()
+def float_images(model: Decoder, faces: np.ndarray, latents: np.ndarray) -> np.ndarray:
+    """faces (N,) 1..6, latents (N,) in [-1, 1) -> the model's output (N, 32, 32) in [0, 1].
+    A folded model draws the folded angle, mirrored where the fold says."""
+    mirror = np.zeros(len(np.asarray(latents).reshape(-1)), bool)
+    if model.cfg.fold:
+        angles, mirror = dataset.fold_angles(faces, np.asarray(latents, np.float64) * 90.0)
+        latents = dataset.angle_to_latent(angles)
+    x = make_input(torch.as_tensor(faces), torch.as_tensor(latents, dtype=torch.float32))
+    y = model.eval()(x)[:, 0].numpy()
+    y[mirror] = y[mirror][:, :, ::-1]
+    return y
+
+
 def decode(model: Decoder, faces: np.ndarray, latents: np.ndarray) -> np.ndarray:
     """faces (N,) 1..6, latents (N,) in [-1, 1) -> uint8 (N, 32, 32): output * 255, rounded."""
-    x = make_input(torch.as_tensor(faces), torch.as_tensor(latents, dtype=torch.float32))
-    y = model.eval()(x)[:, 0].numpy()  # (N, 32, 32) in [0, 1]
-    return np.clip(np.rint(y * 255.0), 0, 255).astype(np.uint8)
+    return np.clip(np.rint(float_images(model, faces, latents) * 255.0), 0, 255).astype(np.uint8)
 
 
 def write_metrics(path: str | Path, metrics: dict) -> None:

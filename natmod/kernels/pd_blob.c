@@ -35,7 +35,7 @@ const char *pd_status_message(int status)
     case PD_ERR_OUT_C: return "header.out_c: unsupported channel count";
     case PD_ERR_N_LAYERS: return "header.n_layers: out of range";
     case PD_ERR_LAYER_SIZE: return "header.layer_size: wrong layer entry size";
-    case PD_ERR_FLAGS: return "header.flags: no flags are defined in v1";
+    case PD_ERR_FLAGS: return "header.flags: unknown bits, or the mirror fold without 6 faces";
     case PD_ERR_RESERVED: return "header.reserved: must be 0";
     case PD_ERR_TABLE_TRUNCATED: return "layer table: runs past the end of the blob";
     case PD_ERR_L_KIND: return "layer.kind: unknown layer kind";
@@ -114,6 +114,7 @@ uint32_t pd_blob_crc(const uint8_t *blob, uint32_t size)
 static int check_header(pd_model_t *m, const uint8_t *b, uint32_t n)
 {
     uint8_t v;
+    uint32_t flags;
     if (n < PD_HEADER_SIZE) {
         return PD_ERR_HEADER_TRUNCATED;
     }
@@ -164,9 +165,12 @@ static int check_header(pd_model_t *m, const uint8_t *b, uint32_t n)
     if (PD_RD16LE(b + PD_H_LAYER_SIZE) != PD_LAYER_SIZE) {
         return PD_ERR_LAYER_SIZE;
     }
-    if (PD_RD32LE(b + PD_H_FLAGS) != 0) {
+    flags = PD_RD32LE(b + PD_H_FLAGS);
+    if ((flags & ~(uint32_t)PD_FLAGS_KNOWN) != 0 ||
+        ((flags & PD_FLAG_MIRROR_FOLD) != 0 && m->n_faces != PD_N_FACES)) {
         return PD_ERR_FLAGS;
     }
+    m->fold = (uint8_t)(flags & PD_FLAG_MIRROR_FOLD);
     if (PD_RD32LE(b + PD_H_RESERVED) != 0) {
         return PD_ERR_RESERVED;
     }
@@ -320,6 +324,7 @@ int pd_model_parse(pd_model_t *m, const uint8_t *blob, uint32_t size)
     m->n_faces = 0;
     m->out_h = 0;
     m->out_w = 0;
+    m->fold = 0;
     m->err_layer = 0xFF;
     st = check_header(m, blob, size);
     if (st != PD_OK) {

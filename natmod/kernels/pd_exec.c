@@ -21,14 +21,63 @@ static int check_inputs(const pd_model_t *m, int32_t face, int32_t angle_code)
     return PD_OK;
 }
 
-/* reference.encode_inputs: int8 (n_faces + 1): one-hot face * 127, then the angle code. */
+int32_t pd_fold(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *mirror)
+{
+    int32_t a = angle_code;
+    *mirror = 0;
+    if (!m->fold) {
+        return a;
+    }
+    if ((PD_FOLD_SQUARE_FACES >> face) & 1) { /* a quarter turn and the mirror: [0, FOLD_QUARTER] */
+        uint8_t neg = (uint8_t)(a < 0);
+        if (neg) {
+            a = -a;
+        }
+        if (a > PD_FOLD_QUARTER) {
+            *mirror = (uint8_t)!neg;
+            return PD_ANGLE_CODE_MAX - a;
+        }
+        *mirror = neg;
+        return a;
+    }
+    if ((PD_FOLD_DIAGONAL_FACES >> face) & 1) { /* mirror: a -> 127 - a, [-FOLD_QUARTER, FOLD_QUARTER] */
+        if (a > PD_FOLD_QUARTER) {
+            *mirror = 1;
+            return PD_ANGLE_CODE_MAX - a;
+        }
+        if (a < -PD_FOLD_QUARTER) {
+            *mirror = 1;
+            return -PD_ANGLE_CODE_MAX - a;
+        }
+        return a;
+    }
+    if (a < 0) { /* two columns: mirror a -> -a, [0, 127] */
+        *mirror = 1;
+        return -a;
+    }
+    return a;
+}
+
+/* Reverses pixels[0..w) in place: a row segment of the mirrored image. */
+static void reverse(uint8_t *px, uint8_t w)
+{
+    uint8_t i = 0, j = w;
+    while (i + 1 < j) {
+        uint8_t t = px[i];
+        px[i++] = px[--j];
+        px[j] = t;
+    }
+}
+
+/* reference.encode_inputs: int8 (n_faces + 1): one-hot face * 127, then the angle code
+ * (folded: pd_fold). */
 static void encode(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *x)
 {
-    uint8_t i;
+    uint8_t i, mirror;
     for (i = 0; i < m->n_faces; i++) {
         x[i] = (uint8_t)(i + 1 == face ? PD_ONE_HOT_CODE : 0);
     }
-    x[m->n_faces] = (uint8_t)(int8_t)angle_code;
+    x[m->n_faces] = (uint8_t)(int8_t)pd_fold(m, face, angle_code, &mirror);
 }
 
 static void set_window(pd_window_t *win, uint8_t *data, uint8_t ring, uint8_t x0, uint8_t w, uint8_t c)
@@ -89,6 +138,19 @@ int pd_full_layer(const pd_model_t *m, uint8_t j, uint8_t *scratch, uint32_t scr
     return pd_layer_run(&L, &in, &dst, &r);
 }
 
+void pd_full_end(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *out, uint8_t part,
+                 uint8_t parts)
+{
+    uint8_t y, mirror;
+    (void)pd_fold(m, face, angle_code, &mirror);
+    if (!mirror || parts == 0) {
+        return;
+    }
+    for (y = (uint8_t)((uint16_t)m->out_h * part / parts); y < (uint16_t)m->out_h * (part + 1) / parts; y++) {
+        reverse(out + (uint16_t)y * m->out_w * PD_OUT_C, m->out_w); /* one channel: PD_OUT_C is 1 */
+    }
+}
+
 int pd_generate_full(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
                      uint32_t scratch_size, uint8_t *out, uint32_t out_size)
 {
@@ -96,6 +158,9 @@ int pd_generate_full(const pd_model_t *m, int32_t face, int32_t angle_code, uint
     int st = pd_full_begin(m, face, angle_code, scratch, scratch_size, out_size);
     for (j = 0; st == PD_OK && j < m->n_layers; j++) {
         st = pd_full_layer(m, j, scratch, scratch_size, out, 0, 1);
+    }
+    if (st == PD_OK) {
+        pd_full_end(m, face, angle_code, out, 0, 1);
     }
     return st;
 }
@@ -143,6 +208,9 @@ int pd_generate_full_part(const pd_model_t *m, int32_t face, int32_t angle_code,
     st = pd_full_begin(m, face, angle_code, scratch, scratch_size, out_size);
     for (j = 0; st == PD_OK && j < m->n_layers; j++) {
         st = pd_full_layer(m, j, scratch, scratch_size, out, part, parts);
+        if (st == PD_OK && j + 1 == m->n_layers) {
+            pd_full_end(m, face, angle_code, out, part, parts); /* before the last barrier */
+        }
         if (st == PD_OK) {
             st = pd_barrier(sync, part, parts, spin_limit);
         }
@@ -158,7 +226,21 @@ typedef struct {
     uint8_t *ring, *x0, *w, *next;
     uint8_t *row_out; /* [strip_w] the last layer's output row segment (ring mode) */
     uint8_t a, b;     /* this strip's output columns */
+    uint8_t out_w;    /* the image's width */
+    uint8_t mirror;   /* pd_fold: hand the row segments over mirrored */
 } stream_t;
+
+/* Hands a final row segment over (mirrored in place, and from the mirrored columns, when
+ * the fold says so: the segment is the last layer's output, read by nothing else). */
+static void hand_over(const stream_t *S, pd_row_fn on_row, void *ctx, uint8_t row, uint8_t col0, uint8_t w,
+                      uint8_t *px)
+{
+    if (S->mirror) {
+        reverse(px, w);
+        col0 = (uint8_t)(S->out_w - col0 - w);
+    }
+    on_row(ctx, row, col0, w, px);
+}
 
 /* Layer j's next output row needs input rows up to *hi; returns 0 if it needs none. */
 static uint8_t needs_up_to(const pd_model_t *m, uint8_t j, uint8_t row, int16_t *hi)
@@ -208,7 +290,7 @@ static int produce(const pd_model_t *m, stream_t *S, uint8_t target, uint8_t row
             return st;
         }
         if (j == last) {
-            on_row(ctx, S->next[j], S->a, dst.w, S->row_out);
+            hand_over(S, on_row, ctx, S->next[j], S->a, dst.w, S->row_out);
         }
         S->next[j]++;
     }
@@ -228,7 +310,7 @@ static void acc_open(const pd_layer_t *L, int32_t *acc_row, uint8_t w)
 
 /* Requantizes an accumulator row in place (byte i is written after int32 i is read,
  * and byte i lies in an int32 at or before i) and hands it over. */
-static void acc_close(const pd_layer_t *L, int32_t *acc_row, uint8_t w, uint8_t row, uint8_t col0,
+static void acc_close(const stream_t *S, const pd_layer_t *L, int32_t *acc_row, uint8_t w, uint8_t row,
                       pd_row_fn on_row, void *ctx)
 {
     uint8_t *px = (uint8_t *)acc_row;
@@ -240,7 +322,7 @@ static void acc_close(const pd_layer_t *L, int32_t *acc_row, uint8_t w, uint8_t 
             px[i] = pd_requantize(v, PD_RD16LE(L->mult + 2 * (size_t)c), PD_RD8(L->shift + c));
         }
     }
-    on_row(ctx, row, col0, w, px);
+    hand_over(S, on_row, ctx, row, S->a, w, px);
 }
 
 /* One strip with the last layer in accumulator mode: input rows r = 0, 1, ...
@@ -297,7 +379,7 @@ static int strip_acc(const pd_model_t *m, stream_t *S, int32_t *acc, uint8_t n_a
                 acc_open(&L, acc + emit % n_acc * acc_row, w);
                 open = (uint8_t)(emit + 1);
             }
-            acc_close(&L, acc + emit % n_acc * acc_row, w, emit, S->a, on_row, ctx);
+            acc_close(S, &L, acc + emit % n_acc * acc_row, w, emit, on_row, ctx);
             emit++;
         }
     }
@@ -361,6 +443,8 @@ int pd_generate_stream(const pd_model_t *m, int32_t face, int32_t angle_code, ui
     }
     acc = (int32_t *)(void *)(scratch + PD_STREAM_STATE_BYTES(n));
     encode(m, face, angle_code, scratch + S.off[0]); /* layer 0's one input pixel, kept all along */
+    S.out_w = m->out_w;
+    (void)pd_fold(m, face, angle_code, &S.mirror);
 
     for (t = 0; t < strips; t++) {
         pd_strip_cols(m, strips, t, &S.a, &S.b, S.x0, S.w);

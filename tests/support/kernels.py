@@ -141,7 +141,10 @@ def crafted(blob: bytes) -> Iterator[tuple[str, bytes]]:
     cut = F.HEADER_SIZE + F.LAYER_SIZE * n_layers - 1
     yield "layer table past the end", patch_header(blob[:cut], "total_size", cut)
     yield "layer size", patch_header(blob, "layer_size", 40)
-    yield "flags", patch_header(blob, "flags", 1)
+    yield "flags 2", patch_header(blob, "flags", 2)
+    yield "flags 0x80000001", patch_header(blob, "flags", 0x80000001)
+    folded = patch_header(blob, "flags", F.FLAG_MIRROR_FOLD)  # valid with six faces
+    yield "mirror fold of 5 faces", patch_header(folded, "n_faces", 5)
     yield "reserved", patch_header(blob, "reserved", 0x80000000)
     yield "declared image differs", patch_header(blob, "out_w", blob[19] - 1)
     for i in range(n_layers):

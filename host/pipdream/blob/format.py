@@ -42,7 +42,7 @@ HEADER_FIELDS = (
     ("out_c", 20, "B"),  # H10
     ("n_layers", 21, "B"),  # H11
     ("layer_size", 22, "H"),  # H12
-    ("flags", 24, "I"),  # H13 (must be 0 in v1)
+    ("flags", 24, "I"),  # H13 FLAG_* bits
     ("reserved", 28, "I"),  # H14 (must be 0 in v1)
 )
 HEADER_SIZE = 32
@@ -116,6 +116,20 @@ DTYPE_UINT8 = 0  # activations after a clamp
 DTYPE_INT8 = 1  # the decoder input: one-hot * 127 and the angle code
 
 LAYOUT_OHWI = 0  # weights [out_c][ky][kx][in_c]; fc: [out_h][out_w][out_c][in_c]
+
+# ---- header flags (H13) ---------------------------------------------------------
+# The mirror fold (docs/arithmetic.md): a die mirrored left-right is the same face at another
+# angle, so the model draws each face only over the codes no mirror reaches, and the image
+# for any other code is the image of its mirror code, mirrored. Needs the six die faces.
+FLAG_MIRROR_FOLD = 1
+FLAGS_KNOWN = FLAG_MIRROR_FOLD
+# Faces by symmetry, bit f for face f. Square (1, 4, 5): a quarter turn and the mirror, codes
+# folded into [0, FOLD_QUARTER]. Diagonal (2, 3): the mirror turns code a into 127 - a (90
+# degrees - angle), folded into [-FOLD_QUARTER, FOLD_QUARTER]. The rest (6, two columns): the
+# mirror turns a into -a, folded into [0, 127].
+FOLD_SQUARE_FACES = (1 << 1) | (1 << 4) | (1 << 5)
+FOLD_DIAGONAL_FACES = (1 << 2) | (1 << 3)
+FOLD_QUARTER = 63  # 45 degrees is code 63.5
 
 # ---- hard maxima (every count and dimension is checked against these) --------
 MAX_LAYERS = 16

@@ -83,6 +83,7 @@ class QModel:
     layers: list[QLayer]
     n_faces: int = F.N_FACES
     latent_size: int = F.LATENT_SIZE
+    flags: int = 0  # header flags: F.FLAG_MIRROR_FOLD, the model covers half the angles
     meta: dict = field(default_factory=dict)  # not stored in the blob
 
     @property

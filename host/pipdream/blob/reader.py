@@ -48,4 +48,4 @@ def load(data: bytes | bytearray | memoryview) -> QModel:
     """Parse and validate a blob; raises BlobError on any defect."""
     data = bytes(data)
     h, entries = pdblob.parse(data)
-    return QModel([_layer(data, e) for e in entries], h.n_faces, h.latent_size)
+    return QModel([_layer(data, e) for e in entries], h.n_faces, h.latent_size, h.flags)

@@ -50,4 +50,6 @@ def random_model(rng: np.random.Generator, n_layers: int | None = None,
         c, h, w = co, ho, wo
     if layers[-1].out_shape[0] != 1:  # single-channel image out
         layers.append(random_layer(rng, F.KIND_CONV, (c, h, w), (1, h, w), F.DTYPE_UINT8, 3, 1, 1))
-    return QModel(layers, n_faces)
+    # every other six-face model folds its angles (drawn last: the layers are as before)
+    fold = n_faces == F.N_FACES and rng.random() < 0.5
+    return QModel(layers, n_faces, flags=F.FLAG_MIRROR_FOLD if fold else 0)

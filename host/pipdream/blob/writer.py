@@ -94,7 +94,7 @@ def pack(model: QModel) -> bytes:
             out_c=oc,  # H10
             n_layers=n,  # H11
             layer_size=F.LAYER_SIZE,  # H12
-            flags=0,  # H13
+            flags=model.flags,  # H13
             reserved=0,  # H14
         ),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -52,6 +53,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "validation pairs; keep the weights it passed most (default 0: the last)")
     p.add_argument("--face-weights", type=train_cmd.parse_face_weights, default=(),
                    help="sampling weights of faces 1..6, like 1,1,1,1,1,3 (default: uniform)")
+    p.add_argument("--fold", action="store_true",
+                   help="fold the checkpoint's angles (train --fold): the QAT data, its calibration "
+                        "and the blob; a folded checkpoint stays folded")
     p.add_argument("--out", type=Path, required=True, help="quantized checkpoint to write (.pt)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -75,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         tuned = load_decoder(args.checkpoint)
     float_model = load_decoder(args.float_checkpoint)
+    if args.fold or tuned.cfg.fold:  # the float model is measured drawn the same way
+        tuned.cfg = dataclasses.replace(tuned.cfg, fold=True)
+        float_model.cfg = dataclasses.replace(float_model.cfg, fold=True)
     qat, metrics = quantize.qat_finetune(
         tuned, quantize.QATConfig(epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
                                   seed=args.seed, threads=args.threads, lr=args.lr,
@@ -89,9 +96,7 @@ def run(args: argparse.Namespace) -> int:
     faces, latents = rng.integers(1, 7, 1000), rng.uniform(-1, 1, 1000)
     errors = quantize.layer_errors(tuned, qmodel, qmodel.meta["act_scales"], faces, latents)
     ints = reference.run(qmodel, faces, reference.angle_code(latents)).astype(np.float64) / 255
-    with torch.no_grad():
-        x = quantize.make_input(torch.from_numpy(faces), torch.from_numpy(latents).float())
-        floats = float_model(x)[:, 0].numpy()
+    floats = train.float_images(float_model, faces, latents)
     errors["end_to_end_rms_vs_float"] = float(np.sqrt(np.mean((ints - floats) ** 2)))
     metrics.update(errors)
     with files.atomic(args.out) as tmp:  # an interrupted save leaves no half file

@@ -70,6 +70,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "pips kept bright by the full --margin, %(type)s (default 0: none)")
     p.add_argument("--face-weights", type=parse_face_weights, default=(),
                    help="sampling weights of faces 1..6, like 1,1,1,1,1,3 (default: uniform)")
+    p.add_argument("--fold", action="store_true",
+                   help="train each face only over the angles a mirror cannot reach; the blob "
+                        "then says so and every board draws the rest mirrored (docs/arithmetic.md)")
     p.add_argument("--init", type=Path,
                    help="start from this float checkpoint, or the float weights of a quantized one "
                         "(same --dims/--hires), instead of random weights")
@@ -96,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         train.load_start(args.init)  # a float or quantized decoder checkpoint, before the training
     if args.eval_n > 0:
         evalnet.load(paths.EVAL_PT)  # the judge of the final figures
-    cfg = DecoderConfig(d1, d2, d3, d4, args.hires)
+    cfg = DecoderConfig(d1, d2, d3, d4, args.hires, fold=args.fold)
     tc = train.TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr,
                            n_train=args.n_train, seed=args.seed, threads=args.threads,
                            legibility_weight=args.legibility_weight, margin=args.margin,
