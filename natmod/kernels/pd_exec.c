@@ -21,41 +21,40 @@ static int check_inputs(const pd_model_t *m, int32_t face, int32_t angle_code)
     return PD_OK;
 }
 
+/* pd_fold on the executor's narrow types: every code and result fits int8 (short AVR code). */
+static int8_t fold(const pd_model_t *m, uint8_t face, int8_t a, uint8_t *mirror)
+{
+    uint8_t flip = 0;
+    if (m->fold) {
+        if ((PD_FOLD_SQUARE_FACES >> face) & 1) { /* a quarter turn and the mirror: [0, FOLD_QUARTER] */
+            if (a < 0) {
+                a = (int8_t)-a;
+                flip = 1;
+            }
+            if (a > PD_FOLD_QUARTER) {
+                a = (int8_t)(PD_ANGLE_CODE_MAX - a);
+                flip ^= 1;
+            }
+        } else if ((PD_FOLD_DIAGONAL_FACES >> face) & 1) { /* a -> 127 - a: [-FOLD_QUARTER, FOLD_QUARTER] */
+            if (a > PD_FOLD_QUARTER) {
+                a = (int8_t)(PD_ANGLE_CODE_MAX - a);
+                flip = 1;
+            } else if (a < -PD_FOLD_QUARTER) {
+                a = (int8_t)(-PD_ANGLE_CODE_MAX - a);
+                flip = 1;
+            }
+        } else if (a < 0) { /* two columns: a -> -a, [0, 127] */
+            a = (int8_t)-a;
+            flip = 1;
+        }
+    }
+    *mirror = flip;
+    return a;
+}
+
 int32_t pd_fold(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *mirror)
 {
-    int32_t a = angle_code;
-    *mirror = 0;
-    if (!m->fold) {
-        return a;
-    }
-    if ((PD_FOLD_SQUARE_FACES >> face) & 1) { /* a quarter turn and the mirror: [0, FOLD_QUARTER] */
-        uint8_t neg = (uint8_t)(a < 0);
-        if (neg) {
-            a = -a;
-        }
-        if (a > PD_FOLD_QUARTER) {
-            *mirror = (uint8_t)!neg;
-            return PD_ANGLE_CODE_MAX - a;
-        }
-        *mirror = neg;
-        return a;
-    }
-    if ((PD_FOLD_DIAGONAL_FACES >> face) & 1) { /* mirror: a -> 127 - a, [-FOLD_QUARTER, FOLD_QUARTER] */
-        if (a > PD_FOLD_QUARTER) {
-            *mirror = 1;
-            return PD_ANGLE_CODE_MAX - a;
-        }
-        if (a < -PD_FOLD_QUARTER) {
-            *mirror = 1;
-            return -PD_ANGLE_CODE_MAX - a;
-        }
-        return a;
-    }
-    if (a < 0) { /* two columns: mirror a -> -a, [0, 127] */
-        *mirror = 1;
-        return -a;
-    }
-    return a;
+    return fold(m, (uint8_t)face, (int8_t)angle_code, mirror); /* callers checked the ranges */
 }
 
 /* Reverses pixels[0..w) in place: a row segment of the mirrored image. */
@@ -69,15 +68,14 @@ static void reverse(uint8_t *px, uint8_t w)
     }
 }
 
-/* reference.encode_inputs: int8 (n_faces + 1): one-hot face * 127, then the angle code
- * (folded: pd_fold). */
-static void encode(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *x)
+/* reference.encode_inputs: int8 (n_faces + 1): one-hot face * 127, then the (folded) code. */
+static void encode(const pd_model_t *m, uint8_t face, int8_t code, uint8_t *x)
 {
-    uint8_t i, mirror;
+    uint8_t i;
     for (i = 0; i < m->n_faces; i++) {
         x[i] = (uint8_t)(i + 1 == face ? PD_ONE_HOT_CODE : 0);
     }
-    x[m->n_faces] = (uint8_t)(int8_t)pd_fold(m, face, angle_code, &mirror);
+    x[m->n_faces] = (uint8_t)code;
 }
 
 static void set_window(pd_window_t *win, uint8_t *data, uint8_t ring, uint8_t x0, uint8_t w, uint8_t c)
@@ -92,6 +90,7 @@ static void set_window(pd_window_t *win, uint8_t *data, uint8_t ring, uint8_t x0
 int pd_full_begin(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *scratch,
                   uint32_t scratch_size, uint32_t out_size)
 {
+    uint8_t mirror;
     int st = check_inputs(m, face, angle_code);
     if (st != PD_OK) {
         return st;
@@ -102,7 +101,7 @@ int pd_full_begin(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t
     if (scratch_size < pd_full_scratch(m)) {
         return PD_ERR_SCRATCH_SIZE;
     }
-    encode(m, face, angle_code, scratch);
+    encode(m, (uint8_t)face, fold(m, (uint8_t)face, (int8_t)angle_code, &mirror), scratch);
     return PD_OK;
 }
 
@@ -142,7 +141,7 @@ void pd_full_end(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t 
                  uint8_t parts)
 {
     uint8_t y, mirror;
-    (void)pd_fold(m, face, angle_code, &mirror);
+    (void)fold(m, (uint8_t)face, (int8_t)angle_code, &mirror);
     if (!mirror || parts == 0) {
         return;
     }
@@ -442,9 +441,9 @@ int pd_generate_stream(const pd_model_t *m, int32_t face, int32_t angle_code, ui
         return st;
     }
     acc = (int32_t *)(void *)(scratch + PD_STREAM_STATE_BYTES(n));
-    encode(m, face, angle_code, scratch + S.off[0]); /* layer 0's one input pixel, kept all along */
+    /* layer 0's one input pixel, kept all along */
+    encode(m, (uint8_t)face, fold(m, (uint8_t)face, (int8_t)angle_code, &S.mirror), scratch + S.off[0]);
     S.out_w = m->out_w;
-    (void)pd_fold(m, face, angle_code, &S.mirror);
 
     for (t = 0; t < strips; t++) {
         pd_strip_cols(m, strips, t, &S.a, &S.b, S.x0, S.w);
