@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -9,7 +10,8 @@ import sys
 import pytest
 from conftest import SHIPPED_BLOB
 from pipdream import plan
-from pipdream.blob import load
+from pipdream.blob import format as F
+from pipdream.blob import load, pack
 
 PIPDREAM = [sys.executable, "-m", "pipdream"]
 
@@ -28,6 +30,17 @@ def test_inspect_reports_layers_totals_and_both_plans(repo_root):
                                                        "conv", "conv"]
     for name, kind in plan.KINDS.items():
         assert report["plans"][name]["scratch_bytes"] == plan.plan(model, kind).scratch_bytes
+    assert report["mirror_fold"] == bool(model.flags & F.FLAG_MIRROR_FOLD)
+
+
+def test_inspect_says_when_a_blob_draws_half_its_angles_mirrored(tmp_path, shipped_blob):
+    model = load(shipped_blob)
+    for flags, said in ((0, False), (F.FLAG_MIRROR_FOLD, True)):
+        path = tmp_path / f"f{flags}.blob"
+        path.write_bytes(pack(dataclasses.replace(model, flags=flags)))
+        r = pipdream("inspect", str(path))
+        assert r.returncode == 0, r.stderr
+        assert ("mirror fold" in r.stdout.splitlines()[0]) == said
 
 
 def test_the_shipped_blob_streams_in_1536_bytes_with_at_most_25_percent_more_macs(shipped_model):

@@ -6,6 +6,7 @@ in [-90, 90)); rendering on the fly would cost more than the training step.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -167,7 +168,7 @@ def train(
     model = Decoder(cfg)
     if tc.init:  # fine-tune a trained model, e.g. with the margin term added
         start = load_start(tc.init)
-        if start.cfg != cfg:
+        if dataclasses.replace(start.cfg, fold=cfg.fold) != cfg:  # an unfolded start may be folded
             raise ValueError(f"--init {tc.init} is a {start.cfg.name()} decoder, not {cfg.name()}")
         model.load_state_dict(start.state_dict())
     rng = np.random.default_rng(tc.seed)

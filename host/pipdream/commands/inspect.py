@@ -39,7 +39,8 @@ def describe(data: bytes) -> dict:
         })
     report = {
         "version": F.VERSION, "size": len(data), "crc32": f"0x{blob_crc(data):08x}", "crc_ok": True,
-        "n_faces": model.n_faces, "out": list(model.out_shape), "layers": layers,
+        "n_faces": model.n_faces, "mirror_fold": bool(model.flags & F.FLAG_MIRROR_FOLD),
+        "out": list(model.out_shape), "layers": layers,
         "params": model.params, "macs": model.macs, "plans": {},
     }
     for name, kind in plan.KINDS.items():
@@ -55,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(r, indent=2))
         return 0
     print(f"{args.blob}: blob format v{r['version']}, {r['size']} bytes, crc32 {r['crc32']} (ok), "
-          f"{r['n_faces']} faces, output {r['out'][1]}x{r['out'][2]}x{r['out'][0]}")
+          f"{r['n_faces']} faces, output {r['out'][1]}x{r['out'][2]}x{r['out'][0]}"
+          + (", mirror fold (docs/arithmetic.md)" if r["mirror_fold"] else ""))
     print(f"{'#':>2} {'kind':5} {'in (CxHxW)':>11} {'out (CxHxW)':>12} {'k/s/p/op':>9} "
           f"{'params':>7} {'MACs':>8} {'bytes':>6}")
     for la in r["layers"]:
