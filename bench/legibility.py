@@ -11,9 +11,11 @@ About 2 minutes on 2 cores (the integer reference draws default.blob's 6,000 dic
   legible and legible_1bit overall and per face, what went wrong (too few pips, too many,
   specks, pips touching at a corner: an image can have several), and for the sixes the
   failure rate per 10-degree bin of angle;
-- docs/images/legibility_<model>.png: 16 of each model's worst failures (most wrong first,
-  at least 3 degrees apart), the greyscale image above what the OLED shows, captioned with
-  what the judge read.
+- each model's threshold margin: the share of dice that stay legible with the threshold moved
+  d either way, for d up to 32;
+- docs/images/legibility_<model>.png: 16 of each model's worst dice (failures, most wrong
+  first, then the legible dice with the least threshold margin; at least 3 degrees apart),
+  the greyscale image above what the OLED shows, captioned with what the judge read.
 docs/training.md ("The legibility judge") quotes the results.
 """
 
@@ -75,7 +77,20 @@ def sixes_by_angle(ok: np.ndarray, faces: np.ndarray, angles: np.ndarray) -> dic
     return out
 
 
-def caption(c: legibility.Count, i: int) -> str:
+def margins(images: np.ndarray, faces: np.ndarray, step: int = 4) -> np.ndarray:
+    """(N,) how far the threshold may move either way, in steps of `step`, with the die still
+    legible at both ends, up to 64: its safety margin (-1: not legible at the threshold)."""
+    out = np.where(legibility.is_legible(images, faces), 0, -1)
+    for d in range(step, 65, step):  # up to 128 +- 64
+        ok = (legibility.is_legible(images, faces, legibility.THRESHOLD - d)
+              & legibility.is_legible(images, faces, legibility.THRESHOLD + d))
+        out[(out == d - step) & ok] = d
+    return out
+
+
+def caption(c: legibility.Count, i: int, margin: int) -> str:
+    if margin >= 0:
+        return f"ok to 128+-{margin}"
     words = [f"{c.pips[i]} pips"]
     if c.specks[i]:
         words.append(f"{c.specks[i]} speck" + ("s" if c.specks[i] > 1 else ""))
@@ -84,13 +99,13 @@ def caption(c: legibility.Count, i: int) -> str:
     return ", ".join(words)
 
 
-def worst(c: legibility.Count, faces: np.ndarray, angles: np.ndarray, k: int = WORST,
-          apart: float = 3.0) -> np.ndarray:
-    """Up to k failures, the most wrong first (pips off by most, then specks, then touching),
+def worst(c: legibility.Count, faces: np.ndarray, angles: np.ndarray, margin: np.ndarray,
+          k: int = WORST, apart: float = 3.0) -> np.ndarray:
+    """k dice: the failures, the most wrong first (pips off by most, then specks, then
+    touching), then the legible dice with the least threshold margin (the closest calls);
     no two of a face within `apart` degrees while others are left; shown by angle."""
     bad = np.abs(c.pips - faces) * 4 + np.minimum(c.specks, 3) + c.touching
-    fails = np.flatnonzero(~((c.pips == faces) & (c.specks == 0) & ~c.touching))
-    order = fails[np.lexsort((angles[fails], -bad[fails]))]
+    order = np.lexsort((angles, -bad, margin))  # margin -1 (failures) first
     chosen: list[int] = []
     for i in order:
         if len(chosen) < k and all(faces[j] != faces[i] or abs(angles[j] - angles[i]) >= apart
@@ -102,8 +117,8 @@ def worst(c: legibility.Count, faces: np.ndarray, angles: np.ndarray, k: int = W
 
 
 def save_worst(path: Path, images: np.ndarray, c: legibility.Count, faces: np.ndarray,
-               angles: np.ndarray) -> None:
-    idx = worst(c, faces, angles)
+               angles: np.ndarray, margin: np.ndarray) -> None:
+    idx = worst(c, faces, angles, margin)
     grey = images[idx].repeat(2, axis=1).repeat(2, axis=2)  # (k, 64, 64) like the display
     shown = legibility.display_bits(images[idx])
     tiles, labels = [], []
@@ -111,7 +126,7 @@ def save_worst(path: Path, images: np.ndarray, c: legibility.Count, faces: np.nd
         part = slice(row, row + 8)
         tiles += [grey[part], shown[part]]
         labels += [f"{faces[i]} @ {angles[i]:+.1f}" for i in idx[part]]
-        labels += [caption(c, i) for i in idx[part]]
+        labels += [caption(c, i, margin[i]) for i in idx[part]]
     grid.save_grid(path, np.concatenate(tiles), labels, scale=2, cols=min(8, len(idx)))
 
 
@@ -136,8 +151,12 @@ def main() -> None:
             "path": str(path.relative_to(paths.REPO)), "n": args.n, "seed": args.seed, **report,
             "failures": what_went_wrong(c, faces), "sixes_failed_by_angle": sixes_by_angle(ok, faces, angles),
         }
+        margin = margins(images, faces)
+        assert ((margin >= 0) == ok).all()
+        result["models"][name]["threshold_margin"] = {  # share of dice legible from 128-d to 128+d
+            str(d): float((margin >= d).mean()) for d in (0, 8, 16, 24, 32)}
         if name in GRIDS:
-            save_worst(args.images / f"legibility_{name}.png", images, c, faces, angles)
+            save_worst(args.images / f"legibility_{name}.png", images, c, faces, angles, margin)
         print(name, report["legible"], report["legible_1bit"], flush=True)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

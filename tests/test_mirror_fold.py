@@ -135,3 +135,22 @@ def test_a_folded_checkpoint_quantizes_to_a_folded_blob(tmp_path):
     assert load(pack(quantize.to_qmodel(qat))).flags == F.FLAG_MIRROR_FOLD
     model.cfg = DecoderConfig()
     assert load(pack(quantize.to_qmodel(qat))).flags == 0
+
+
+@pytest.mark.parametrize("flag, folded", [((), True), (("--no-fold",), False)])
+def test_pipdream_train_folds_unless_told_not_to(tmp_path, flag, folded):
+    from pipdream.cli import main
+
+    out = tmp_path / "d.pt"
+    assert main(["train", "--dims", "2,2,2,2", "--hires", "0", "--steps", "2", "--n-train", "64",
+                 "--eval-n", "0", "--threads", "1", *flag, "--out", str(out)]) == 0
+    assert train.load_decoder(out).cfg.fold is folded
+
+
+def test_a_checkpoint_from_before_the_fold_loads_unfolded(tmp_path):
+    path = tmp_path / "old.pt"
+    train.save_checkpoint(path, Decoder(DecoderConfig(2, 2, 2, 2, 0)), {})
+    ckpt = torch.load(path, weights_only=False)
+    del ckpt["config"]["fold"]  # as written before December 2026
+    torch.save(ckpt, path)
+    assert train.load_decoder(path).cfg == DecoderConfig(2, 2, 2, 2, 0, fold=False)

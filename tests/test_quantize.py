@@ -105,8 +105,8 @@ def test_the_shipped_blob_meets_its_accuracy_and_legibility_targets(repo_root):
     m = json.loads((repo_root / "models" / "default_metrics.json").read_text())
     assert m["n"] >= 6000
     assert m["accuracy"] >= 0.999 and m["accuracy_1bit"] >= 0.999
-    # No release goes back below the December 2026 retraining (issue #13 asks for 99.9%).
-    assert m["legible"] >= 0.99 and m["legible_1bit"] >= 0.99
+    # Issue #13: 99.9% of the dice a person can count (the mirror-folded model passes 100%).
+    assert m["legible"] >= 0.999 and m["legible_1bit"] >= 0.999
 
 
 def test_no_shipped_die_shows_the_wrong_number_of_pips(repo_root):
@@ -158,17 +158,23 @@ def test_keep_best_returns_the_weights_the_judge_passed_most(monkeypatch):
     assert any(not torch.equal(seen[2][k], seen[4][k]) for k in seen[2]), "the weights moved on"
 
 
-def test_the_keep_best_judge_reads_the_shipped_integer_models_dice(repo_root):
-    """judged_legible of the shipped QAT checkpoint is the judge's verdict on default.blob's
-    own bytes: on the failures among 1,200 random dice and as many passes, exactly half."""
+def test_the_keep_best_judge_reads_the_integer_models_dice(repo_root):
+    """judged_legible of a QAT checkpoint is the judge's verdict on its blob's own bytes: on
+    the failures among 1,200 random dice and as many passes, exactly half. The shipped model
+    fails none, so it is read here unfolded: its weights drawing angles it never learned."""
+    import dataclasses
+
     from pipdream import dataset
+    from pipdream.blob import pack
 
     faces, angles = dataset.sample_labels(1200, np.random.default_rng(0))
     codes = reference.angle_code(dataset.angle_to_latent(angles))
-    blob = (repo_root / "models" / "default.blob").read_bytes()
-    ok = legibility.is_legible(reference.generate_batch(blob, faces, codes), faces)  # (1200,)
-    assert 0 < (~ok).sum() < 100
-    pick = np.concatenate([np.flatnonzero(~ok), np.flatnonzero(ok)[: (~ok).sum()]])
     qat = quantize.load_qat(repo_root / "models" / "decoder_q.pt")
+    qat.model.cfg = dataclasses.replace(qat.model.cfg, fold=False)
+    images = reference.generate_batch(pack(quantize.to_qmodel(qat)), faces, codes)  # (1200, 32, 32)
+    ok = legibility.is_legible(images, faces)
+    assert 50 < (~ok).sum() < 600
+    pick = np.concatenate([np.flatnonzero(~ok), np.flatnonzero(ok)[: (~ok).sum()]])
     right, legible = quantize.judged_legible(qat, faces[pick], codes[pick])
-    assert legible == 0.5 and right == 1.0  # its failures are specks and corners
+    assert legible == 0.5
+    assert right == float(np.mean(legibility.count_pips(images[pick]) == faces[pick]))

@@ -88,7 +88,7 @@ def test_loading_something_else_is_a_clear_error(tmp_path):
 
 def test_shipped_decoder_is_the_default_architecture():
     model = train.load_decoder(paths.DECODER_PT)
-    assert model.cfg == DecoderConfig()
+    assert model.cfg == DecoderConfig(fold=True)  # the default layers, mirror-folded
     images = train.decode(model, np.array([1, 6]), np.array([0.0, -0.5]))
     assert images.shape == (2, 32, 32) and images.dtype == np.uint8
 

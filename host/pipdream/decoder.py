@@ -39,6 +39,7 @@ class DecoderConfig:
     hires: int = 2
     # Mirror fold: each face is trained over only the angles a left-right mirror cannot reach
     # (dataset.fold_angles); its blob carries FLAG_MIRROR_FOLD and every executor mirrors the rest.
+    # False here (checkpoints from before the fold have no such key); `pipdream train` folds.
     fold: bool = False
 
     def name(self) -> str:

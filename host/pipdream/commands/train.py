@@ -70,9 +70,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "pips kept bright by the full --margin, %(type)s (default 0: none)")
     p.add_argument("--face-weights", type=parse_face_weights, default=(),
                    help="sampling weights of faces 1..6, like 1,1,1,1,1,3 (default: uniform)")
-    p.add_argument("--fold", action="store_true",
-                   help="train each face only over the angles a mirror cannot reach; the blob "
-                        "then says so and every board draws the rest mirrored (docs/arithmetic.md)")
+    p.add_argument("--no-fold", dest="fold", action="store_false",
+                   help="train every face over the whole angle range; by default each face learns "
+                        "only the angles a mirror cannot reach, its blob says so and every board "
+                        "draws the rest mirrored (docs/arithmetic.md, \"The mirror fold\")")
     p.add_argument("--init", type=Path,
                    help="start from this float checkpoint, or the float weights of a quantized one "
                         "(same --dims/--hires), instead of random weights")
