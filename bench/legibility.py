@@ -102,18 +102,21 @@ def caption(c: legibility.Count, i: int, margin: int) -> str:
 def worst(c: legibility.Count, faces: np.ndarray, angles: np.ndarray, margin: np.ndarray,
           k: int = WORST, apart: float = 3.0) -> np.ndarray:
     """k dice: the failures, the most wrong first (pips off by most, then specks, then
-    touching), then the legible dice with the least threshold margin (the closest calls);
-    no two of a face within `apart` degrees while others are left; shown by angle."""
+    touching), then the legible dice with the least threshold margin (the closest calls).
+    Within each group, no two of a face within `apart` degrees while others are left;
+    shown by angle."""
     bad = np.abs(c.pips - faces) * 4 + np.minimum(c.specks, 3) + c.touching
     order = np.lexsort((angles, -bad, margin))  # margin -1 (failures) first
     chosen: list[int] = []
-    for i in order:
-        if len(chosen) < k and all(faces[j] != faces[i] or abs(angles[j] - angles[i]) >= apart
-                                   for j in chosen):
-            chosen.append(int(i))
-    chosen += [int(i) for i in order if i not in chosen][: k - len(chosen)]
-    chosen = np.array(chosen, dtype=np.int64)
-    return chosen[np.argsort(angles[chosen])]
+    for group in (order[margin[order] < 0], order[margin[order] >= 0]):
+        spaced: list[int] = []
+        for i in group:
+            if len(chosen) + len(spaced) < k and all(
+                    faces[j] != faces[i] or abs(angles[j] - angles[i]) >= apart for j in spaced):
+                spaced.append(int(i))
+        chosen += spaced + [int(i) for i in group if i not in spaced][: k - len(chosen) - len(spaced)]
+    chosen_idx = np.array(chosen[:k], dtype=np.int64)
+    return chosen_idx[np.argsort(angles[chosen_idx])]
 
 
 def save_worst(path: Path, images: np.ndarray, c: legibility.Count, faces: np.ndarray,
