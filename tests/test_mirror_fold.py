@@ -156,3 +156,11 @@ def test_a_checkpoint_from_before_the_fold_loads_unfolded(tmp_path):
     del ckpt["config"]["fold"]  # as written before December 2026
     torch.save(ckpt, path)
     assert train.load_decoder(path).cfg == DecoderConfig(2, 2, 2, 2, 0, fold=False)
+
+
+@pytest.mark.parametrize("flags", [0, F.FLAG_MIRROR_FOLD])
+def test_the_reference_rejects_an_angle_code_out_of_range_folded_or_not(flags):
+    model = dataclasses.replace(default_arch_model(), flags=flags)
+    for code in (128, -128, 200):
+        with pytest.raises(ValueError, match="angle codes must be in -127..127"):
+            reference.run(model, np.array([1]), np.array([code]))

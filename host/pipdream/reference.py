@@ -104,7 +104,7 @@ def fold(flags: int, faces: np.ndarray, angle_codes: np.ndarray) -> tuple[np.nda
     (N,) faces and codes -> the codes the layers run (N,) int8 and mirrored? (N,) bool."""
     faces, codes = np.asarray(faces).reshape(-1), np.asarray(angle_codes).reshape(-1)
     if not flags & F.FLAG_MIRROR_FOLD:
-        return codes.astype(np.int8), np.zeros(codes.shape, bool)
+        return codes, np.zeros(codes.shape, bool)  # as given: encode_inputs checks the ranges
     encode_inputs(faces, codes, F.N_FACES)  # the range checks, before the look-up
     hit = _fold_table(flags)[faces.astype(np.int64) - 1, codes.astype(np.int64) + F.ANGLE_CODE_MAX]
     return (hit >> 1).astype(np.int8), (hit & 1).astype(bool)

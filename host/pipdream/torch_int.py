@@ -25,7 +25,6 @@ def _requantize(acc: torch.Tensor, mult: torch.Tensor, shift: torch.Tensor) -> t
 def run(model: QModel, faces: np.ndarray, angle_codes: np.ndarray) -> np.ndarray:
     """Same contract as reference.run: uint8 (N, H, W). The mirror fold is reference.fold's;
     this module checks the layers' arithmetic."""
-    reference.encode_inputs(faces, angle_codes, model.n_faces)  # range checks before the fold
     codes, mirror = reference.fold(model.flags, faces, angle_codes)
     x = torch.from_numpy(reference.encode_inputs(faces, codes, model.n_faces)).double()
     x = x.reshape(x.shape[0], -1)  # (N, 7)

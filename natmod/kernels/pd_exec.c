@@ -21,7 +21,10 @@ static int check_inputs(const pd_model_t *m, int32_t face, int32_t angle_code)
     return PD_OK;
 }
 
-/* pd_fold on the executor's narrow types: every code and result fits int8 (short AVR code). */
+/* The mirror fold of a FLAG_MIRROR_FOLD blob (docs/arithmetic.md; device/pdblob.py fold is
+ * the definition): the code the layers run for a die of `face` at code a, and *mirror = 1
+ * when the image is shown mirrored. Other blobs: a, not mirrored. int8 throughout: every
+ * code and result fits, and the AVR's code stays short. */
 static int8_t fold(const pd_model_t *m, uint8_t face, int8_t a, uint8_t *mirror)
 {
     uint8_t flip = 0;
@@ -50,11 +53,6 @@ static int8_t fold(const pd_model_t *m, uint8_t face, int8_t a, uint8_t *mirror)
     }
     *mirror = flip;
     return a;
-}
-
-int32_t pd_fold(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *mirror)
-{
-    return fold(m, (uint8_t)face, (int8_t)angle_code, mirror); /* callers checked the ranges */
 }
 
 /* Reverses pixels[0..w) in place: a row segment of the mirrored image. */
@@ -226,7 +224,7 @@ typedef struct {
     uint8_t *row_out; /* [strip_w] the last layer's output row segment (ring mode) */
     uint8_t a, b;     /* this strip's output columns */
     uint8_t out_w;    /* the image's width */
-    uint8_t mirror;   /* pd_fold: hand the row segments over mirrored */
+    uint8_t mirror;   /* fold(): hand the row segments over mirrored */
 } stream_t;
 
 /* Hands a final row segment over (mirrored in place, and from the mirrored columns, when

@@ -117,7 +117,7 @@ typedef struct {
     uint8_t n_layers;
     uint8_t n_faces;
     uint8_t out_h, out_w; /* the image (one channel) */
-    uint8_t fold;         /* PD_FLAG_MIRROR_FOLD: the executor folds the angle (pd_fold) */
+    uint8_t fold;         /* PD_FLAG_MIRROR_FOLD: the executor folds the angle (docs/arithmetic.md) */
     uint8_t err_layer;    /* after a failed parse: the layer at fault, 0xFF for the header */
 } pd_model_t;
 
@@ -229,14 +229,10 @@ int pd_full_begin(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t
                   uint32_t scratch_size, uint32_t out_size);
 int pd_full_layer(const pd_model_t *m, uint8_t j, uint8_t *scratch, uint32_t scratch_size, uint8_t *out,
                   uint8_t part, uint8_t parts);
-/* After the last layer: mirrors part `part`'s output rows when the fold says so (pd_fold). */
+/* After the last layer: mirrors part `part`'s output rows when the blob's mirror fold says
+ * so for (face, angle_code) (docs/arithmetic.md). Every other plan applies the fold itself. */
 void pd_full_end(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *out, uint8_t part,
                  uint8_t parts);
-
-/* The mirror fold of a FLAG_MIRROR_FOLD blob (docs/arithmetic.md): the angle code its
- * layers run for a die of `face` at `angle_code`, and *mirror = 1 when that image is shown
- * mirrored left-right. Other blobs: angle_code itself, *mirror = 0. Every plan applies it. */
-int32_t pd_fold(const pd_model_t *m, int32_t face, int32_t angle_code, uint8_t *mirror);
 
 /* One part of a full-plan image computed by `parts` callers at once (one per core), all with
  * the same model, arguments, scratch and out: part p computes its rows of every layer and
