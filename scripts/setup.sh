@@ -57,7 +57,8 @@ started=$SECONDS
 
 # ---- Debian packages (and Node.js with npm for bench/rp2040's rp2040js)
 APT_PACKAGES=(gcc-avr avr-libc avrdude simavr libsimavr-dev libelf-dev pkg-config
-              gcc-arm-none-eabi libnewlib-arm-none-eabi clang libclang-rt-dev socat valgrind)
+              gcc-arm-none-eabi libnewlib-arm-none-eabi clang libclang-rt-dev socat valgrind
+              qemu-system-arm qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

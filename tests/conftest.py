@@ -56,6 +56,8 @@ TIER_FILES = {
     "avr": ("test_avr_*.py",),  # firmware built with avr-gcc and run in simavr
     "rp2040": ("test_rp2040_*.py",),  # kernels built with arm-none-eabi-gcc and run in rp2040js
     "fuzz": ("test_kernels_sanitizers.py",),  # ASan/UBSan builds and a bounded libFuzzer run
+    # real MicroPython firmware (../shared/firmware, PIPDREAM_FIRMWARE_DIR) in qemu and rp2040js
+    "firmware": ("test_firmware_*.py",),
     "sim": ("test_sim_*.py", "test_device_endurance.py", "test_device_random.py", "test_deploy_*.py",
             "test_emulator_*.py", "test_boards.py"),  # the simulated or emulated board
 }
@@ -83,7 +85,7 @@ SLOW_TESTS = (
     "test_deploy_emulated.py::test_a_fresh_board_gets_the_app_and_a_press_shows_the_reference_die",
     "test_deploy_interrupted.py::test_a_cut_model_copy_leaves_the_previous_model_and_deploy_repairs_it",
 )
-SLOW_TIERS = ("avr", "rp2040", "fuzz")  # whole tiers left out of the quick run too
+SLOW_TIERS = ("avr", "rp2040", "fuzz", "firmware")  # whole tiers left out of the quick run too
 
 
 def pytest_collection_modifyitems(config, items):
