@@ -197,3 +197,27 @@ class Rp2Firmware:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# rp2040js runs one core and has no SIO FIFO (core 1 cannot start): the app is asked for one core by
+# the main.py of the image, the only file that differs from what `pipdream deploy --stage` writes
+ONE_CORE_MAIN = """# main.py for rp2040js (pipdream.rp2_firmware): the deployed app on one core
+import pdapp
+import pdboard
+
+board = pdboard.build()
+board.cores = 1  # rp2040js emulates core 0 only
+pdapp.main(board=board)
+"""
+
+
+def stage_pico(directory: Path, model: Path | None = None, log=lambda s: None) -> Path:
+    """`pipdream deploy --board pico --stage directory` (the armv6m natmod, .mpy files, the model),
+    with ONE_CORE_MAIN as main.py; returns the directory."""
+    from . import deploy as D
+
+    items = D.plan_for(D.board_module("pico"), "armv6m", use_natmod=True, model=model or D.DEFAULT_MODEL,
+                       compile_py=True, log=log)
+    D.write_stage(items, Path(directory), log=log)
+    (Path(directory) / "main.py").write_text(ONE_CORE_MAIN)
+    return Path(directory)
