@@ -66,7 +66,8 @@ def test_a_press_rolls_and_the_display_shows_the_reference_die_for_the_reported_
     shown = oled.panel()[slot.y: slot.y + slot.size, slot.x: slot.x + slot.size]
     assert np.array_equal(shown, np.kron(want >= 128, np.ones((2, 2), bool)))
     # and the roll went out after the press, one die window a frame
-    windows = [t for t, _, data in a_roll.i2c if data[0] == 0x40 and len(data) == 1 + slot.size * slot.size // 8]
+    window_bytes = 1 + slot.size * slot.size // 8
+    windows = [t for t, _, data in a_roll.i2c if data[0] == 0x40 and len(data) == window_bytes]
     assert len([t for t in windows if t > PRESS_MS * 1000]) >= frames
 
 
@@ -104,7 +105,8 @@ def test_the_shipped_natmod_gives_the_reference_bytes_on_the_firmware(firmware, 
     lines = out.split()
     checked = 0
     for name, plan, face, code, hexed in zip(*[iter(lines)] * 5):
-        model = load((D.DEFAULT_MODEL.parent / ("default.blob" if name == "model.blob" else name)).read_bytes())
+        shipped = "default.blob" if name == "model.blob" else name
+        model = load((D.DEFAULT_MODEL.parent / shipped).read_bytes())
         want = reference.run(model, np.array([int(face)]), np.array([int(code)]))[0]
         assert bytes.fromhex(hexed) == want.tobytes(), (name, plan, face, code)
         checked += 1
