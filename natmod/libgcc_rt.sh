@@ -2,7 +2,7 @@
 # Gather the libgcc helpers that compiled objects call (armv6m has no divide
 # instruction: __aeabi_uidiv and friends; switch tables: __gnu_thumb1_case_*)
 # into one relocatable object, for MicroPython 1.23's mpy_ld, which links no
-# libraries (newer dynruntime.mk does it with MICROPY_LINK_RUNTIME = 1).
+# libraries (MicroPython >= 1.25 links libgcc itself with LINK_RUNTIME = 1).
 #
 #   sh libgcc_rt.sh arm-none-eabi- "<CFLAGS>" out.o obj1.o obj2.o ...
 #

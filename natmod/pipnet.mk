@@ -22,21 +22,28 @@ CFLAGS_EXTRA += -I$(NATMOD) -I$(NATMOD)/kernels -include $(NATMOD)/kernels/pd_co
 # dynruntime.mk builds with -Wall -Werror -Os; keep this false-positive-prone one a warning.
 CFLAGS_EXTRA += -Wno-error=maybe-uninitialized
 
-# Newer dynruntime.mk (MicroPython >= 1.24) links libgcc itself when asked; armv6m
-# has no divide instruction and needs its helpers.
-MICROPY_LINK_RUNTIME = 1
-
-# 1.23's dynruntime.mk links no libraries: on ARM, gather the helpers ourselves.
-ifneq ($(filter armv6m armv7m armv7emsp armv7emdp,$(ARCH)),)
-ifeq ($(shell grep -c MICROPY_LINK_RUNTIME $(MPY_DIR)/py/dynruntime.mk),0)
+# libgcc helpers: armv6m has no divide instruction (__aeabi_uidiv and friends) and
+# switch tables call __gnu_thumb1_case_*. MicroPython >= 1.25's dynruntime.mk links the
+# toolchain's libgcc (and libm/libc) itself when LINK_RUNTIME = 1; 1.23's links no
+# libraries, so there, on ARM, libgcc_rt.sh gathers the helpers into one object.
+ifneq ($(shell grep -c '(LINK_RUNTIME)' $(MPY_DIR)/py/dynruntime.mk),0)
+LINK_RUNTIME = 1
+else ifneq ($(filter armv6m armv7m armv7emsp armv7emdp,$(ARCH)),)
 LIBGCC_RT = $(BUILD)/libgcc_rt.o
 endif
+
+# Objects compiled against one MicroPython tree's headers must not be linked by another's
+# mpy_ld: a build against another MPY_DIR than this folder's last one starts from nothing.
+ifneq ($(shell cat $(BUILD)/mpy_dir 2>/dev/null),$(MPY_DIR))
+$(shell rm -rf $(BUILD) pipnet.mpy && mkdir -p $(BUILD) && echo '$(MPY_DIR)' > $(BUILD)/mpy_dir)
 endif
 
 include $(MPY_DIR)/py/dynruntime.mk
 
 ifdef LIBGCC_RT
-$(BUILD)/$(MOD).native.mpy: $(LIBGCC_RT)
+# The object joins the link's inputs ($^): the native .mpy is $(BUILD)/$(MOD).native.mpy
+# in 1.23's dynruntime.mk and $(BUILD)/$(MOD).mpy in upstream's since mid-2026.
+$(BUILD)/$(MOD).native.mpy $(BUILD)/$(MOD).mpy: $(LIBGCC_RT)
 $(LIBGCC_RT): $(SRC_O) $(NATMOD)/libgcc_rt.sh
 	$(Q)sh $(NATMOD)/libgcc_rt.sh $(CROSS) "$(CFLAGS)" $@ $(SRC_O)
 endif
