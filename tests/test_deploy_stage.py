@@ -75,3 +75,42 @@ def test_an_unknown_board_or_missing_model_is_one_clear_line(tmp_path, capsys):
                                         (0x2B06, D.MpyAbi(6, 3, "xtensawin")), (6, D.MpyAbi(6, 0, None))])
 def test_sys_implementation_mpy_decodes_version_and_architecture(value, abi):
     assert D.MpyAbi.from_sys(value) == abi
+
+
+# ---- the ESP32-C3's natmod (rv32imc) -------------------------------------------------------
+
+
+def test_an_esp32c3_stage_ships_the_rv32imc_natmod(tmp_path, capsys):
+    assert main(["deploy", "--board", "esp32c3", "--stage", str(tmp_path)]) == 0
+    assert "no natmod" not in capsys.readouterr().out
+    assert mpy_header(tmp_path / "pipnet.mpy") == D.MpyAbi(6, 3, "rv32imc")
+    natmod, why = D.ensure_natmod("rv32imc", log=lambda s: None)  # natmod/dist/rv32imc_6.3's while current
+    assert natmod is not None, why
+    assert (tmp_path / "pipnet.mpy").read_bytes() == natmod.read_bytes()
+
+
+def test_a_stale_rv32imc_natmod_is_rebuilt_against_the_newer_natmod_kit(monkeypatch):
+    """1.23's build files (the Makefile's default) lack rv32imc: the rebuild uses the 1.29 kit."""
+    from pipdream.deploy import compile as C
+
+    if C.natmod_kit() is None:
+        pytest.skip(f"no MicroPython 1.29 natmod kit (set {C.NATMOD_KIT_ENV} to one)")
+    monkeypatch.delenv("MPY_DIR", raising=False)
+    monkeypatch.setattr(C, "_natmod_current", lambda artifact: False)
+    said: list[str] = []
+    path, why = C.ensure_natmod("rv32imc", log=said.append)
+    assert path == C.NATMOD / "build" / "rv32imc" / "pipnet.mpy", why
+    kit = C.natmod_kit()
+    assert said == [f"building the rv32imc natmod: make -C natmod build ARCH=rv32imc MPY_DIR={kit}"]
+    assert D.MpyAbi.from_mpy(path.read_bytes()) == D.MpyAbi(6, 3, "rv32imc")
+
+
+def test_without_a_newer_micropython_tree_the_rv32imc_natmod_is_refused_with_the_fix(monkeypatch, tmp_path):
+    from pipdream.deploy import compile as C
+
+    monkeypatch.delenv("MPY_DIR", raising=False)
+    monkeypatch.setenv(C.NATMOD_KIT_ENV, str(tmp_path / "no-kit"))
+    monkeypatch.setattr(C, "_natmod_current", lambda artifact: False)
+    assert C.ensure_natmod("rv32imc", log=lambda s: None) == (
+        None, "MicroPython 1.23's natmod build files cannot build rv32imc: set MPY_DIR to a "
+              "MicroPython >= 1.25 checkout (docs/natmod.md)")

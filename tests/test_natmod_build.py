@@ -21,20 +21,22 @@ from conftest import default_arch_model
 from pipdream import micropython as mpy
 from pipdream import reference
 from pipdream.blob import pack
+from pipdream.deploy.compile import NATMOD_KIT_ENV, natmod_kit
+from pipdream.paths import REPO
 
 DIST = mpy.NATMOD_DIR / "dist"
 # MP_NATIVE_ARCH_* of MicroPython's py/persistentcode.h
 ARCH_CODES = {"x64": 2, "armv6m": 4, "armv7m": 5, "armv7emsp": 7, "xtensawin": 10, "rv32imc": 11}
-KIT_ENV = "PIPDREAM_NATMOD_KIT"
-KIT = Path(os.environ.get(KIT_ENV) or mpy.NATMOD_DIR.parents[1] / "shared" / "micropython-natmod-1.29")
 KIT_TREE = "1.29-kit"  # the tree names of the parameters; "1.23" is the Makefile's default
 
 
 def kit_dir() -> Path:
-    """The 1.29 natmod kit, or a skip that says where it was looked for."""
-    if not (KIT / "py" / "dynruntime.mk").is_file():
-        pytest.skip(f"no MicroPython 1.29 natmod kit at {KIT} (set {KIT_ENV} to one)")
-    return KIT
+    """The 1.29 natmod kit (deploy's natmod_kit()), or a skip that says where it was looked for."""
+    kit = natmod_kit()
+    if kit is None:
+        where = os.environ.get(NATMOD_KIT_ENV) or REPO.parent / "shared" / "micropython-natmod-1.29"
+        pytest.skip(f"no MicroPython 1.29 natmod kit at {where} (set {NATMOD_KIT_ENV} to one)")
+    return kit
 
 
 def build(arch: str, tree: str) -> Path:

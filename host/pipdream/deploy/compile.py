@@ -10,6 +10,7 @@ Which files go where is plan.py's; getting them onto the board is transport.py's
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -58,6 +59,19 @@ class MpyAbi:
         return f"mpy v{self.version}.{self.sub} {self.arch or '(no native code)'}"
 
 
+# Architectures that MicroPython 1.23's natmod build files (natmod/Makefile's default tree) lack:
+# they need a MicroPython >= 1.25 checkout as MPY_DIR, or the 1.29 natmod kit.
+NEWER_TREE_ARCHS = ("rv32imc", "rv64imc")
+NATMOD_KIT_ENV = "PIPDREAM_NATMOD_KIT"
+
+
+def natmod_kit() -> Path | None:
+    """MicroPython 1.29's natmod build files: $PIPDREAM_NATMOD_KIT, else ../shared/micropython-natmod-1.29
+    beside the repo; None when neither holds py/dynruntime.mk."""
+    kit = Path(os.environ.get(NATMOD_KIT_ENV) or REPO.parent / "shared" / "micropython-natmod-1.29")
+    return kit if (kit / "py" / "dynruntime.mk").is_file() else None
+
+
 def natmod_artifact(arch: str) -> Path | None:
     """natmod/dist/<arch>_<mpy version>/pipnet.mpy, if one was built."""
     found = sorted(NATMOD.glob(f"dist/{arch}_*/{NATMOD_NAME}"))
@@ -79,24 +93,31 @@ def _natmod_current(artifact: Path) -> bool:
 
 def ensure_natmod(arch: str, log: Callable[[str], None] = print) -> tuple[Path | None, str]:
     """The natmod for arch: the committed natmod/dist artifact while it matches today's sources,
-    else a fresh `make -C natmod build ARCH=arch` (natmod/build/<arch>/, dist is left alone).
+    else a fresh `make -C natmod build ARCH=arch` (natmod/build/<arch>/, dist is left alone),
+    for rv32imc against natmod_kit() unless MPY_DIR is set.
 
     Returns (path, "") or (None, why not)."""
     artifact = natmod_artifact(arch)
     if artifact is not None and _natmod_current(artifact):
         return artifact, ""
-    log(f"building the {arch} natmod: make -C natmod build ARCH={arch}")
-    r = subprocess.run(["make", "-C", str(NATMOD), "build", f"ARCH={arch}"], capture_output=True, text=True)
+    cmd = ["make", "-C", str(NATMOD), "build", f"ARCH={arch}"]
+    kit = natmod_kit() if arch in NEWER_TREE_ARCHS and not os.environ.get("MPY_DIR") else None
+    if kit is not None:
+        cmd.append(f"MPY_DIR={kit}")
+    log(f"building the {arch} natmod: make -C natmod {' '.join(cmd[3:])}")
+    r = subprocess.run(cmd, capture_output=True, text=True)
     built = NATMOD / "build" / arch / NATMOD_NAME
     if r.returncode != 0 or not built.is_file():
         err = (r.stderr or r.stdout).strip()
+        if f"architecture '{arch}' not supported" in err:
+            return None, (f"MicroPython 1.23's natmod build files cannot build {arch}: set MPY_DIR to a "
+                          f"MicroPython >= 1.25 checkout (docs/natmod.md)")
         if "Error 127" in err or "not found" in err:
             return None, (f"the {arch} compiler is not installed (for xtensawin: ESP-IDF's "
                           f"xtensa-esp32-elf-gcc; docs/natmod.md)")
         tail = " ".join(err.splitlines()[-2:])
         return None, f"could not build the {arch} natmod ({tail or 'make failed'})"
     return built, ""
-
 
 
 # -- mpy-cross -----------------------------------------------------------------------------------
