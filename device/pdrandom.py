@@ -11,11 +11,21 @@ we support: RP2040 ring oscillator, ESP32 hardware RNG). JitterSource is the
 documented fallback for a port without os.urandom: it seeds a xorshift32 from
 timer jitter and stirs in the time of each button press; it is not
 cryptographic, but every face stays equally likely.
+
+A source can fail without an error: stuck on one byte (the rp2 firmware's os.urandom in
+rp2040js returns 2a 2a 2a ...) or weak enough that every draw is rejected. Rng checks what it
+reads (NIST SP 800-90B's repetition count test: the same byte REPEAT_CUTOFF times in a row, odds
+2**-56 for a true source) and bounds every rejection loop (REJECT_CUTOFF draws in a row, odds
+under 2**-82); either trips once, says so on the console, and from then on XORs a JitterSource
+into every byte. XOR with a stuck or weak byte keeps the jitter's uniformity, so the mappings
+above stay fair; the die never freezes.
 """
 
 from pdformat import ANGLE_CODE_MAX, N_FACES
 
 _POOL = 16  # bytes fetched from the source per refill
+REPEAT_CUTOFF = 8  # the same byte this many times in a row: the source is stuck
+REJECT_CUTOFF = 32  # rejected draws (or tumble faces equal to the last) in a row: the source is weak
 
 
 def face_from_byte(b):
@@ -37,48 +47,100 @@ def angle_from_byte(b):
 
 
 class Rng:
-    """Faces and angle codes from a random_bytes(n) -> bytes source."""
+    """Faces and angle codes from a random_bytes(n) -> bytes source (ticks_us: for the fallback's seed)."""
 
-    def __init__(self, random_bytes):
+    def __init__(self, random_bytes, ticks_us=None):
         self._source = random_bytes
+        self._ticks_us = ticks_us
         self._pool = b""
         self._next = 0
+        self._last = -1  # the last byte the source gave, and how many times in a row
+        self._run = 0
+        self.mix = None  # the JitterSource XORed into every byte once the source failed a check
+        self.fault = None  # what the check saw (said once on the console)
+
+    def _refill(self):
+        pool = self._source(_POOL)
+        if len(pool) != _POOL:
+            raise ValueError("entropy source gave %d bytes, wanted %d" % (len(pool), _POOL))
+        if self.mix is not None:
+            mixed = bytearray(self.mix(_POOL))
+            for i in range(_POOL):
+                mixed[i] ^= pool[i]
+            pool = mixed
+        self._pool = pool
+        self._next = 0
+
+    def _failed(self, why):
+        """The source failed a check: mix timer jitter into it from the next byte on."""
+        if self.mix is not None:
+            return
+        ticks = self._ticks_us
+        if ticks is None:
+            import pdclock
+
+            ticks = pdclock.ticks_us
+        self.mix = JitterSource(ticks)
+        self.fault = "entropy source %s: mixing in timer jitter (faces stay equally likely)" % why
+        print("pipdream: " + self.fault)
+        self._next = len(self._pool)  # drop the rest of the unmixed pool
 
     def byte(self):
         if self._next >= len(self._pool):
-            pool = self._source(_POOL)
-            if len(pool) != _POOL:
-                raise ValueError("entropy source gave %d bytes, wanted %d" % (len(pool), _POOL))
-            self._pool = pool
-            self._next = 0
+            self._refill()
         b = self._pool[self._next]
         self._next += 1
+        if self.mix is None:  # the repetition count test, on the bytes the source itself gives
+            if b == self._last:
+                self._run += 1
+                if self._run >= REPEAT_CUTOFF:
+                    self._failed("gave byte %02x %d times in a row" % (b, self._run))
+            else:
+                self._last = b
+                self._run = 1
         return b
 
     def face(self):
+        rejected = 0
         while True:
             f = face_from_byte(self.byte())
             if f is not None:
                 return f
+            rejected += 1
+            self._bound(rejected, "had %d bytes in a row rejected for a face")
 
     def angle_code(self):
+        rejected = 0
         while True:
             a = angle_from_byte(self.byte())
             if a is not None:
                 return a
+            rejected += 1
+            self._bound(rejected, "had %d bytes in a row rejected for an angle")
 
     def other_face(self, face):
         """A face different from `face`, uniform over the other N_FACES - 1 (for the tumble)."""
+        same = 0
         while True:
             f = self.face()
             if f != face:
                 return f
+            same += 1
+            self._bound(same, "drew the same face %d times in a row")
+
+    def _bound(self, n, why):
+        if n == REJECT_CUTOFF:
+            self._failed(why % n)
+        elif n >= 8 * REJECT_CUTOFF:  # even with the jitter mixed in: a broken source, not a hang
+            raise RuntimeError("entropy source " + why % n)
 
     def stir(self, ticks):
-        """Mix in the time of an event; only a JitterSource uses it."""
+        """Mix in the time of an event; only a JitterSource uses it (the source's, or the mix's)."""
         stir = getattr(self._source, "stir", None)
         if stir is not None:
             stir(ticks)
+        if self.mix is not None:
+            self.mix.stir(ticks)
 
 
 class JitterSource:

@@ -206,3 +206,77 @@ def test_tumble_sweeps_forward_and_slows_down():
     assert all(s >= 0 for s in steps) and steps[0] > steps[-1]
     assert t.sweep >= pdtumble.PERIOD  # at least one half turn
     assert [pdtumble.wrap(u) for u in unwrapped[:-1]] == [t.code_at(i, n) for i in range(n - 1)]
+
+
+class Stuck:
+    """An entropy source that returns one byte value forever (the rp2 firmware's os.urandom in
+    rp2040js gives 2a 2a 2a ...); it gives up after `limit` reads, so a draw that would never
+    end fails the test instead of hanging it."""
+
+    def __init__(self, value: int, limit: int = 10_000):
+        self.value, self.limit, self.reads = value, limit, 0
+
+    def __call__(self, n: int) -> bytes:
+        self.reads += 1
+        if self.reads > self.limit:
+            raise AssertionError(f"source stuck on {self.value:#04x} read {self.limit} times:"
+                                 " the draw never ends")
+        return bytes([self.value]) * n
+
+
+@pytest.mark.parametrize("value", range(256))
+def test_a_stuck_source_still_rolls_every_face_and_tumbles(value, capsys):
+    ticks = iter(range(0, 10**9, 7))  # a timer for the jitter seed: the board's clock in the app
+    rng = pdrandom.Rng(Stuck(value), ticks_us=lambda: next(ticks))
+    faces = Counter(rng.face() for _ in range(3000))
+    assert sorted(faces) == [1, 2, 3, 4, 5, 6] and min(faces.values()) > 350
+    assert all(rng.other_face(f) != f for f in (1, 2, 3, 4, 5, 6) for _ in range(20))
+    assert -127 <= rng.angle_code() <= 127
+    pdtumble.Tumble(rng, rng.face(), rng.angle_code(), max_frames=30)  # the tumble that froze
+    assert rng.fault is not None and f"{value:02x}" in rng.fault or "rejected" in rng.fault
+    said = capsys.readouterr().out.splitlines()
+    assert said == ["pipdream: " + rng.fault]  # said once
+
+
+def test_a_weak_source_whose_every_byte_is_rejected_is_caught_by_the_rejection_bound():
+    weak = iter(bytes([0xFE, 0xFF]) * 100_000)  # alternates: no repeat, and both bytes give no face
+    rng = pdrandom.Rng(lambda n: bytes(next(weak) for _ in range(n)), ticks_us=lambda: 12345)
+    assert 1 <= rng.face() <= 6
+    assert rng.fault == "entropy source had 32 bytes in a row rejected for a face: mixing in timer jitter" \
+        " (faces stay equally likely)"
+
+
+def test_a_stuck_source_mixed_with_jitter_passes_chi_square():
+    def stat():
+        ticks = iter(range(0, 10**12, 13))
+        rng = pdrandom.Rng(Stuck(0x2A, limit=10**6), ticks_us=lambda: next(ticks))
+        counts = [0] * 6
+        for _ in range(N_ROLLS // 2):
+            counts[rng.face() - 1] += 1
+        return chi_square(counts)
+
+    assert _two_stage(stat, CHI2_5DOF_1PCT) < CHI2_5DOF_1PCT
+
+
+def test_a_healthy_source_is_read_exactly_as_before():
+    """The checks read nothing extra: a seeded source gives the same faces as the plain mapping."""
+    import random
+
+    r = random.Random(5)
+    data = bytes(r.getrandbits(8) for _ in range(16 * 400))
+    src = iter(data[i:i + 16] for i in range(0, len(data), 16))
+    rng = pdrandom.Rng(lambda n: next(src))
+    expected = [f for f in map(pdrandom.face_from_byte, data) if f is not None][:2000]
+    assert [rng.face() for _ in range(2000)] == expected and rng.fault is None
+
+
+def test_the_app_rolls_twice_on_micropython_with_a_stuck_os_urandom():
+    got = run_json("import json, os, pdapp, pdclock\n" + HEADLESS_BOARD + """
+Board.random_bytes = staticmethod(lambda n: b"\\x2a" * n)
+app = pdapp.App(Board(), {"CONSOLE": False})
+recs = [app.roll(), app.roll()]
+print(json.dumps([[r["face"], r["angle"]] for r in recs] + [app.rng.fault]))
+""")
+    assert all(1 <= f <= 6 and -127 <= a <= 127 for f, a in got[:2])
+    assert got[2] == "entropy source gave byte 2a 8 times in a row: mixing in timer jitter" \
+        " (faces stay equally likely)"
