@@ -11,6 +11,10 @@ The dither runs at display resolution, so at scale 2 one source pixel shows five
 grey levels. render_die() writes that into a buffer; render_bits() returns the same
 pixels as 0/1 bytes for host-side comparisons; both run on CPython too. The face
 number uses a 5x7 digit font drawn the same way on every driver.
+
+The Python below is the definition and the fallback. Every frame draws a window, so where the
+board has them the same functions run as native code, byte for byte the same: the pipnet natmod's
+(natmod/kernels/pd_oled.c), else pdview_viper's; DRAWN_BY says which, use() picks one.
 """
 
 from pdformat import OUT_H, OUT_W
@@ -54,6 +58,36 @@ def mode_code(mode):
     raise ValueError("dither mode must be 'threshold' or 'bayer', not %r" % (mode,))
 
 
+DRAWERS = ("natmod", "viper", "python")
+DRAWN_BY = "python"
+_fast = None  # (render_die, render_digit, clear_box) of DRAWN_BY when it is native code
+
+
+def use(name=None):
+    """Draw with `name` (one of DRAWERS; None: the first that imports here); returns DRAWN_BY.
+    ImportError when the named one cannot run here."""
+    global DRAWN_BY, _fast
+    for candidate in DRAWERS if name is None else (name,):
+        try:
+            if candidate == "natmod":
+                import pipnet as m  # ImportError if absent, ValueError for another architecture's .mpy
+
+                m.render_die  # noqa: B018 - AttributeError: a pipnet from before the window kernel
+            elif candidate == "viper":
+                import pdview_viper as m  # fails where @micropython.viper does not exist
+            elif candidate == "python":
+                m = None
+            else:
+                raise ValueError("unknown drawer %r; choose from %s" % (candidate, ", ".join(DRAWERS)))
+        except Exception as e:  # noqa: BLE001 - ImportError, ValueError, NameError (CPython) by port
+            if name is not None:
+                raise ImportError("drawer %s is unavailable: %s" % (name, e))
+            continue
+        DRAWN_BY = candidate
+        _fast = None if m is None else (m.render_die, m.render_digit, m.clear_box)
+        return DRAWN_BY
+
+
 def _check(img, scale, threshold):
     if len(img) != OUT_W * OUT_H:
         raise ValueError("image must be %d bytes, got %d" % (OUT_W * OUT_H, len(img)))
@@ -61,6 +95,13 @@ def _check(img, scale, threshold):
         raise ValueError("scale must be 1..8")
     if not 0 <= threshold <= 256:
         raise ValueError("threshold must be 0..256")
+
+
+def _check_box(out, off, stride, w, pages):
+    """The box of w bytes by `pages` pages at `off` must fit `out`, its pages not overlapping."""
+    if off < 0 or w < 0 or pages < 0 or (pages > 1 and stride < w) or (
+            w and pages and off + (pages - 1) * stride + w > len(out)):
+        raise ValueError("the window does not fit the buffer")
 
 
 def pixel_on(v, x, y, mode, threshold=128):
@@ -91,6 +132,9 @@ def render_die(img, out, off, stride, scale=2, mode=THRESHOLD, threshold=128):
     """
     mode = mode_code(mode)
     _check(img, scale, threshold)
+    _check_box(out, off, stride, OUT_W * scale, (OUT_H * scale) >> 3)
+    if _fast is not None:
+        return _fast[0](img, out, off, stride, scale, mode, threshold)
     if mode == THRESHOLD and scale <= 2:
         return _threshold_12(img, out, off, stride, scale, threshold)
     if mode == BAYER and scale == 2:
@@ -164,6 +208,11 @@ def render_digit(d, out, off, stride, scale=1):
     """Digit 0-9 from the 5x7 font at page-aligned byte `off`; scale 1 (5x7, one page) or 2 (10x14, two)."""
     if not 0 <= d <= 9:
         raise ValueError("digit must be 0..9")
+    if scale not in (1, 2):
+        raise ValueError("digit scale must be 1 or 2")
+    _check_box(out, off, stride, DIGIT_W * scale, scale)
+    if _fast is not None:
+        return _fast[1](d, out, off, stride, scale)
     changed = 0
     for i in range(DIGIT_W):
         col = DIGITS[d * DIGIT_W + i]
@@ -175,18 +224,22 @@ def render_digit(d, out, off, stride, scale=1):
             hi = _DOUBLE[col >> 4]
             changed += _put(out, o, lo) + _put(out, o + 1, lo)
             changed += _put(out, o + stride, hi) + _put(out, o + stride + 1, hi)
-        else:
-            raise ValueError("digit scale must be 1 or 2")
     return changed
 
 
 def clear_box(out, off, stride, w, pages):
     """Zero a w-byte by `pages` box; returns how many bytes changed."""
+    _check_box(out, off, stride, w, pages)
+    if _fast is not None:
+        return _fast[2](out, off, stride, w, pages)
     changed = 0
     for p in range(pages):
         for x in range(w):
             changed += _put(out, off + p * stride + x, 0)
     return changed
+
+
+use()
 
 
 class Slot:

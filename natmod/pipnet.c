@@ -9,6 +9,7 @@
  *   m.generate_rows(face, angle_code, cb)  # cb(row, col0, pixels) per row segment
  *   m.info()                               # layers, params, scratch and MACs per plan
  *   pipnet.fc / convt / conv(...)          # one layer on caller buffers (REPL experiments)
+ *   pipnet.render_die / render_digit / clear_box(...)   # device/pdview.py's drawing, in C
  *
  * Natmod rules (MicroPython 1.23 dynruntime): no initialised writable data, so
  * the type object and locals table are zero-initialised here and filled in
@@ -19,6 +20,7 @@
 
 #include "pd_geom.h"
 #include "pd_model.h"
+#include "pd_oled.h"
 
 /* dynruntime.h (1.23) does not name these two. */
 #define mp_type_MemoryError (*(mp_obj_type_t *)(mp_load_global(MP_QSTR_MemoryError)))
@@ -593,6 +595,62 @@ static mp_obj_t pipnet_conv(size_t n_args, const mp_obj_t *a) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(pipnet_conv_obj, 11, 11, pipnet_conv);
 
+/* ---- the die window on the display (kernels/pd_oled.c; device/pdview.py defines it) ------ */
+
+/* ValueError unless the window fits the page buffer (pdview's message). */
+static mp_obj_t oled_result(int32_t changed) {
+    if (changed < 0) {
+        mp_raise_ValueError("the window does not fit the buffer");
+    }
+    return MP_OBJ_NEW_SMALL_INT(changed);
+}
+
+/* render_die(img, out, off, stride, scale=2, mode=0, threshold=128) -> bytes changed */
+static mp_obj_t pipnet_render_die(size_t n_args, const mp_obj_t *a) {
+    mp_buffer_info_t ib;
+    mp_int_t scale = n_args > 4 ? int_in(a[4], "scale", 1, PD_OLED_MAX_SCALE) : 2;
+    mp_int_t mode = n_args > 5 ? int_in(a[5], "mode", PD_OLED_THRESHOLD, PD_OLED_BAYER) : PD_OLED_THRESHOLD;
+    mp_int_t threshold = n_args > 6 ? int_in(a[6], "threshold", 0, 256) : 128;
+    const uint8_t *img = read_buffer(a[0], "img", PD_OUT_H * PD_OUT_W, true, &ib);
+    mp_buffer_info_t ob;
+    uint8_t *out = write_buffer(a[1], "out", 0);
+    mp_get_buffer_raise(a[1], &ob, MP_BUFFER_WRITE);
+    mp_int_t off = int_in(a[2], "off", 0, 0x7FFFFFFF);
+    mp_int_t stride = int_in(a[3], "stride", (mp_int_t)PD_OUT_W * scale, 0x7FFFFFFF);
+    return oled_result(pd_oled_die(img, out, (uint32_t)ob.len, (uint32_t)off, (uint32_t)stride,
+                                   (uint8_t)scale, (uint8_t)mode, (uint16_t)threshold));
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(pipnet_render_die_obj, 4, 7, pipnet_render_die);
+
+/* render_digit(d, out, off, stride, scale=1) -> bytes changed */
+static mp_obj_t pipnet_render_digit(size_t n_args, const mp_obj_t *a) {
+    mp_buffer_info_t ob;
+    mp_int_t d = int_in(a[0], "digit", 0, 9);
+    uint8_t *out = write_buffer(a[1], "out", 0);
+    mp_get_buffer_raise(a[1], &ob, MP_BUFFER_WRITE);
+    mp_int_t off = int_in(a[2], "off", 0, 0x7FFFFFFF);
+    mp_int_t stride = int_in(a[3], "stride", 0, 0x7FFFFFFF);
+    mp_int_t scale = n_args > 4 ? int_in(a[4], "digit scale", 1, 2) : 1;
+    return oled_result(pd_oled_digit((uint8_t)d, out, (uint32_t)ob.len, (uint32_t)off, (uint32_t)stride,
+                                     (uint8_t)scale));
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(pipnet_render_digit_obj, 4, 5, pipnet_render_digit);
+
+/* clear_box(out, off, stride, w, pages) -> bytes changed */
+static mp_obj_t pipnet_clear_box(size_t n_args, const mp_obj_t *a) {
+    (void)n_args;
+    mp_buffer_info_t ob;
+    uint8_t *out = write_buffer(a[0], "out", 0);
+    mp_get_buffer_raise(a[0], &ob, MP_BUFFER_WRITE);
+    mp_int_t off = int_in(a[1], "off", 0, 0x7FFFFFFF);
+    mp_int_t stride = int_in(a[2], "stride", 0, 0x7FFFFFFF);
+    mp_int_t w = int_in(a[3], "w", 0, 0x7FFFFFFF);
+    mp_int_t pages = int_in(a[4], "pages", 0, 0x7FFFFFFF);
+    return oled_result(pd_oled_clear(out, (uint32_t)ob.len, (uint32_t)off, (uint32_t)stride, (uint32_t)w,
+                                     (uint32_t)pages));
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(pipnet_clear_box_obj, 5, 5, pipnet_clear_box);
+
 /* ---- module init ---------------------------------------------------------------------- */
 
 /* Called by mpy_init (pipnet_entry.c) with the module's globals in place. */
@@ -614,6 +672,9 @@ void pipnet_register(void) {
     mp_store_global(MP_QSTR_fc, MP_OBJ_FROM_PTR(&pipnet_fc_obj));
     mp_store_global(MP_QSTR_convt, MP_OBJ_FROM_PTR(&pipnet_convt_obj));
     mp_store_global(MP_QSTR_conv, MP_OBJ_FROM_PTR(&pipnet_conv_obj));
+    mp_store_global(MP_QSTR_render_die, MP_OBJ_FROM_PTR(&pipnet_render_die_obj));
+    mp_store_global(MP_QSTR_render_digit, MP_OBJ_FROM_PTR(&pipnet_render_digit_obj));
+    mp_store_global(MP_QSTR_clear_box, MP_OBJ_FROM_PTR(&pipnet_clear_box_obj));
     mp_store_global(MP_QSTR_FULL, MP_OBJ_NEW_SMALL_INT(PD_PLAN_FULL));
     mp_store_global(MP_QSTR_STREAM, MP_OBJ_NEW_SMALL_INT(PD_PLAN_STREAM));
 }

@@ -21,9 +21,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="C header to write (missing folders are created)")
     p.add_argument("--device-out", type=Path, default=c_header.DEVICE_PATH,
                    help="MicroPython module to write (missing folders are created)")
+    p.add_argument("--oled-out", type=Path, default=c_header.OLED_TABLES_PATH,
+                   help="C header of the display tables (from device/pdview.py) to write")
 
 
 def run(args: argparse.Namespace) -> int:
-    for path in c_header.write(args.out, args.device_out):
+    for path in c_header.write(args.out, args.device_out, args.oled_out):
         print(f"wrote {path}")
     return 0

@@ -1,0 +1,148 @@
+/* The die window on a 1-bit SSD1306 (pd_oled.h): C99, no allocation, the caller's buffers. */
+#include "pd_oled.h"
+
+#include "pd_format.h"
+#include "pd_oled_tables.h"
+
+/* Does a box of `w` bytes by `pages` pages at `off` fit `len` bytes, its pages apart? (no
+ * overflow: every term is checked against what is left) */
+static int fits(uint32_t len, uint32_t off, uint32_t stride, uint32_t w, uint32_t pages)
+{
+    if (w == 0 || pages == 0) {
+        return 1;
+    }
+    if ((pages > 1 && stride < w) || off > len || w > len - off) {
+        return 0;
+    }
+    uint32_t room = len - off - w; /* what is left past the first page's bytes */
+    return stride == 0 || (pages - 1) <= room / stride;
+}
+
+/* out[o] = b; 1 if that changed it */
+static inline uint32_t put(uint8_t *out, uint32_t o, uint8_t b)
+{
+    if (out[o] == b) {
+        return 0;
+    }
+    out[o] = b;
+    return 1;
+}
+
+/* nibble -> byte with every bit doubled (bit n -> bits 2n and 2n + 1): scale 2 vertically */
+static inline uint8_t doubled(uint8_t n)
+{
+    return (uint8_t)((n & 1u) * 3u | (n & 2u) * 6u | (n & 4u) * 12u | (n & 8u) * 24u);
+}
+
+/* Threshold at scale 2, the default: one source column's 8-row block gives two window pages
+ * of two identical columns. */
+static uint32_t threshold_2(const uint8_t *img, uint8_t *out, uint32_t off, uint32_t stride,
+                            uint16_t threshold)
+{
+    uint32_t changed = 0;
+    for (uint8_t c = 0; c < PD_OUT_W; c++) {
+        for (uint8_t p = 0; p < PD_OUT_H / 8; p++) {
+            const uint8_t *src = img + (uint16_t)(p * 8) * PD_OUT_W + c;
+            uint8_t b = 0;
+            for (uint8_t bit = 0; bit < 8; bit++) {
+                if (src[bit * PD_OUT_W] >= threshold) {
+                    b |= (uint8_t)(1u << bit);
+                }
+            }
+            uint32_t o = off + 2u * p * stride + 2u * c;
+            uint8_t lo = doubled(b & 15u), hi = doubled((uint8_t)(b >> 4));
+            changed += put(out, o, lo) + put(out, o + 1, lo);
+            changed += put(out, o + stride, hi) + put(out, o + stride + 1, hi);
+        }
+    }
+    return changed;
+}
+
+/* Any scale and mode: each window column, page by page, the source row advancing every
+ * `scale` rows. A window page starts at a row that is a multiple of 8, so row % 4 == bit % 4. */
+static uint32_t generic(const uint8_t *img, uint8_t *out, uint32_t off, uint32_t stride, uint8_t scale,
+                        uint8_t mode, uint16_t threshold)
+{
+    uint32_t changed = 0;
+    uint16_t size = (uint16_t)(PD_OUT_W * scale);
+    uint8_t col = 0, col_rep = 0;
+    for (uint16_t x = 0; x < size; x++) {
+        const uint8_t *bayer = PD_OLED_BAYER4 + (x & 3u);
+        const uint8_t *src = img + col;
+        uint8_t row_rep = 0;
+        for (uint16_t page = 0; page < size / 8u; page++) {
+            uint8_t b = 0;
+            for (uint8_t bit = 0; bit < 8; bit++) {
+                uint8_t v = *src;
+                int on = mode == PD_OLED_BAYER ? ((uint16_t)(v + 8u) >> 4) > bayer[(bit & 3u) * 4u]
+                                               : v >= threshold;
+                if (on) {
+                    b |= (uint8_t)(1u << bit);
+                }
+                if (++row_rep == scale) {
+                    row_rep = 0;
+                    src += PD_OUT_W;
+                }
+            }
+            changed += put(out, off + page * stride + x, b);
+        }
+        if (++col_rep == scale) {
+            col_rep = 0;
+            col++;
+        }
+    }
+    return changed;
+}
+
+int32_t pd_oled_die(const uint8_t *img, uint8_t *out, uint32_t out_len, uint32_t off, uint32_t stride,
+                    uint8_t scale, uint8_t mode, uint16_t threshold)
+{
+    if (scale < 1 || scale > PD_OLED_MAX_SCALE || mode > PD_OLED_BAYER || threshold > 256) {
+        return PD_OLED_BAD;
+    }
+    uint32_t size = (uint32_t)PD_OUT_W * scale;
+    if (!fits(out_len, off, stride, size, size / 8u)) {
+        return PD_OLED_BAD;
+    }
+    if (mode == PD_OLED_THRESHOLD && scale == 2) {
+        return (int32_t)threshold_2(img, out, off, stride, threshold);
+    }
+    return (int32_t)generic(img, out, off, stride, scale, mode, threshold);
+}
+
+int32_t pd_oled_digit(uint8_t digit, uint8_t *out, uint32_t out_len, uint32_t off, uint32_t stride,
+                      uint8_t scale)
+{
+    if (digit > 9 || scale < 1 || scale > 2 || !fits(out_len, off, stride, PD_OLED_DIGIT_W * scale, scale)) {
+        return PD_OLED_BAD;
+    }
+    uint32_t changed = 0;
+    const uint8_t *glyph = PD_OLED_DIGITS + digit * PD_OLED_DIGIT_W;
+    for (uint8_t i = 0; i < PD_OLED_DIGIT_W; i++) {
+        uint8_t col = glyph[i];
+        if (scale == 1) {
+            changed += put(out, off + i, col);
+        } else {
+            uint32_t o = off + 2u * i;
+            uint8_t lo = doubled(col & 15u), hi = doubled((uint8_t)(col >> 4));
+            changed += put(out, o, lo) + put(out, o + 1, lo);
+            changed += put(out, o + stride, hi) + put(out, o + stride + 1, hi);
+        }
+    }
+    return (int32_t)changed;
+}
+
+int32_t pd_oled_clear(uint8_t *out, uint32_t out_len, uint32_t off, uint32_t stride, uint32_t w,
+                      uint32_t pages)
+{
+    if (!fits(out_len, off, stride, w, pages)) {
+        return PD_OLED_BAD;
+    }
+    uint32_t changed = 0;
+    for (uint32_t p = 0; p < pages; p++) {
+        for (uint32_t x = 0; x < w; x++) {
+            changed += put(out, off + p * stride + x, 0);
+        }
+    }
+    return (int32_t)changed;
+}
