@@ -121,13 +121,12 @@ def test_the_definition_is_what_render_bits_says_the_display_shows(the_cases):
     try:
         for c in the_cases[:: 7]:
             buf = bytearray(c["buf"])
-            pdview.render_die(bytes(c["img"]), buf, c["off"], c["stride"], c["scale"], c["mode"], c["threshold"])
-            size = 32 * c["scale"]
-            bits = np.frombuffer(pdview.render_bits(bytes(c["img"]), c["scale"], c["mode"], c["threshold"]),
+            img, off, stride, size = bytes(c["img"]), c["off"], c["stride"], 32 * c["scale"]
+            pdview.render_die(img, buf, off, stride, c["scale"], c["mode"], c["threshold"])
+            bits = np.frombuffer(pdview.render_bits(img, c["scale"], c["mode"], c["threshold"]),
                                  np.uint8).reshape(size, size)
             for page in range(size // 8):
-                row = np.frombuffer(bytes(buf[c["off"] + page * c["stride"]: c["off"] + page * c["stride"] + size]),
-                                    np.uint8)
+                row = np.frombuffer(bytes(buf[off + page * stride: off + page * stride + size]), np.uint8)
                 unpacked = np.unpackbits(row[None, :], axis=0, bitorder="little")  # (8, size)
                 assert np.array_equal(unpacked, bits[8 * page: 8 * page + 8])
     finally:
