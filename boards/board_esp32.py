@@ -22,7 +22,7 @@ DISPLAY_ADDRS = (0x3C, 0x3D)
 BUTTON_PIN = 4  # not a strapping pin (0, 2, 5, 12, 15 are); the BOOT button (GPIO0) also works
 BUTTON_PULL = "up"
 BUTTON_ACTIVE = 0
-BUTTON_IRQ_HARD = True
+BUTTON_IRQ_HARD = False  # esp32's Pin.irq has no hard=: its IRQs are scheduled (machine_pin.c)
 
 # esp_random() is a true RNG only while the radio (Wi-Fi/BT) runs; otherwise ESP-IDF calls its
 # output pseudo-random. ENTROPY_RADIO switches Wi-Fi on (not connected) at start-up for that.

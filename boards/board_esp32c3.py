@@ -20,7 +20,7 @@ DISPLAY_ADDRS = (0x3C, 0x3D)
 BUTTON_PIN = 7
 BUTTON_PULL = "up"
 BUTTON_ACTIVE = 0
-BUTTON_IRQ_HARD = True
+BUTTON_IRQ_HARD = False  # esp32's Pin.irq has no hard=: its IRQs are scheduled (machine_pin.c)
 
 ENTROPY = "os.urandom (ESP32-C3 hardware RNG, radio on)"
 ENTROPY_RADIO = True  # as on the ESP32: the RNG is only truly random with the radio running

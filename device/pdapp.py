@@ -111,8 +111,10 @@ class App:
     # --- start-up -------------------------------------------------------------
 
     def start(self):
+        irq = self.button_irq  # "hard", "scheduled" (pdboard_micropython), True (another board), False
         _say("board %s, entropy %s, button %s" % (self.board.name, self.board.entropy,
-                                                   "IRQ" if self.button_irq else "polled"))
+                                                   "polled" if not irq else "IRQ" if irq is True
+                                                   else "IRQ (%s)" % irq))
         self.load_model()
         self.find_display()
         self.redraw()

@@ -63,16 +63,26 @@ class Board:
             self.bus_error = e
 
     def attach_button_irq(self, handler):
-        """Call handler(pin) on both edges; False when this pin cannot interrupt (then poll)."""
+        """Call handler(pin) on both edges. Returns how it is called: "hard" (in the interrupt:
+        rp2), "scheduled" (through micropython.schedule, soon after: the esp32 port's only way,
+        its Pin.irq takes no hard=), or False when this pin cannot interrupt (the app polls)."""
         if not self.cfg.get("BUTTON_IRQ", True):
             return False
         P = machine.Pin
+        trigger = P.IRQ_FALLING | P.IRQ_RISING
+        if self.cfg.get("BUTTON_IRQ_HARD", True):
+            try:
+                self.button_pin.irq(handler=handler, trigger=trigger, hard=True)
+                return "hard"
+            except TypeError:  # a port whose Pin.irq has no hard= (esp32): its scheduled IRQ below
+                pass
+            except (AttributeError, ValueError, OSError):
+                return False
         try:
-            self.button_pin.irq(handler=handler, trigger=P.IRQ_FALLING | P.IRQ_RISING,
-                                hard=self.cfg.get("BUTTON_IRQ_HARD", True))
+            self.button_pin.irq(handler=handler, trigger=trigger)
         except (AttributeError, TypeError, ValueError, OSError):
             return False
-        return True
+        return "scheduled"
 
     def open_display(self):
         """The SSD1306 at the first address that answers; OSError when none does."""

@@ -26,13 +26,15 @@ from pipdream.sim.compute import cycles_per_mac
 BOARDS: dict[str, dict[str, Any]] = {
     "pico": {"name": "pico"},
     "esp32": {
-        "name": "esp32", "heap": 110 * 1024, "freq": 160_000_000, "unique_id": "246f28a1b2c4",
+        "name": "esp32", "port": "esp32",
+        "heap": 110 * 1024, "freq": 160_000_000, "unique_id": "246f28a1b2c4",
         "i2c_errno": 19, "i2c_ids": [0, 1], "i2c_pins": "any",
         "i2c_default": {"0": [18, 19], "1": [25, 26]}, "spi_default": {"1": [14, 13, 12], "2": [18, 23, 19]},
         "timer_ids": [-1, 0, 1, 2, 3], "pin_prefix": None, "reset_pull": None,
     },
     "esp32c3": {
-        "name": "esp32c3", "heap": 150 * 1024, "freq": 160_000_000, "unique_id": "58cf79a1b2c4",
+        "name": "esp32c3", "port": "esp32",
+        "heap": 150 * 1024, "freq": 160_000_000, "unique_id": "58cf79a1b2c4",
         "i2c_errno": 19, "i2c_ids": [0], "i2c_pins": "any",
         "i2c_default": {"0": [9, 8]}, "spi_default": {"1": [6, 7, 2]},
         "timer_ids": [-1, 0, 1], "pin_prefix": None, "reset_pull": None,

@@ -162,14 +162,28 @@ class Pin:
     def toggle(self):
         self.value(1 - self._st.out)
 
-    def irq(self, handler=_UNSET, trigger=_UNSET, *, hard=_UNSET):
+    def irq(self, handler=_UNSET, trigger=_UNSET, *args, **kw):
         """Configure the edge IRQ when any argument is given (handler=None disables it);
-        return the IRQ object either way, like the port."""
+        return the IRQ object either way, like the port.
+
+        The arguments are the port's: rp2 (ports/rp2/machine_pin.c, machine_pin_irq) takes
+        handler, trigger, hard (hard handlers run in the interrupt, soft ones through
+        mp_sched_schedule: shared/runtime/mpirq.c, mp_irq_handler); esp32 (ports/esp32/
+        machine_pin.c, machine_pin_irq) takes handler, trigger, wake and its ISR
+        (machine_pin_isr_handler) always calls mp_sched_schedule: no hard IRQ, and hard= is a
+        TypeError from mp_arg_parse_all."""
+        names = ("wake",) if _sb.board.get("port") == "esp32" else ("hard",)
+        if len(args) > 1:
+            raise TypeError("function takes %d positional arguments but %d were given" % (3, 3 + len(args)))
+        for k in kw:
+            if k not in names:
+                raise TypeError("extra keyword arguments given")
+        hard = kw.get("hard", args[0] if args and names == ("hard",) else _UNSET)
         st = self._st
         if st.irq is None:
             st.irq = _IRQ(self)
         irq = st.irq
-        if handler is not _UNSET or trigger is not _UNSET or hard is not _UNSET:
+        if handler is not _UNSET or trigger is not _UNSET or args or kw:
             trigger = self.IRQ_FALLING | self.IRQ_RISING if trigger is _UNSET else trigger
             if trigger & (self.IRQ_LOW_LEVEL | self.IRQ_HIGH_LEVEL):
                 raise ValueError("level-triggered pin IRQs are not simulated")
@@ -256,7 +270,18 @@ class _I2CBase:
         finally:
             _sb.heap_relock(n)
 
+    _joins = False  # SoftI2C: extmod/machine_i2c.c, mp_machine_soft_i2c_transfer walks the buffers
+
     def writevto(self, addr, vector, stop=True):
+        if self._joins:  # extmod/machine_i2c.c, mp_machine_i2c_transfer_adaptor: 2+ buffers joined
+            total = 0
+            parts = 0
+            for v in vector:  # machine_i2c_writevto skips the empty ones
+                if len(v):
+                    total += len(v)
+                    parts += 1
+            if parts > 1:
+                bytearray(total)  # its m_new: MemoryError under heap_lock, GC churn otherwise
         n = _sb.heap_unlock_all()
         try:
             d = self._dev(addr)
@@ -305,6 +330,10 @@ class _I2CBase:
 
 
 class I2C(_I2CBase):
+    # the hardware I2C of rp2 (ports/rp2/machine_i2c.c) and esp32 (ports/esp32/machine_i2c.c, since
+    # 1.25's i2c_master driver) sends one buffer (transfer_single) through the adaptor
+    _joins = True
+
     def __init__(self, id=0, *, scl=None, sda=None, freq=400000, timeout=50000):
         ids = _sb.board["i2c_ids"]
         if id not in ids:

@@ -36,6 +36,7 @@ BEAT_US = 250000  # board time between two "beat" records
 
 PICO = {
     "name": "pico",
+    "port": "rp2",  # whose C source the stand-ins follow where ports differ (docs/simulation.md)
     "heap": 192 * 1024,
     "freq": 125000000,
     "unique_id": "e6614864d3417e2f",

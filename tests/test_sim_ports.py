@@ -1,0 +1,132 @@
+"""The stand-ins do what the ports' C code does, one row of docs/simulation.md's table each
+("Stand-ins and the ports' source"), on the real MicroPython unix runtime (CircuitPython's on
+CPython): what the app relies on, per port, and what the app does with it."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from pipdream.sim import stage
+from pipdream.sim.runner import run_board
+from pipdream.sim.world import Display, Script, World
+from support.device import DEVICE
+
+RAM = {"name": "eeprom", "kind": "ram", "bus": "i2c", "scl": 5, "sda": 4, "addr": 0x50}
+ESP32_RAM = dict(RAM, scl=22, sda=21)
+
+
+def board(code: str, world: World | None = None):
+    """MicroPython code (device/ on its path) on the simulated board (default: a Pico)."""
+    world = world or World(clock="virtual")
+    src = textwrap.dedent(code) + "\nimport machine\nmachine.reset()\n"
+    result = run_board(world, code=src, check=False, extra_path=(DEVICE,))
+    assert result.end_kind == "reset", result.console_text()
+    return result
+
+
+def run(code: str, world: World | None = None) -> list[str]:
+    """Its console lines."""
+    return board(code, world).console
+
+
+# ------------------------------------------------------------------ Pin.irq per port
+PIN_IRQ = """
+    import time, micropython
+    from machine import Pin
+    seen = []
+    def handler(p):
+        try:
+            seen.append([p.value()])  # allocates: fine when scheduled, a MemoryError in a hard IRQ
+        except MemoryError:
+            seen_hard[0] += 1
+    seen_hard = [0]
+    pin = Pin(4, Pin.IN, Pin.PULL_UP)
+    try:
+        pin.irq(handler=handler, trigger=Pin.IRQ_FALLING, hard=True)
+        print("hard= accepted")
+    except TypeError as e:
+        print("TypeError:", e)
+        pin.irq(handler=handler, trigger=Pin.IRQ_FALLING)
+    time.sleep_ms(20)
+    print(len(seen), seen_hard[0])
+"""
+
+
+@pytest.mark.parametrize("board", ["esp32", "esp32c3"])
+def test_esp32_pin_irq_takes_no_hard_argument_and_always_schedules(board):
+    """ports/esp32/machine_pin.c, machine_pin_irq: handler, trigger, wake; machine_pin_isr_handler
+    calls mp_sched_schedule, so the handler runs later, outside the interrupt, and may allocate."""
+    out = run(PIN_IRQ, World(board=board, clock="virtual", script=Script().wait(5).level(4, 0)))
+    assert out == ["TypeError: extra keyword arguments given", "1 0"]
+
+
+def test_rp2_pin_irq_takes_hard_and_runs_the_handler_in_the_interrupt():
+    """ports/rp2/machine_pin.c, machine_pin_irq: handler, trigger, hard; a hard handler runs
+    in the interrupt with the heap locked (shared/runtime/mpirq.c, mp_irq_handler)."""
+    out = run(PIN_IRQ, World(clock="virtual", script=Script().wait(5).level(4, 0)))
+    assert out == ["hard= accepted", "0 1"]
+
+
+# ------------------------------------------------------------------ I2C transfers and allocation
+WRITEVTO = """
+    import micropython
+    from machine import I2C, SoftI2C, Pin
+    scl, sda = Pin(SCL), Pin(SDA)
+    for name, bus in (("I2C", I2C(0, scl=scl, sda=sda)), ("SoftI2C", SoftI2C(scl=scl, sda=sda))):
+        for vector in ((b"\\x10", b"ab"), (b"", b"\\x10ab"), (b"\\x10ab",)):
+            micropython.heap_lock()
+            try:
+                bus.writevto(0x50, vector)
+                r = "ok"
+            except MemoryError:
+                r = "MemoryError"
+            micropython.heap_unlock()
+            print(name, len(vector), r)
+        micropython.heap_lock()
+        bus.writeto(0x50, b"\\x10ab")
+        micropython.heap_unlock()
+"""
+
+
+@pytest.mark.parametrize("board, ram", [("pico", RAM), ("esp32", ESP32_RAM)])
+def test_hardware_i2c_joins_the_parts_of_writevto_into_a_buffer_it_allocates(board, ram):
+    """extmod/machine_i2c.c: machine_i2c_writevto skips empty buffers; the hardware I2C's
+    mp_machine_i2c_transfer_adaptor joins two or more with m_new (a MemoryError under
+    heap_lock); SoftI2C (mp_machine_soft_i2c_transfer) walks them; writeto of one buffer
+    allocates nothing on either."""
+    code = WRITEVTO.replace("SCL", str(ram["scl"])).replace("SDA", str(ram["sda"]))
+    out = run(code, World(board=board, clock="virtual", other_devices=[ram]))
+    assert out == ["I2C 2 MemoryError", "I2C 2 ok", "I2C 1 ok",
+                   "SoftI2C 2 ok", "SoftI2C 2 ok", "SoftI2C 1 ok"]
+
+
+@pytest.mark.parametrize("name, scl, sda", [("pico", 5, 4), ("esp32", 22, 21), ("esp32c3", 5, 4)])
+def test_the_ssd1306_driver_sends_its_windows_without_allocating_on_hardware_i2c(name, scl, sda):
+    result = board(f"""
+        import micropython, ssd1306
+        from machine import I2C, Pin
+        oled = ssd1306.SSD1306_I2C(128, 64, I2C(0, scl=Pin({scl}), sda=Pin({sda})))
+        die, num = oled.window(32, 0, 64, 64), oled.window(104, 24, 6, 16)
+        oled.fill_rect(40, 8, 20, 30, 1)
+        oled.text("5", 104, 24, 1)
+        micropython.heap_lock()
+        oled.show_window(die)
+        oled.show_window(num)
+        oled.show()
+        micropython.heap_unlock()
+        print("sent")
+    """, World(board=name, clock="virtual", displays=[Display(scl=scl, sda=sda)]))
+    assert result.console == ["sent"]
+    panel = result.frames[-1].panel  # what the emulated SSD1306 shows
+    assert panel[8:38, 40:60].all() and not panel[:8].any() and not panel[40:, :100].any()
+
+
+@pytest.mark.parametrize("name, how", [("pico", "IRQ (hard)"), ("esp32", "IRQ (scheduled)"),
+                                       ("esp32c3", "IRQ (scheduled)")])
+def test_the_app_says_how_its_button_interrupts_on_each_port(tmp_path, name, how):
+    root = stage.stage_root(tmp_path / "root", board=name, settings={"BACKEND": "python"})
+    result = run_board(stage.board_world(name, Script().wait(50).end()), script=root / "main.py",
+                       root=root, check=False)
+    (line,) = [x for x in result.console if x.startswith("pipdream: board ")]
+    assert line.endswith(", button " + how), line
