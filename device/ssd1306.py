@@ -7,6 +7,13 @@ init sequence, show(), poweroff(), contrast(), invert(), rotate()), plus windows
 A window sets the column and page address range (horizontal addressing mode), so
 a 64x64 die costs 512 data bytes instead of the 1,024-byte frame. Commands go in
 one transaction (control byte 0x00, Co = 0) rather than one per byte.
+
+Every I2C transaction is one buffer given to writeto: the ports' hardware I2C joins the
+buffers of a writevto into one it allocates (extmod/machine_i2c.c,
+mp_machine_i2c_transfer_adaptor: m_new, about 513 B for a die window), which under
+heap_lock is a MemoryError. So a window owns a buffer with the 0x40 control byte in front
+of its bytes, filled from the frame buffer by FrameBuffer.blit (C, no allocation); the
+whole screen is the frame buffer itself, which sits after its own control byte.
 """
 
 import framebuf
@@ -65,6 +72,13 @@ class Window:
         else:
             self.parts = [_DATA_PREFIX] + [mv[p * W + x : p * W + x + w] for p in range(p0, p1 + 1)]
         self.nbytes = w * (p1 - p0 + 1)
+        if w == W and p0 == 0 and p1 == disp.pages - 1:
+            self.data = disp.tx  # the whole screen: the frame buffer, after its control byte
+            self.fb = None
+        else:  # control byte + this window's bytes page by page, copied in by blit (show_window)
+            self.data = bytearray(1 + self.nbytes)
+            self.data[0] = CTRL_DATA
+            self.fb = framebuf.FrameBuffer(memoryview(self.data)[1:], w, h, framebuf.MONO_VLSB)
 
 
 class SSD1306(framebuf.FrameBuffer):
@@ -74,7 +88,9 @@ class SSD1306(framebuf.FrameBuffer):
         self.external_vcc = external_vcc
         self.pages = height // 8
         self.col_offset = (128 - width) // 2 if width < 128 else 0  # narrow panels sit mid-RAM
-        self.buffer = bytearray(self.pages * width)
+        self.tx = bytearray(1 + self.pages * width)  # the 0x40 control byte, then the frame buffer
+        self.tx[0] = CTRL_DATA
+        self.buffer = memoryview(self.tx)[1:]
         super().__init__(self.buffer, width, height, framebuf.MONO_VLSB)
         self.full = Window(self, 0, 0, width, height)
         self.init_display()
@@ -144,8 +160,10 @@ class SSD1306_I2C(SSD1306):
         self.i2c.writeto(self.addr, cmds)
 
     def write_window(self, win):
+        if win.fb is not None:
+            win.fb.blit(self, -win.x, -win.y)  # its bytes from the frame buffer, after the 0x40
         self.i2c.writeto(self.addr, win.cmd)
-        self.i2c.writevto(self.addr, win.parts)  # control byte 0x40 + slices: one transaction
+        self.i2c.writeto(self.addr, win.data)  # one buffer: no port joins (and allocates) it
 
 
 class SSD1306_SPI(SSD1306):

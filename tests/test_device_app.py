@@ -61,12 +61,10 @@ class Bus:
     def _check(self, addr):
         if clock.ms < CFG["display_from_ms"] or addr != CFG["display_addr"]:
             raise OSError(19)  # ENODEV, as the unix and esp32 ports report an absent device
-    def writeto(self, addr, buf):
+    def writeto(self, addr, buf):  # the driver sends each transaction as one buffer (ssd1306.py)
         self._check(addr)
-    def writevto(self, addr, parts):
-        self._check(addr)
-        for p in parts[1:]:
-            self.data += len(p)
+        if buf[0] == 0x40:
+            self.data += len(buf) - 1
 
 class World:
     def __init__(self):

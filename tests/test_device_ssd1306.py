@@ -22,9 +22,6 @@ class I2C:
         self.log = []
     def writeto(self, addr, buf):
         self.log.append([addr, bytes(buf).hex()])
-    def writevto(self, addr, parts):
-        b = b"".join(bytes(p) for p in parts)
-        self.log.append([addr, b.hex()])
 
 class SPI:
     def __init__(self, dc):
@@ -132,10 +129,6 @@ class I2C:
         self.n = 0
     def writeto(self, addr, buf):
         self.n += 1 + len(buf)      # address byte + payload
-    def writevto(self, addr, parts):
-        self.n += 1
-        for p in parts:
-            self.n += len(p)
 bus = I2C()
 oled = ssd1306.SSD1306_I2C(128, 64, bus)
 win = oled.window(32, 0, 64, 64)
@@ -160,8 +153,6 @@ import json, ssd1306
 class I2C:
     def writeto(self, a, b):
         pass
-    def writevto(self, a, p):
-        pass
 oled = ssd1306.SSD1306_I2C(128, 64, I2C())
 errs = []
 for args in ((0, 4, 8, 8), (0, 0, 8, 12), (120, 0, 16, 8), (0, 0, 0, 8)):
@@ -184,8 +175,6 @@ import json, ssd1306
 class I2C:
     def writeto(self, a, b):
         raise OSError(19)   # what the unix and esp32 ports raise for a missing device
-    def writevto(self, a, p):
-        raise OSError(19)
 try:
     ssd1306.SSD1306_I2C(128, 64, I2C())
     r = "no error"
