@@ -224,7 +224,8 @@ class App:
 
     def _message(self, lines):
         self._die_on_screen = False
-        self._display_call(self.view.message, lines)
+        if self.view is not None:  # no display (the settings menu opens without one too)
+            self._display_call(self.view.message, lines)
 
     def _clear_for_dice(self):
         """Blank the screen once after a message, so no text is left around the dice."""

@@ -40,8 +40,29 @@ class Window:
         self.data[0] = _DATA
 
 
+# adafruit_framebuf's text() opens its font by a relative path (BitmapFont: open(font_name)), from
+# the current folder: "/" when code.py runs. Adafruit's guides put font5x8.bin at the root or in /lib.
+FONT_PATHS = ("font5x8.bin", "lib/font5x8.bin")
+
+
+def find_font():
+    """(path, glyph width) of the first font5x8.bin in FONT_PATHS, or (None, 0)."""
+    for path in FONT_PATHS:
+        try:
+            with open(path, "rb") as f:
+                return path, f.read(1)[0]  # the file's first byte: the glyph width
+        except (OSError, IndexError):
+            pass
+    return None, 0
+
+
 class Display:
-    """adafruit_ssd1306.SSD1306_I2C with windowed updates: the display interface of docs/device.md."""
+    """adafruit_ssd1306.SSD1306_I2C with windowed updates: the display interface of docs/device.md.
+
+    Text is drawn on the app's 8-pixel character grid (pdview centres lines for 8x8 glyphs, as
+    framebuf's built-in font): one character a cell, the file font's glyph centred in it
+    (adafruit_framebuf places glyphs font width + 1 apart: 6 px for its 5x8 font). Without a font
+    file there is no text; the display still works (the console says so when it is found)."""
 
     def __init__(self, oled):
         self.oled = oled
@@ -49,12 +70,24 @@ class Display:
         self.height = oled.height
         self.buffer = memoryview(oled.buffer)[1:]  # its buffer starts with the 0x40 control byte
         self._col_offset = (128 - self.width) // 2 if self.width < 128 else 0
+        self.font, w = find_font()
+        self._glyph_x = (8 - w) // 2 if 0 < w < 8 else 0
+        self.transport = "" if self.font else ", no text: font5x8.bin is in neither / nor /lib"
 
     def fill(self, c):
         self.oled.fill(c)
 
     def text(self, s, x, y, c):
-        self.oled.text(s, x, y, c)
+        if self.font is None:
+            return
+        o = self.oled
+        x += self._glyph_x
+        try:
+            for ch in s:
+                o.text(ch, x, y, c, font_name=self.font)
+                x += 8
+        except OSError:  # the font file went away: no more text, but the display is still there
+            self.font = None
 
     def show(self):
         self.oled.show()
@@ -94,18 +127,33 @@ class Board:
         dio.switch_to_input(pull=None if pull is None else getattr(digitalio.Pull, pull.upper()))
         self.button_pin = _Pin(dio)
         self.button_active = cfg.get("BUTTON_ACTIVE", 0)
-        self.bus = busio.I2C(getattr(board, cfg["I2C_SCL"]), getattr(board, cfg["I2C_SDA"]),
-                             frequency=cfg.get("I2C_FREQ", 400000))
+        self.bus = None
+        self.bus_error = None
+        self._make_bus()
         self.display_info = "SSD1306 %dx%d at %s (SDA %s, SCL %s)" % (
             self.width, self.height, "/".join("0x%02X" % a for a in self.addrs),
             cfg["I2C_SDA"], cfg["I2C_SCL"])
+
+    def _make_bus(self):
+        cfg = self.cfg
+        try:
+            self.bus = busio.I2C(getattr(board, cfg["I2C_SCL"]), getattr(board, cfg["I2C_SDA"]),
+                                 frequency=cfg.get("I2C_FREQ", 400000))
+        except (RuntimeError, ValueError) as e:  # "No pull up found on SDA or SCL": no display module
+            self.bus_error = e
 
     def attach_button_irq(self, handler):
         return False
 
     def open_display(self):
+        """The SSD1306 at the first address that answers; OSError when none does (or no bus yet:
+        busio.I2C is made again at each try, so a display plugged in later is found)."""
         import adafruit_ssd1306
 
+        if self.bus is None:
+            self._make_bus()
+            if self.bus is None:
+                raise OSError(19, "I2C bus: %s" % (self.bus_error,))  # 19 = ENODEV
         err = None
         for addr in self.addrs:
             try:

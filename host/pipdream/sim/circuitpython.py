@@ -257,6 +257,15 @@ class SimBoard:
             if res is not None and self.pin_id(res) == pid and level == 0 and old != 0:
                 self.emit("reset", d["name"])
 
+    def i2c_pulled_up(self, scl: Any, sda: Any) -> bool:
+        """Whether both lines read high with the chip's pull-downs off: a module on the bus (an
+        SSD1306 board carries its pull-ups) or a resistor the world names (world "pulls")."""
+        self.service()
+        if any(d["present"] for (c, s, _a), d in self.devices.items() if (c, s) == (scl, sda)):
+            return True
+        pulls = self.world.get("pulls") or {}
+        return pulls.get(str(scl)) == 1 and pulls.get(str(sda)) == 1
+
     def i2c_present(self, scl: Any, sda: Any) -> list[int]:
         self.service()
         return sorted(a for (c, s, a), d in self.devices.items() if (c, s) == (scl, sda) and d["present"])
@@ -306,16 +315,31 @@ def board_attrs() -> dict[str, Pin]:
 
 
 # ------------------------------------------------------------------ busio
+_i2c_units_in_use: set[int] = set()
+
+
 class I2C:
-    """busio.I2C: lock, writeto/readfrom_into with start/end, scan; RP2040 pin rules."""
+    """busio.I2C: lock, writeto/readfrom_into with start/end, scan; RP2040 rules, in the order of
+    ports/raspberrypi/common-hal/busio/I2C.c, common_hal_busio_i2c_construct: SCL odd, SDA even,
+    one unit ("Invalid pins"); the unit not already enabled ("I2C peripheral in use"); the
+    frequency; then the pull-up check (CIRCUITPY_REQUIRE_I2C_PULLUPS, as on the Pico): both lines
+    must read high with the internal pull-downs released, else the pins are reset and
+    RuntimeError "No pull up found on SDA or SCL; check your wiring" (no display module)."""
 
     def __init__(self, scl: Pin, sda: Pin, *, frequency: int = 100_000, timeout: int = 255) -> None:
         same_unit = (scl.number // 2) % 2 == (sda.number // 2) % 2
         if not (scl.number % 2 == 1 and sda.number % 2 == 0 and same_unit):  # SCL odd, SDA even
             raise ValueError("Invalid pins")
+        unit = (sda.number // 2) % 2
+        if unit in _i2c_units_in_use:
+            raise ValueError("I2C peripheral in use")
         if frequency > 1_000_000:
             raise ValueError("frequency must be 1000000 or less")
         self._board = current()
+        if not self._board.i2c_pulled_up(scl.number, sda.number):
+            raise RuntimeError("No pull up found on SDA or SCL; check your wiring")
+        _i2c_units_in_use.add(unit)
+        self._unit = unit
         self._scl, self._sda = scl.number, sda.number
         self.frequency = frequency
         self._locked = False
@@ -358,6 +382,8 @@ class I2C:
         return self._board.i2c_present(self._scl, self._sda)
 
     def deinit(self) -> None:
+        if not self._deinit:
+            _i2c_units_in_use.discard(self._unit)
         self._deinit = True
 
     def __enter__(self) -> I2C:

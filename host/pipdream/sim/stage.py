@@ -79,20 +79,27 @@ def stage_root(dest: Path, *, board: str = "pico", natmod: Path | None = None,
     return dest
 
 
+FONT_PATH = "lib/font5x8.bin"
+FONT_W = 5  # Adafruit's font5x8.bin: 5 columns a glyph, placed 6 px apart by adafruit_framebuf
+
+
 def stage_circuitpython_root(dest: Path, *, board: str = "cp_pico", model: Path = DEFAULT_MODEL,
-                             settings: dict[str, Any] | None = None) -> Path:
-    """A CircuitPython board's filesystem: the same app with code.py, no natmod, and a
-    font5x8.bin for adafruit_framebuf's text() (see font_bin)."""
+                             settings: dict[str, Any] | None = None, font: str | None = FONT_PATH) -> Path:
+    """A CircuitPython board's filesystem: the same app with code.py, no natmod, and a 5x8
+    font5x8.bin for adafruit_framebuf's text() where Adafruit's guides put it (see font_bin;
+    font=None leaves it out, font="font5x8.bin" puts it at the root)."""
     root = stage_root(dest, board=board, model=model, settings=settings)  # code.py, no natmod
-    (root / "font5x8.bin").write_bytes(font_bin())
+    if font is not None:
+        (root / font).parent.mkdir(parents=True, exist_ok=True)
+        (root / font).write_bytes(font_bin())
     return root
 
 
 def font_bin() -> bytes:
-    """A font file in adafruit_framebuf's format (width, height, then one column byte per pixel
-    column of each of 256 characters, bit 0 at the top) holding MicroPython's built-in 8x8 font,
-    rendered by the real runtime's framebuf: PyPI does not ship Adafruit's font5x8.bin, and this
-    way both paths draw the same glyphs."""
+    """A font file in adafruit_framebuf's format (width 5, height 8, then 5 column bytes for each of
+    256 characters, bit 0 at the top: BitmapFont's layout), the size Adafruit's font5x8.bin has.
+    PyPI does not ship that file; these glyphs are MicroPython's built-in 8x8 font rendered by the
+    real runtime's framebuf, its 6 inked columns (1..6) squeezed to 5 by OR-ing the middle two."""
     import subprocess
 
     from pipdream.sim.runner import micropython_binary
@@ -100,14 +107,14 @@ def font_bin() -> bytes:
     code = ("import framebuf, sys\n"
             "b = bytearray(8)\n"
             "f = framebuf.FrameBuffer(b, 8, 8, framebuf.MONO_VLSB)\n"
-            "out = bytearray([8, 8])\n"
+            "out = bytearray([5, 8])\n"
             "for c in range(256):\n"
             "    f.fill(0)\n"
             "    f.text(chr(c) if 32 <= c < 127 else ' ', 0, 0, 1)\n"
-            "    out += b\n"
+            "    out += bytes((b[1], b[2], b[3] | b[4], b[5], b[6]))\n"
             "sys.stdout.buffer.write(out)\n")
     r = subprocess.run([micropython_binary(), "-c", code], capture_output=True, check=True, timeout=60)
-    if len(r.stdout) != 2 + 256 * 8:
+    if len(r.stdout) != 2 + 256 * FONT_W:
         raise RuntimeError(f"font rendering gave {len(r.stdout)} bytes")
     return r.stdout
 
