@@ -83,6 +83,7 @@ class DmaI2C:
         self.pending = False  # a transfer was started and not yet seen to end
         # twice the bus time of a full buffer (9 clocks a byte, an address byte per transaction)
         self.limit_us = 2 * (capacity + 4) * 9 * 1000000 // freq
+        self.drain_us = self.limit_us  # after an abort: how long the block's last transaction may take
         self.byte_us = 9 * 1000000 // freq  # a byte on the bus, rounded down
         mem32[base + _IC_DMA_CR] |= _TDMAE  # pico-sdk's i2c_init sets it too
 
@@ -97,6 +98,7 @@ class DmaI2C:
             if time.ticks_diff(time.ticks_us(), t0) > self.limit_us:
                 self.pending = False
                 ch.active(0)
+                self._clear_after_abort()
                 raise OSError(_ETIMEDOUT)
             time.sleep_us(ch.count * self.byte_us + _POLL_US)  # the bytes still to go, then look again
         self.pending = False
@@ -104,6 +106,17 @@ class DmaI2C:
         if mem[self.raw] & _TX_ABRT:
             mem[self.clr_abrt]  # reading it clears TX_ABRT and IC_TX_ABRT_SOURCE
             raise OSError(_EIO)
+
+    def _clear_after_abort(self):
+        """After an aborted channel: let the block's last transaction end (bounded), then clear
+        STOP_DET and TX_ABRT. pico-sdk's next blocking write reads IC_TX_ABRT_SOURCE and reports
+        any abort it finds there as its own: a stale one would be a spurious EIO."""
+        mem = self.mem
+        t0 = time.ticks_us()
+        while mem[self.status] & _ACTIVITY and time.ticks_diff(time.ticks_us(), t0) <= self.drain_us:
+            time.sleep_us(_POLL_US)
+        mem[self.clr_stop]
+        mem[self.clr_abrt]
 
     def show(self, addr, cmd, parts):
         """Send transaction `cmd` then the concatenation of `parts` to addr; return once started."""

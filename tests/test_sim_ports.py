@@ -130,3 +130,27 @@ def test_the_app_says_how_its_button_interrupts_on_each_port(tmp_path, name, how
                        root=root, check=False)
     (line,) = [x for x in result.console if x.startswith("pipdream: board ")]
     assert line.endswith(", button " + how), line
+
+
+# ------------------------------------------------------------------ DMA to I2C
+def test_a_dma_wait_that_times_out_leaves_no_stale_abort_for_the_next_blocking_write():
+    """pico-sdk's i2c_write_blocking_internal takes an uncleared IC_TX_ABRT_SOURCE for its own
+    abort (one EIO from ports/rp2/machine_i2c.c); pdi2c_dma clears it after a timed-out wait."""
+    out = run("""
+        import pdi2c_dma
+        from machine import I2C, Pin
+        i2c = I2C(0, scl=Pin(5), sda=Pin(4), freq=400000)
+        bus, why = pdi2c_dma.dma_bus(i2c, {"I2C_ID": 0, "I2C_FREQ": 400000}, 64)
+        bus.limit_us = 0  # a transfer that does not end in time: the wait gives up mid-transfer
+        bus.show(0x3D, b"\\x00\\xaf", [b"\\x40", b"ab"])  # nobody at 0x3D: the address is NACKed
+        try:
+            bus.wait()
+        except OSError as e:
+            print("wait", e.errno)
+        for _ in range(2):
+            try:
+                print("write", i2c.writeto(0x50, b"\\x10ab"))
+            except OSError as e:
+                print("write OSError", e.errno)
+    """, World(clock="virtual", other_devices=[RAM]))
+    assert out == ["wait 110", "write 3", "write 3"]

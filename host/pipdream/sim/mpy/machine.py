@@ -358,7 +358,9 @@ class I2C(_I2CBase):
             _hw.i2c_init(self.id, self._scl, self._sda, self._freq)
 
     def _xfer(self, addr, nbytes):
-        _hw.i2c_blocking(self.id, addr)  # the port's transfer re-targets the block: not mid-DMA
+        if _hw.i2c_blocking(self.id, addr):  # the port's transfer re-targets the block: not mid-DMA
+            super()._xfer(addr, 1)
+            raise OSError(5)  # EIO: pico-sdk found an abort nobody cleared (rp2hw.I2CBlock.blocking)
         super()._xfer(addr, nbytes)
 
     def __repr__(self):

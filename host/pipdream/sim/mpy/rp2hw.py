@@ -178,9 +178,18 @@ class I2CBlock:
         self._start_stalled()
 
     def blocking(self, addr):
-        """A blocking machine.I2C transfer to addr: pico-sdk disables the block, sets IC_TAR, enables it."""
+        """A blocking machine.I2C transfer to addr: pico-sdk disables the block, sets IC_TAR, enables it.
+
+        Returns True when an abort was left uncleared: pico-sdk's i2c_write_blocking_internal reads
+        IC_TX_ABRT_SOURCE after its first byte, takes a stale abort for its own (reading
+        IC_CLR_TX_ABRT) and fails; the port (machine_i2c.c) raises EIO."""
         self._check_idle("a blocking machine.I2C transfer")
         self.tar = addr
+        if self.abrt or self.raw & R_TX_ABRT:
+            self.raw &= ~R_TX_ABRT
+            self.abrt = 0
+            return True
+        return False
 
     def _check_idle(self, what):
         r = self.run
@@ -499,8 +508,15 @@ class Channel:
 
     def abort(self):
         if self.busy():
-            if self.run is not None:
-                _not_simulated("aborting DMA channel %d while it feeds I2C%d" % (self.i, self.block.i))
+            r = self.run
+            if r is not None:
+                # CHAN_ABORT stops the channel's writes; a NACKed (or flushed) transfer's commands are
+                # all flushed by the block anyway, so the bus sees the same; any other cut would leave
+                # the master holding the bus mid-transaction
+                if not (r.flushed or any(x[4] is None for x in r.txns)):
+                    _not_simulated("aborting DMA channel %d while it feeds I2C%d" % (self.i, self.block.i))
+                self.block = None
+                return
             self.block.stalled.remove(self)
             self.block = None
 
@@ -517,8 +533,8 @@ def i2c_init(i, scl, sda, freq):
 
 
 def i2c_blocking(i, addr):
-    if RP2:
-        blocks[i].blocking(addr)
+    """True when the transfer fails on a stale abort (I2CBlock.blocking)."""
+    return RP2 and blocks[i].blocking(addr)
 
 
 # ------------------------------------------------------------------ machine.mem32
