@@ -72,9 +72,15 @@ def test_an_unknown_board_or_missing_model_is_one_clear_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("value, abi", [(2822, D.MpyAbi(6, 3, "x64")), (0x1306, D.MpyAbi(6, 3, "armv6m")),
-                                        (0x2B06, D.MpyAbi(6, 3, "xtensawin")), (6, D.MpyAbi(6, 0, None))])
+                                        (0x2B06, D.MpyAbi(6, 3, "xtensawin")), (6, D.MpyAbi(6, 0, None)),
+                                        (77574, D.MpyAbi(6, 3, "rv32imc"))])  # 1.29's VIRT_RV32: flags
 def test_sys_implementation_mpy_decodes_version_and_architecture(value, abi):
     assert D.MpyAbi.from_sys(value) == abi
+
+
+def test_an_mpy_header_with_architecture_flags_decodes_to_its_architecture():
+    header = b"M\x06" + bytes([0x40 | 11 << 2 | 3]) + b"\x1f\x01"  # 0x40: flags follow
+    assert D.MpyAbi.from_mpy(header) == D.MpyAbi(6, 3, "rv32imc")
 
 
 # ---- the ESP32-C3's natmod (rv32imc) -------------------------------------------------------

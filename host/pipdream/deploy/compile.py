@@ -43,8 +43,9 @@ class MpyAbi:
 
     @classmethod
     def from_sys(cls, value: int) -> MpyAbi:
-        """Decode sys.implementation._mpy (version | sub << 8 | arch << 10)."""
-        arch = value >> 10
+        """Decode sys.implementation._mpy: version | sub << 8 | arch << 10, and from MicroPython 1.25
+        on architecture flags above bit 16 (VIRT_RV32 1.29 says 77574: 6.3 rv32imc, flags 1)."""
+        arch = (value >> 10) & 0x2F  # MPY_FEATURE_DECODE_ARCH of py/persistentcode.h
         return cls(value & 0xFF, (value >> 8) & 3, ARCH_NAMES[arch] if arch < len(ARCH_NAMES) else f"#{arch}")
 
     @classmethod
@@ -52,7 +53,7 @@ class MpyAbi:
         """Decode an .mpy header: b"M", version, arch << 2 | sub-version, small-int bits."""
         if len(data) < 4 or data[:1] != b"M":
             raise ValueError("not an .mpy file (no 'M' header)")
-        arch = data[2] >> 2
+        arch = (data[2] >> 2) & 0x2F  # 0x40 of the byte: architecture flags follow the header
         return cls(data[1], data[2] & 3, ARCH_NAMES[arch] if arch < len(ARCH_NAMES) else f"#{arch}")
 
     def __str__(self) -> str:
