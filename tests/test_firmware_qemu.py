@@ -1,0 +1,79 @@
+"""The committed natmods on real MicroPython firmware in qemu (../shared/firmware, 1.29-preview):
+natmod/dist/armv6m_6.3 on a Cortex-M3 (mps2-an385) and a Cortex-M0 (microbit), natmod/dist/rv32imc_6.3
+(the ESP32-C3's) on 32-bit RISC-V (virt-rv32). On each, every face on a set of angles, with both
+shipped blobs and both plans, is the NumPy reference's bytes; a bad blob is the unix port's error.
+
+The boards have no filesystem: pipdream.qemu_firmware sends the .mpy and the blobs over the raw REPL
+(mpremote's SerialTransport) and imports from RAM. One image per command, each reply's length
+checked (the microbit's UART drops bytes under long output; a short reply is asked for again).
+Without PIPDREAM_FIRMWARE_DIR these tests skip and say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from pipdream import deploy as D
+from pipdream import reference
+from pipdream.blob import load
+from pipdream.micropython import run as run_unix
+from pipdream.paths import MODELS
+from pipdream.qemu_firmware import MACHINES, QemuBoard
+from support.firmware import firmware_file
+
+ANGLES = (-127, -90, -31, 0, 1, 64, 127)  # both extremes, both sides of 0, the mirror fold's edge
+FACES = tuple(range(1, 7))
+BLOBS = {"default": MODELS / "default.blob", "fast": MODELS / "fast.blob"}
+PLANS = ("STREAM", "FULL")
+# what sys.implementation._mpy names (deploy reads it): the Cortex-M3 port loads armv6m code too
+REPORTED_ARCH = {"mps2-an385": "armv7em", "microbit": "armv6m", "virt-rv32": "rv32imc"}
+
+
+@pytest.fixture(scope="module", params=list(MACHINES))
+def board(request) -> Iterator[QemuBoard]:
+    """A booted board with the committed natmod imported and both blobs in RAM (as blob_default, ...)."""
+    machine = MACHINES[request.param]
+    with QemuBoard(machine, firmware_file(machine.firmware)) as b:
+        natmod = D.NATMOD / "dist" / f"{machine.natmod_arch}_6.3" / "pipnet.mpy"
+        b.load_module("pipnet", natmod.read_bytes())
+        for name, path in BLOBS.items():
+            b.put(f"blob_{name}", path.read_bytes())
+        b.exec("import binascii\nimg = bytearray(1024)")
+        yield b
+
+
+def test_the_board_reports_an_mpy_abi_that_deploy_reads_as_its_architecture(board):
+    value = int(board.exec("import sys\nprint(sys.implementation._mpy)", check=str.isascii).strip())
+    assert D.MpyAbi.from_sys(value) == D.MpyAbi(6, 3, REPORTED_ARCH[board.machine.name])
+
+
+def test_every_face_on_a_set_of_angles_is_the_references_bytes_with_both_blobs_and_both_plans(board):
+    faces = np.repeat(FACES, len(ANGLES))
+    codes = np.tile(ANGLES, len(FACES))
+    checked, wrong = 0, []
+    for name, path in BLOBS.items():
+        want = reference.run(load(path.read_bytes()), faces, codes)
+        for plan in PLANS:
+            board.exec(f"m = pipnet.Model(blob_{name}, pipnet.{plan})")
+            for face, code, image in zip(faces, codes, want):
+                got = board.exec(f"m.generate({face}, {code}, img)\nprint(binascii.hexlify(img).decode())",
+                                 check=lambda out: len(out.strip()) == 2048,
+                                 what=f"the {name} blob's {plan.lower()} image of face {face} at {code}")
+                checked += 1
+                if bytes.fromhex(got.strip()) != image.tobytes():
+                    wrong.append((name, plan, int(face), int(code)))
+    assert not wrong, f"{len(wrong)} of {checked} images differ from the reference, first {wrong[:5]}"
+    assert checked == len(BLOBS) * len(PLANS) * len(FACES) * len(ANGLES) == 168
+
+
+def test_a_truncated_blob_is_the_same_clear_error_as_on_the_unix_port(board):
+    script = ("try:\n    pipnet.Model(blob_default[:-100])\n"
+              "except ValueError as e:\n    print('ValueError:', e)")
+    on_board = board.exec(script, check=lambda out: out.endswith("\n"), what="the truncated blob's error")
+    natmod_x64 = D.NATMOD / "dist" / "x64_6.3" / "pipnet.mpy"
+    on_unix = run_unix("import pipnet\nblob_default = open('m.blob', 'rb').read()\n" + script,
+                       files={"pipnet.mpy": natmod_x64, "m.blob": BLOBS["default"].read_bytes()})
+    assert on_board.strip().startswith("ValueError: invalid blob: ")
+    assert on_board.split() == on_unix.split()
