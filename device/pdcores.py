@@ -7,13 +7,25 @@ cores compute the two halves of every layer's rows (docs/rp2040.md: 19.5 ms an i
 125 MHz instead of 38.3). Elsewhere (no _thread, a GIL that keeps threads on one core as on
 the ESP32, a backend or plan without generate_part, core 1 busy) the model stays as it was.
 The returned model has the same generate(face, angle_code, out); it allocates nothing.
+
+Core 1 must show it runs before the die counts on it: its first act is to release a lock that
+core 0 polls for START_MS (a Pico's core 1 answers within microseconds). One that never does (a
+fault, or an emulator with one core) leaves the die on one core with the reason, instead of a
+first roll that waits out the natmod's barrier timeout (about 21 s under rp2040js) and a console
+that says "2 cores" for a core that did nothing.
 """
+
+START_MS = 200
+
+
+class NotStarted(Exception):
+    pass
 
 
 class TwoCores:
     """A FULL-plan natmod model whose generate() runs half of each layer on core 1."""
 
-    def __init__(self, model, thread):
+    def __init__(self, model, thread, clock):
         self.model = model
         self.info = model.info
         self.sync = bytearray(2)  # [2] the cores' step counters (pd_barrier)
@@ -23,9 +35,18 @@ class TwoCores:
         self.go.acquire()
         self.done.acquire()
         self.broken = None  # the error that took core 1 out, if any
+        self.ready = thread.allocate_lock()  # released by core 1 as soon as it runs
+        self.ready.acquire()
         thread.start_new_thread(self._core1, ())  # OSError "core1 in use" when taken
+        t0 = clock.ticks_ms()
+        while not self.ready.acquire(0):
+            if clock.ticks_diff(clock.ticks_ms(), t0) >= START_MS:
+                self.stop()  # should it ever start: it ends at once
+                raise NotStarted("core 1 did not start within %d ms" % START_MS)
+            clock.sleep_ms(1)
 
     def _core1(self):
+        self.ready.release()
         job = self.job
         while True:
             self.go.acquire()
@@ -61,10 +82,11 @@ class TwoCores:
         self.go.release()
 
 
-def split(model, cores, thread=None):
+def split(model, cores, thread=None, clock=None):
     """(model on `cores` cores, None) or (model unchanged, why it runs on one core).
 
-    thread: the _thread module (imported when None; tests pass a stand-in)."""
+    thread: the _thread module (imported when None; tests pass a stand-in); clock: the board's
+    (pdclock when None) for core 1's first answer."""
     if cores < 2:
         return model, "the board module asks for one core"
     if not hasattr(model, "generate_part"):
@@ -77,7 +99,11 @@ def split(model, cores, thread=None):
             import _thread as thread
         except ImportError:
             return model, "no _thread on this port"
+    if clock is None:
+        import pdclock as clock
     try:
-        return TwoCores(model, thread), None
+        return TwoCores(model, thread, clock), None
     except OSError as e:  # rp2: "core1 in use" (the REPL's own thread, another app)
         return model, "core 1 is busy (%s)" % e
+    except NotStarted as e:
+        return model, str(e)

@@ -154,3 +154,58 @@ def test_a_dma_wait_that_times_out_leaves_no_stale_abort_for_the_next_blocking_w
                 print("write OSError", e.errno)
     """, World(clock="virtual", other_devices=[RAM]))
     assert out == ["wait 110", "write 3", "write 3"]
+
+
+# ------------------------------------------------------------------ _thread per port
+def test_rp2_thread_is_one_thread_on_core_1_with_its_stack_from_the_heap():
+    """ports/rp2/mpthreadport.c, mp_thread_create: "core1 in use" while core 1 runs, free again
+    when its function returns; the stack is m_new from the MicroPython heap."""
+    out = run("""
+        import time, micropython  # time first: it boots the simulated board (simboard)
+        import _thread
+        gate = _thread.allocate_lock()
+        gate.acquire()
+        def core1():
+            print("core 1 is", _thread.get_ident())
+            gate.acquire()
+        print(_thread.start_new_thread(core1, ()), _thread.get_ident())
+        try:
+            _thread.start_new_thread(print, ("never",))
+        except OSError as e:
+            print("OSError", e)
+        gate.release()
+        time.sleep_ms(10)
+        while True:  # free once core1() has returned
+            try:
+                _thread.start_new_thread(print, ("again",))
+                break
+            except OSError:
+                pass
+        time.sleep_ms(10)
+        micropython.heap_lock()
+        try:
+            _thread.start_new_thread(print, ("locked",))
+        except MemoryError:
+            print("MemoryError")
+        micropython.heap_unlock()
+    """)
+    assert out == ["core 1 is 2", "2 1", "OSError core1 in use", "again", "MemoryError"]
+
+
+def _app_console(tmp_path, world: World) -> list[str]:
+    root = stage.stage_root(tmp_path / "root", natmod=stage.natmod_x64(), settings={"BACKEND": "natmod"})
+    return run_board(world, script=root / "main.py", root=root, check=False).console
+
+
+def test_the_pico_says_2_cores_once_core_1_has_answered(tmp_path):
+    console = _app_console(tmp_path, stage.board_world("pico", Script().wait(50).end()))
+    assert any(x.endswith("(16384 bytes of scratch), 2 cores") for x in console), console
+
+
+def test_a_core_1_that_never_starts_leaves_the_pico_on_one_core_with_the_reason(tmp_path):
+    s = Script().quiet(300, max_ms=30_000).press(15, hold_ms=100).quiet(400, max_ms=30_000).end()
+    world = stage.board_world("pico", s, board_overrides={"core1": "never"})
+    console = _app_console(tmp_path, world)
+    said = "bytes of scratch), 1 core: core 1 did not start within 200 ms"
+    assert any(x.endswith(said) for x in console), console
+    assert any(x.startswith("pipdream: roll 1: ") for x in console), console

@@ -230,6 +230,8 @@ _import = builtins.__import__
 
 def _import_hook(name, globals=None, locals=None, fromlist=None, level=0):
     """Every import: the app's pdinfer gets a load() whose models take board time (timed.py)."""
+    if name == "_thread" and _rp2thread is not None:
+        return _rp2thread  # the rp2 port's one thread on core 1
     m = _import(name, globals, locals, fromlist, level)
     if name == "pdinfer":
         timed.hook_pdinfer(m, compute, board.get("cycles_per_mac") or {}, board["freq"])
@@ -665,4 +667,7 @@ def spi_devices(sck):
 
 
 _attach_all()
+_rp2thread = None
+if board.get("port") == "rp2":
+    import rp2thread as _rp2thread  # noqa: F811 - now: the folder leaves sys.path once the board boots
 emit("boot", board["name"], _mode)
