@@ -209,3 +209,32 @@ def test_a_core_1_that_never_starts_leaves_the_pico_on_one_core_with_the_reason(
     said = "bytes of scratch), 1 core: core 1 did not start within 200 ms"
     assert any(x.endswith(said) for x in console), console
     assert any(x.startswith("pipdream: roll 1: ") for x in console), console
+
+
+# ------------------------------------------------------------------ machine.mem32, os.urandom, time
+def test_mem32_reads_a_register_with_bit_31_set_as_a_negative_int():
+    """extmod/machine_mem.c, machine_mem_subscr: mp_obj_new_int((uint32_t)...) on a 32-bit port;
+    a store takes any int, truncated (mp_obj_get_int_truncated); addresses must be aligned."""
+    out = run("""
+        import machine
+        CH0_WRITE_ADDR = 0x50000004
+        machine.mem32[CH0_WRITE_ADDR] = 0x90000000
+        print(machine.mem32[CH0_WRITE_ADDR])
+        machine.mem32[CH0_WRITE_ADDR] = -4
+        print(machine.mem32[CH0_WRITE_ADDR], machine.mem32[CH0_WRITE_ADDR] & 0xFFFFFFFF)
+        try:
+            machine.mem32[0x50000006]
+        except ValueError as e:
+            print(e)
+    """)
+    assert out == ["-1879048192", "-4 4294967292", "address 50000006 is not aligned to 4 bytes"]
+
+
+@pytest.mark.parametrize("seed", [None, 7])
+def test_os_urandom_gives_n_bytes_every_time(seed):
+    """ports/rp2/modos.c and ports/esp32/modos.c, mp_os_urandom: a bytes object of n bytes."""
+    out = run("""
+        import os
+        print([(type(os.urandom(n)).__name__, len(os.urandom(n))) for n in (0, 1, 16, 100)])
+    """, World(clock="virtual", seed=seed))
+    assert out == ["[('bytes', 0), ('bytes', 1), ('bytes', 16), ('bytes', 100)]"]

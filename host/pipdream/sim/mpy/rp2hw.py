@@ -588,12 +588,15 @@ class Mem:
         if self.bits != 32:
             _not_simulated("machine.mem%d (only 32-bit register access is)" % self.bits)
         if addr & 3:
-            raise ValueError("memory address not aligned to 4 bytes")
+            raise ValueError("address %08x is not aligned to 4 bytes" % (addr & 0xFFFFFFFF))
         _sb.compute(_QUANTUM)
 
     def __getitem__(self, addr):
+        """extmod/machine_mem.c, machine_mem_subscr: mp_obj_new_int of the uint32_t read, which on
+        a 32-bit port is a *signed* int (bit 31 set: negative)."""
         self._check(addr)
-        return _peek(addr)
+        v = _peek(addr)
+        return v - 0x100000000 if v & 0x80000000 else v
 
     def __setitem__(self, addr, v):
         self._check(addr)
