@@ -32,13 +32,14 @@ else ifneq ($(filter armv6m armv7m armv7emsp armv7emdp,$(ARCH)),)
 LIBGCC_RT = $(BUILD)/libgcc_rt.o
 endif
 
+include $(MPY_DIR)/py/dynruntime.mk
+
 # Objects compiled against one MicroPython tree's headers must not be linked by another's
-# mpy_ld: a build against another MPY_DIR than this folder's last one starts from nothing.
+# mpy_ld: a build against another MPY_DIR than this folder's last one starts from nothing
+# (after the include: a tree that refuses ARCH leaves the folder alone).
 ifneq ($(shell cat $(BUILD)/mpy_dir 2>/dev/null),$(MPY_DIR))
 $(shell rm -rf $(BUILD) pipnet.mpy && mkdir -p $(BUILD) && echo '$(MPY_DIR)' > $(BUILD)/mpy_dir)
 endif
-
-include $(MPY_DIR)/py/dynruntime.mk
 
 ifdef LIBGCC_RT
 # The object joins the link's inputs ($^): the native .mpy is $(BUILD)/$(MOD).native.mpy
