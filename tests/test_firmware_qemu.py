@@ -40,7 +40,7 @@ def board(request) -> Iterator[QemuBoard]:
         b.load_module("pipnet", natmod.read_bytes())
         for name, path in BLOBS.items():
             b.put(f"blob_{name}", path.read_bytes())
-        b.exec("import binascii\nimg = bytearray(1024)")
+        b.exec("import binascii, gc\nimg = bytearray(1024)\ngc.collect()")
         yield b
 
 
@@ -56,7 +56,8 @@ def test_every_face_on_a_set_of_angles_is_the_references_bytes_with_both_blobs_a
     for name, path in BLOBS.items():
         want = reference.run(load(path.read_bytes()), faces, codes)
         for plan in PLANS:
-            board.exec(f"m = pipnet.Model(blob_{name}, pipnet.{plan})")
+            board.exec(f"m = None\ngc.collect()\nm = pipnet.Model(blob_{name}, pipnet.{plan})",
+                       what=f"a {plan.lower()} Model of the {name} blob")
             for face, code, image in zip(faces, codes, want):
                 got = board.exec(f"m.generate({face}, {code}, img)\nprint(binascii.hexlify(img).decode())",
                                  check=lambda out: len(out.strip()) == 2048,
