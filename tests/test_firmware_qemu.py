@@ -78,3 +78,22 @@ def test_a_truncated_blob_is_the_same_clear_error_as_on_the_unix_port(board):
                        files={"pipnet.mpy": natmod_x64, "m.blob": BLOBS["default"].read_bytes()})
     assert on_board.strip().startswith("ValueError: invalid blob: ")
     assert on_board.split() == on_unix.split()
+
+
+BOARD_OF_ARCH = {"armv6m": "pico", "rv32imc": "esp32c3"}  # the board module deploy pairs with each
+
+
+def test_the_deployed_app_picks_the_natmod_and_its_boards_plan_there(board):
+    """What `pipdream deploy --board esp32c3` (or pico) ships: its pipnet.mpy is the one imported
+    here, and its pdinfer.mpy chooses it with the board's SCRATCH_BUDGET: `backend natmod`."""
+    module = D.board_module(BOARD_OF_ARCH[board.machine.natmod_arch])
+    items = {it.name: it for it in D.plan_for(module, module.natmod_arch, use_natmod=True,
+                                              model=D.DEFAULT_MODEL, compile_py=True, log=lambda s: None)}
+    shipped = D.NATMOD / "dist" / f"{board.machine.natmod_arch}_6.3" / "pipnet.mpy"
+    assert items["pipnet.mpy"].data == shipped.read_bytes()  # what the fixture imported
+    board.load_module("pdinfer", items["pdinfer.mpy"].data)
+    budget = module.constants["SCRATCH_BUDGET"]
+    said = board.exec(f"m = None\ngc.collect()\nm, name = pdinfer.load(blob_default, None, None, {budget})\n"
+                      "print(name, m.info()['plan'], m.info()['scratch'])",
+                      check=lambda out: out.count(" ") == 2, what="pdinfer.load's choice")
+    assert said.split() == ["natmod", "full", "16384"]
