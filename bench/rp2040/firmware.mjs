@@ -142,17 +142,18 @@ for (const p of opt.press.split(',').filter(Boolean)) {
 }
 
 // ---- the console
+// What is typed waits here until the console is up and rp2040js's 512-byte receive FIFO has room
+// (a push into a full FIFO is dropped): the host side of USB's flow control.
 const cdc = new USBCDC(mcu.usbCtrl);
 let connected = false;
-const pending = [];
-cdc.onDeviceConnected = () => {
-  connected = true;
-  out({ connected: true });
-  for (const b of pending.splice(0)) cdc.sendSerialByte(b);
-};
+let typed = [];
+cdc.onDeviceConnected = () => { connected = true; out({ connected: true }); };
 cdc.onSerialData = (buf) => out({ serial: Buffer.from(buf).toString('latin1') });
-const type = (text) => {
-  for (const b of Buffer.from(text, 'latin1')) (connected ? cdc.sendSerialByte(b) : pending.push(b));
+const type = (text) => { typed = typed.concat([...Buffer.from(text, 'latin1')]); };
+const feed = () => {
+  if (!connected || typed.length === 0) return;
+  const room = cdc.txFIFO.size - cdc.txFIFO.itemCount;
+  for (const b of typed.splice(0, room)) cdc.sendSerialByte(b);
 };
 
 let stopReason = null;
@@ -174,6 +175,7 @@ const cycleNanos = 1e9 / mcu.clkSys;
 const SLICE = 200000;
 while (stopReason === null) {
   for (let i = 0; i < SLICE; i++) {
+    if ((i & 4095) === 0) feed();
     if (mcu.core.waiting) {
       const next = mcu.clock.nanosToNextAlarm;
       mcu.clock.tick(next > 0 ? next : cycleNanos);
