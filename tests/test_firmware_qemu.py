@@ -20,7 +20,7 @@ from pipdream import reference
 from pipdream.blob import load
 from pipdream.micropython import run as run_unix
 from pipdream.paths import MODELS
-from pipdream.qemu_firmware import MACHINES, QemuBoard
+from pipdream.qemu_firmware import MACHINES, FirmwareError, QemuBoard
 from support.firmware import firmware_file
 
 ANGLES = (-127, -90, -31, 0, 1, 64, 127)  # both extremes, both sides of 0, the mirror fold's edge
@@ -84,16 +84,45 @@ BOARD_OF_ARCH = {"armv6m": "pico", "rv32imc": "esp32c3"}  # the board module dep
 
 
 def test_the_deployed_app_picks_the_natmod_and_its_boards_plan_there(board):
-    """What `pipdream deploy --board esp32c3` (or pico) ships: its pipnet.mpy is the one imported
-    here, and its pdinfer.mpy chooses it with the board's SCRATCH_BUDGET: `backend natmod`."""
+    """What `pipdream deploy --board esp32c3` (or pico) ships: a pipnet.mpy for this architecture
+    (the committed one the fixture imported, test_deploy_stage.py checks), and a pdinfer.mpy that
+    chooses it with the board's SCRATCH_BUDGET: the console's `backend natmod, plan full`."""
     module = D.board_module(BOARD_OF_ARCH[board.machine.natmod_arch])
     items = {it.name: it for it in D.plan_for(module, module.natmod_arch, use_natmod=True,
                                               model=D.DEFAULT_MODEL, compile_py=True, log=lambda s: None)}
-    shipped = D.NATMOD / "dist" / f"{board.machine.natmod_arch}_6.3" / "pipnet.mpy"
-    assert items["pipnet.mpy"].data == shipped.read_bytes()  # what the fixture imported
+    assert D.MpyAbi.from_mpy(items["pipnet.mpy"].data) == D.MpyAbi(6, 3, board.machine.natmod_arch)
     board.load_module("pdinfer", items["pdinfer.mpy"].data)
     budget = module.constants["SCRATCH_BUDGET"]
     said = board.exec(f"m = None\ngc.collect()\nm, name = pdinfer.load(blob_default, None, None, {budget})\n"
                       "print(name, m.info()['plan'], m.info()['scratch'])",
                       check=lambda out: out.count(" ") == 2, what="pdinfer.load's choice")
     assert said.split() == ["natmod", "full", "16384"]
+
+
+# ---- the driver: a short reply is asked for again, and every failure says what it waited for --------
+
+
+def test_a_reply_that_fails_its_check_is_asked_for_again(board):
+    board.exec("tries = 0")
+    out = board.exec("tries += 1\nprint('x' * tries)", check=lambda out: out.strip() == "xxx")
+    assert out.strip() == "xxx"  # the third attempt
+
+
+def test_a_reply_that_never_passes_its_check_is_refused_after_four_attempts(board):
+    with pytest.raises(FirmwareError, match="the greeting came short or garbled 4 times"):
+        board.exec("print('hi')", check=lambda out: out.strip() == "hello", what="the greeting")
+
+
+def test_a_traceback_on_the_board_is_an_error_that_shows_it_and_the_board_answers_on(board):
+    with pytest.raises(FirmwareError, match="a division: the board raised\n(.|\n)*ZeroDivisionError"):
+        board.exec("1 // 0", what="a division")
+    assert board.exec("print(6 * 7)").strip() == "42"
+
+
+def test_a_board_that_never_reaches_its_repl_is_a_clear_error_within_the_boot_timeout(tmp_path):
+    machine = MACHINES["virt-rv32"]
+    firmware_file(machine.firmware)  # skips, like every test here, without the firmware folder
+    not_firmware = tmp_path / "zeros.bin"
+    not_firmware.write_bytes(bytes(4096))
+    with pytest.raises(FirmwareError, match=r"virt-rv32: no raw REPL prompt on /dev/pts/\d+ within 2 s"):
+        QemuBoard(machine, not_firmware, boot_timeout=2)

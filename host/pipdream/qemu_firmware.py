@@ -99,7 +99,7 @@ class QemuBoard:
     """A qemu board running MicroPython, its REPL on a pseudo-terminal, in the raw REPL."""
 
     def __init__(self, machine: QemuMachine, firmware: Path, *, icount: bool = False,
-                 reply_timeout: float = REPLY_TIMEOUT_S) -> None:
+                 reply_timeout: float = REPLY_TIMEOUT_S, boot_timeout: float = BOOT_TIMEOUT_S) -> None:
         from mpremote.transport_serial import SerialTransport
 
         exe = shutil.which(machine.qemu[0])
@@ -108,6 +108,7 @@ class QemuBoard:
                                 f"and qemu-system-misc")
         self.machine = machine
         self.reply_timeout = reply_timeout
+        self.boot_timeout = boot_timeout
         cmd = [exe, *machine.qemu[1:], "-kernel", str(firmware)] + (["-icount", "shift=0"] if icount else [])
         self._proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT)
@@ -117,10 +118,10 @@ class QemuBoard:
             threading.Thread(target=self._drain, daemon=True).start()
             self.transport = SerialTransport(pty, timeout=SERIAL_READ_TIMEOUT_S)
             try:
-                self.transport.enter_raw_repl(soft_reset=False, timeout_overall=BOOT_TIMEOUT_S)
+                self.transport.enter_raw_repl(soft_reset=False, timeout_overall=boot_timeout)
             except Exception as e:
                 raise FirmwareError(f"{machine.name}: no raw REPL prompt on {pty} within "
-                                    f"{BOOT_TIMEOUT_S:.0f} s ({e})") from None
+                                    f"{boot_timeout:g} s ({e})") from None
             self.exec("__pd_files = {}")
         except BaseException:
             self.close()
@@ -130,7 +131,7 @@ class QemuBoard:
 
     def _wait_for_pty(self) -> str:
         assert self._proc.stdout is not None
-        deadline = time.monotonic() + BOOT_TIMEOUT_S
+        deadline = time.monotonic() + self.boot_timeout
         while time.monotonic() < deadline:
             ready, _, _ = select.select([self._proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
             if not ready:
@@ -144,7 +145,7 @@ class QemuBoard:
                 return found.group(1).decode()
         said = self._said.decode(errors="replace").strip() or "nothing"
         raise FirmwareError(f"{self.machine.name}: qemu printed no pseudo-terminal within "
-                            f"{BOOT_TIMEOUT_S:.0f} s (it said: {said})")
+                            f"{self.boot_timeout:g} s (it said: {said})")
 
     def _drain(self) -> None:
         assert self._proc.stdout is not None
@@ -202,9 +203,9 @@ class QemuBoard:
 
     def _resync(self) -> None:
         try:
-            self.transport.enter_raw_repl(soft_reset=False, timeout_overall=BOOT_TIMEOUT_S)
+            self.transport.enter_raw_repl(soft_reset=False, timeout_overall=self.boot_timeout)
         except Exception as e:
-            raise FirmwareError(f"{self.machine.name}: no raw REPL prompt within {BOOT_TIMEOUT_S:.0f} s "
+            raise FirmwareError(f"{self.machine.name}: no raw REPL prompt within {self.boot_timeout:g} s "
                                 f"after a lost reply ({e})") from None
 
     def put(self, name: str, data: bytes) -> None:
