@@ -14,8 +14,9 @@ instead, paced by the block's DREQ (DREQ_I2C0_TX):
 - every other use of the bus (commands, reads, a scan) first waits, then is machine.I2C's;
 - a NACKed address (display unplugged) is seen at the next use of the bus and raised as
   OSError(EIO), as machine.I2C raises it; a transfer that never ends as OSError(ETIMEDOUT).
-After construction nothing here allocates: a viper loop packs the words into the array the
-channel reads, and every register address is computed once (on the port they are not small ints).
+After construction nothing here allocates: the pipnet natmod's i2c_words (else a viper loop) packs
+the words into the array the channel reads, and every register address is computed once (on the
+port they are not small ints).
 Without rp2.DMA (MicroPython before 1.22, another port), on a software I2C bus, or with no free
 channel, the board is pdboard_micropython's with a blocking display, and the console line says why.
 Registers: RP2040 datasheet 4.3.17 (I2C) and 2.5 (DMA).
@@ -62,6 +63,39 @@ def _pack(words, at: int, src, n: int) -> int:
     return at + n
 
 
+def _words_viper(words, at, parts):
+    """pipnet.i2c_words in viper: the bytes of `parts` (a buffer or a list of them) from words[at],
+    STOP on the last; returns the index after it. About 0.5 us a byte on a Pico, the natmod's ten
+    times less (bench/results/rp2040_firmware.json)."""
+    if isinstance(parts, list):
+        i = 0
+        while i < len(parts):
+            at = _pack(words, at, parts[i], len(parts[i]))
+            i += 1
+    else:
+        at = _pack(words, at, parts, len(parts))
+    words[at - 1] |= _STOP
+    return at
+
+
+def _nbytes(cmd, parts):
+    n = len(cmd)
+    if isinstance(parts, list):
+        i = 0
+        while i < len(parts):
+            n += len(parts[i])
+            i += 1
+    else:
+        n += len(parts)
+    return n
+
+
+try:
+    from pipnet import i2c_words as _words
+except Exception:  # noqa: BLE001 - no natmod (ImportError), another architecture's (ValueError), an old one
+    _words = _words_viper
+
+
 class DmaI2C:
     """machine.I2C `bus` (block i2c_id) whose windows go out by DMA channel `channel` (an rp2.DMA)."""
 
@@ -81,6 +115,7 @@ class DmaI2C:
         self.capacity = capacity
         self.ctrl = channel.pack_ctrl(size=_DATA_SIZE_16, inc_write=False, treq_sel=_DREQ_I2C_TX[i2c_id])
         self.pending = False  # a transfer was started and not yet seen to end
+        self.tar_addr = -1  # the address IC_TAR holds since our last write of it (-1: unknown)
         # twice the bus time of a full buffer (9 clocks a byte, an address byte per transaction)
         self.limit_us = 2 * (capacity + 4) * 9 * 1000000 // freq
         self.drain_us = self.limit_us  # after an abort: how long the block's last transaction may take
@@ -121,50 +156,53 @@ class DmaI2C:
     def show(self, addr, cmd, parts):
         """Send transaction `cmd` then the concatenation of `parts` to addr; return once started."""
         self.wait()
-        n = len(cmd)
-        i = 0
-        while i < len(parts):
-            n += len(parts[i])
-            i += 1
-        if n > self.capacity:  # not a window of this display: send it from the CPU
+        words = self.words
+        n = -1
+        if _words is not _words_viper:  # the natmod checks that the words hold them
+            try:
+                n = _words(words, _words(words, 0, cmd), parts)
+            except ValueError:
+                pass
+        elif _nbytes(cmd, parts) <= self.capacity:
+            n = _words(words, _words(words, 0, cmd), parts)
+        if n < 0:  # not a window of this display: send it from the CPU
+            self.tar_addr = -1
             self.bus.writeto(addr, cmd)
             self.bus.writevto(addr, parts)
             return
-        words = self.words
-        n = _pack(words, 0, cmd, len(cmd))
-        words[n - 1] |= _STOP
-        i = 0
-        while i < len(parts):
-            n = _pack(words, n, parts[i], len(parts[i]))
-            i += 1
-        words[n - 1] |= _STOP
         mem = self.mem
-        if mem[self.tar] != addr:  # IC_TAR takes a write only while the block is disabled
+        if self.tar_addr != addr:  # IC_TAR takes a write only while the block is disabled
             mem[self.enable] = 0
             mem[self.tar] = addr
             mem[self.enable] = 1
+            self.tar_addr = addr
         self.ch.config(read=words, write=self.data_cmd, count=n, ctrl=self.ctrl, trigger=True)
         self.pending = True
 
-    # machine.I2C's interface, once the bus is free
+    # machine.I2C's interface, once the bus is free (pico-sdk then sets IC_TAR itself)
     def writeto(self, addr, buf, stop=True):
         self.wait()
+        self.tar_addr = -1
         return self.bus.writeto(addr, buf, stop)
 
     def writevto(self, addr, vector, stop=True):
         self.wait()
+        self.tar_addr = -1
         return self.bus.writevto(addr, vector, stop)
 
     def readfrom_into(self, addr, buf, stop=True):
         self.wait()
+        self.tar_addr = -1
         return self.bus.readfrom_into(addr, buf, stop)
 
     def readfrom(self, addr, nbytes, stop=True):
         self.wait()
+        self.tar_addr = -1
         return self.bus.readfrom(addr, nbytes, stop)
 
     def scan(self):
         self.wait()
+        self.tar_addr = -1
         return self.bus.scan()
 
 

@@ -239,6 +239,7 @@ def clear_box(out, off, stride, w, pages):
     return changed
 
 
+_CHECKED = (render_die, render_digit, clear_box)
 use()
 
 
@@ -315,6 +316,12 @@ class View:
                 nw = display.window(*slot.num_box())
             self._windows.append((dw, nw))
         self._dirty = bytearray(2 * len(self.slots))  # per slot: die window, number window
+        # per slot, what draw() needs every frame (a Pico pays for each attribute it looks up):
+        # (die offset, scale, number offset, number scale, number inside the die)
+        w = self.stride
+        self._draw_plan = [((sl.y >> 3) * w + sl.x, sl.scale, (sl.num_y >> 3) * w + sl.num_x, sl.num_scale,
+                            sl.num_inside) for sl in self.slots]
+        self._show_window = getattr(display, "show_window", None)  # bound once
 
     def message(self, lines):
         """Clear the screen and centre up to height / 8 lines of 8x8 text (long lines are cut)."""
@@ -342,26 +349,29 @@ class View:
         buf = self.d.buffer
         stride = self.stride
         dirty = self._dirty
-        for i in range(len(self.slots)):
-            slot = self.slots[i]
-            off = (slot.y >> 3) * stride + slot.x
-            changed = render_die(images[i], buf, off, stride, slot.scale, self.mode, self.threshold)
-            ns = slot.num_scale
+        mode = self.mode
+        threshold = self.threshold
+        # the natmod checks its own arguments: called straight, it costs a Pico no Python checks
+        die, digit, box = (_fast if DRAWN_BY == "natmod" else _CHECKED)
+        i = 0
+        for off, scale, noff, ns, inside in self._draw_plan:
+            changed = die(images[i], buf, off, stride, scale, mode, threshold)
             n_changed = 0
+            face = faces[i]
             if ns:
-                noff = (slot.num_y >> 3) * stride + slot.num_x
-                if slot.num_inside:
-                    if faces[i]:  # a black box with the digit, over the die's empty corner
-                        changed += clear_box(buf, noff, stride, DIGIT_W * ns + 2, 1)
-                        changed += render_digit(faces[i], buf, noff + 1, stride, 1)
-                elif faces[i]:
-                    n_changed = render_digit(faces[i], buf, noff, stride, ns)
+                if inside:
+                    if face:  # a black box with the digit, over the die's empty corner
+                        changed += box(buf, noff, stride, DIGIT_W * ns + 2, 1)
+                        changed += digit(face, buf, noff + 1, stride, 1)
+                elif face:
+                    n_changed = digit(face, buf, noff, stride, ns)
                 else:
-                    n_changed = clear_box(buf, noff, stride, DIGIT_W * ns, ns)
+                    n_changed = box(buf, noff, stride, DIGIT_W * ns, ns)
             if changed:
                 dirty[2 * i] = 1
             if n_changed:
                 dirty[2 * i + 1] = 1
+            i += 1
 
     def flush(self):
         """Send the windows draw() changed (the whole frame on a display without windows).
@@ -371,17 +381,17 @@ class View:
         dirty = self._dirty
         sent = 0
         full = False
-        for i in range(len(self.slots)):
-            for j in range(2):
-                if not dirty[2 * i + j]:
-                    continue
-                dirty[2 * i + j] = 0
-                win = self._windows[i][j]
-                if win is None:
-                    full = True
-                else:
-                    self.d.show_window(win)
-                    sent += win.nbytes
+        k = 0
+        for wins in self._windows:
+            for win in wins:
+                if dirty[k]:
+                    dirty[k] = 0
+                    if win is None:
+                        full = True
+                    else:
+                        self._show_window(win)
+                        sent += win.nbytes
+                k += 1
         if full:
             self.d.show()
             sent += len(self.d.buffer)

@@ -651,6 +651,36 @@ static mp_obj_t pipnet_clear_box(size_t n_args, const mp_obj_t *a) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(pipnet_clear_box_obj, 5, 5, pipnet_clear_box);
 
+/* i2c_words(words, at, parts) -> at + bytes: the bytes of `parts` (a buffer, or a list or tuple of
+ * them) as RP2040 IC_DATA_CMD halfwords in array('H') `words` from index `at`, STOP (bit 9) on the
+ * last: one I2C write transaction for a DMA channel (device/pdi2c_dma.py). Allocates nothing. */
+static mp_obj_t pipnet_i2c_words(mp_obj_t words_obj, mp_obj_t at_obj, mp_obj_t parts) {
+    mp_buffer_info_t wb, pb;
+    if (!mp_get_buffer(words_obj, &wb, MP_BUFFER_WRITE) || wb.typecode != 'H') {
+        mp_raise_TypeError("words must be an array('H')");
+    }
+    uint32_t cap = (uint32_t)(wb.len / 2);
+    mp_int_t at = int_in(at_obj, "at", 0, (mp_int_t)cap);
+    size_t n_parts = 1;
+    mp_obj_t *items = &parts;
+    if (mp_obj_is_type(parts, &mp_type_list) || mp_obj_is_type(parts, &mp_type_tuple)) {
+        mp_obj_get_array(parts, &n_parts, &items);
+    }
+    int32_t end = (int32_t)at;
+    for (size_t i = 0; i < n_parts; i++) {
+        read_buffer(items[i], "part", 0, false, &pb);
+        end = pd_oled_i2c_words((uint16_t *)wb.buf, cap, (uint32_t)end, (const uint8_t *)pb.buf, (uint32_t)pb.len);
+        if (end < 0) {
+            mp_raise_ValueError("the transaction does not fit the words");
+        }
+    }
+    if (end > at) {
+        ((uint16_t *)wb.buf)[end - 1] |= PD_I2C_STOP;
+    }
+    return MP_OBJ_NEW_SMALL_INT(end);
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(pipnet_i2c_words_obj, pipnet_i2c_words);
+
 /* ---- module init ---------------------------------------------------------------------- */
 
 /* Called by mpy_init (pipnet_entry.c) with the module's globals in place. */
@@ -675,6 +705,7 @@ void pipnet_register(void) {
     mp_store_global(MP_QSTR_render_die, MP_OBJ_FROM_PTR(&pipnet_render_die_obj));
     mp_store_global(MP_QSTR_render_digit, MP_OBJ_FROM_PTR(&pipnet_render_digit_obj));
     mp_store_global(MP_QSTR_clear_box, MP_OBJ_FROM_PTR(&pipnet_clear_box_obj));
+    mp_store_global(MP_QSTR_i2c_words, MP_OBJ_FROM_PTR(&pipnet_i2c_words_obj));
     mp_store_global(MP_QSTR_FULL, MP_OBJ_NEW_SMALL_INT(PD_PLAN_FULL));
     mp_store_global(MP_QSTR_STREAM, MP_OBJ_NEW_SMALL_INT(PD_PLAN_STREAM));
 }

@@ -28,31 +28,35 @@ static inline uint32_t put(uint8_t *out, uint32_t o, uint8_t b)
     return 1;
 }
 
-/* nibble -> byte with every bit doubled (bit n -> bits 2n and 2n + 1): scale 2 vertically */
-static inline uint8_t doubled(uint8_t n)
-{
-    return (uint8_t)((n & 1u) * 3u | (n & 2u) * 6u | (n & 4u) * 12u | (n & 8u) * 24u);
-}
+#define doubled(n) PD_OLED_DOUBLE[(n)]
 
-/* Threshold at scale 2, the default: one source column's 8-row block gives two window pages
- * of two identical columns. */
+/* Threshold at scale 2, the default: each 8-row block of the image gives two window pages, each
+ * source column two identical window columns. The block is read row by row (sequential loads),
+ * its 32 column bytes gathered on the stack. */
 static uint32_t threshold_2(const uint8_t *img, uint8_t *out, uint32_t off, uint32_t stride,
                             uint16_t threshold)
 {
     uint32_t changed = 0;
-    for (uint8_t c = 0; c < PD_OUT_W; c++) {
-        for (uint8_t p = 0; p < PD_OUT_H / 8; p++) {
-            const uint8_t *src = img + (uint16_t)(p * 8) * PD_OUT_W + c;
-            uint8_t b = 0;
-            for (uint8_t bit = 0; bit < 8; bit++) {
-                if (src[bit * PD_OUT_W] >= threshold) {
-                    b |= (uint8_t)(1u << bit);
+    uint8_t cols[PD_OUT_W]; /* [c]: bit n = row 8p + n of column c is lit */
+    for (uint8_t p = 0; p < PD_OUT_H / 8; p++) {
+        const uint8_t *src = img + (uint16_t)(p * 8) * PD_OUT_W;
+        for (uint8_t c = 0; c < PD_OUT_W; c++) { /* row 0 sets, the others add (no memset: natmod) */
+            cols[c] = *src++ >= threshold;
+        }
+        for (uint8_t bit = 1; bit < 8; bit++) {
+            uint8_t mask = (uint8_t)(1u << bit);
+            for (uint8_t c = 0; c < PD_OUT_W; c++) {
+                if (*src++ >= threshold) {
+                    cols[c] |= mask;
                 }
             }
-            uint32_t o = off + 2u * p * stride + 2u * c;
+        }
+        uint8_t *lo_row = out + off + 2u * p * stride, *hi_row = lo_row + stride;
+        for (uint8_t c = 0; c < PD_OUT_W; c++) {
+            uint8_t b = cols[c];
             uint8_t lo = doubled(b & 15u), hi = doubled((uint8_t)(b >> 4));
-            changed += put(out, o, lo) + put(out, o + 1, lo);
-            changed += put(out, o + stride, hi) + put(out, o + stride + 1, hi);
+            changed += put(lo_row, 2u * c, lo) + put(lo_row, 2u * c + 1, lo);
+            changed += put(hi_row, 2u * c, hi) + put(hi_row, 2u * c + 1, hi);
         }
     }
     return changed;
@@ -145,4 +149,16 @@ int32_t pd_oled_clear(uint8_t *out, uint32_t out_len, uint32_t off, uint32_t str
         }
     }
     return (int32_t)changed;
+}
+
+int32_t pd_oled_i2c_words(uint16_t *words, uint32_t cap, uint32_t at, const uint8_t *src, uint32_t n)
+{
+    if (at > cap || n > cap - at || at + n > 0x7FFFFFFFu) {
+        return PD_OLED_BAD;
+    }
+    uint16_t *w = words + at;
+    for (uint32_t i = 0; i < n; i++) {
+        w[i] = src[i];
+    }
+    return (int32_t)(at + n);
 }

@@ -29,4 +29,10 @@ int32_t pd_oled_digit(uint8_t digit, uint8_t *out, uint32_t out_len, uint32_t of
 int32_t pd_oled_clear(uint8_t *out, uint32_t out_len, uint32_t off, uint32_t stride, uint32_t w,
                       uint32_t pages);
 
+/* The bytes of an I2C write as RP2040 (DesignWare) IC_DATA_CMD words for a DMA channel: byte i
+ * of src in bits 0-7 of words[at + i], CMD and STOP clear; the caller sets STOP (bit 9) on a
+ * transaction's last word. Returns at + n, or PD_OLED_BAD when they do not fit `cap` words. */
+#define PD_I2C_STOP 0x200u
+int32_t pd_oled_i2c_words(uint16_t *words, uint32_t cap, uint32_t at, const uint8_t *src, uint32_t n);
+
 #endif /* PD_OLED_H */
