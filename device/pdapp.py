@@ -118,6 +118,21 @@ class App:
         self.load_model()
         self.find_display()
         self.redraw()
+        self._time_an_image()
+
+    def _time_an_image(self):
+        """Plan the first roll from one timed image, so a slow backend's first roll is not a
+        tumble of MAX_FRAMES (viper on a Pico: 1 s an image). Pure Python (a minute an image on a
+        Pico) is not timed: its rolls show the final face alone until one has been timed."""
+        if self.model is None:
+            return
+        if self.backend == "python":
+            self._frame_us_est = self.cfg.ROLL_MS * 1000
+            return
+        clock = self.clock
+        t = clock.ticks_us()
+        self.model.generate(1, 0, self.images[1])
+        self._frame_us_est = clock.ticks_diff(clock.ticks_us(), t)
 
     def load_model(self):
         """Read MODEL_PATH and load it with BACKEND (None: the best available); on failure keep a message."""

@@ -113,11 +113,14 @@ class SimBoard:
 
         def import_hook(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
             m = host_import(name, globals, locals, fromlist, level)
-            if name == "pdinfer":
+            if name in ("pdinfer", "pdview"):
                 from pipdream.sim.mpy import timed
 
-                timed.hook_pdinfer(m, self.compute, self.board.get("cycles_per_mac") or {},
-                                   self.board.get("freq", 125_000_000))
+                freq = self.board.get("freq", 125_000_000)
+                if name == "pdinfer":
+                    timed.hook_pdinfer(m, self.compute, self.board.get("cycles_per_mac") or {}, freq)
+                else:
+                    timed.hook_pdview(m, self.compute, self.board.get("app_costs_us") or {}, freq)
             return m
 
         builtins.__import__ = import_hook

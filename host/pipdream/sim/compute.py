@@ -11,6 +11,11 @@ The simulated board's clock charges each generate() `macs * cycles_per_mac / fre
   against it on the unix port (bench/results/micropython_speed.json);
 - the ESP32 boards: no figures of their own; they take the Pico's cycles per MAC at their
   own clock (an assumption, said so in docs/simulation.md).
+
+And what the app's own Python costs a Pico per frame (app_costs_us): drawing a die window per
+drawer, flushing it to the DMA channel, and the rest of the frame loop, measured on the real rp2
+firmware in rp2040js (bench/results/rp2040_firmware.json); the other boards take them in the
+same cycles at their clock.
 """
 
 from __future__ import annotations
@@ -39,3 +44,16 @@ def cycles_per_mac() -> dict[str, float]:
     for backend in ("viper", "python"):
         table[f"{backend}_rows"] = round(table["natmod_full"] * speed[backend]["ns_per_mac"] / natmod_ns, 3)
     return table
+
+
+@cache
+def app_costs_us() -> dict:
+    """{"window": {drawer: us}, "flush": us, "frame": us}: a Pico at 125 MHz, from
+    rp2040_firmware.json. "frame" is the frame loop besides generate(), the window and the flush:
+    the measured one-core frame less those three."""
+    fw = json.loads((RESULTS / "rp2040_firmware.json").read_text())
+    window = {k: round(v * 1000) for k, v in fw["window_ms"].items()}
+    flush = round(fw["flush_ms"] * 1000)
+    rest = fw["frame_ms_one_core"] - fw["generate_ms"]["natmod_full"] - fw["window_ms"][fw["drawn_by"]] \
+        - fw["flush_ms"]
+    return {"window": window, "flush": flush, "frame": max(0, round(rest * 1000)), "freq": 125_000_000}

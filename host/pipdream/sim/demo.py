@@ -47,6 +47,7 @@ class DemoOptions:
     model: Path = stage.DEFAULT_MODEL
     timeout_s: float | None = None  # host seconds for the whole run (None: by rolls and backend)
     host_clock: tuple[int, int, int] | None = None  # tests: a slow host (see World.host_clock)
+    board_overrides: dict[str, Any] = field(default_factory=dict)  # the simulated board's profile
 
     def wall_budget_s(self) -> float:
         """Host seconds the run may take: generous for a slow, loaded host (a stuck board is
@@ -171,7 +172,8 @@ def run_demo(opts: DemoOptions, log: Callable[[str], None] = print) -> dict[str,
     settings = {"BACKEND": None if opts.backend == "auto" else opts.backend, "CONSOLE": True, **opts.settings}
     show = TerminalShow(opts.show)
     script = demo_script(pin, active, opts.rolls, roll_quiet_ms(settings))
-    world = stage.board_world(opts.board, script, seed=seed, host_clock=opts.host_clock)
+    world = stage.board_world(opts.board, script, seed=seed, host_clock=opts.host_clock,
+                              board_overrides=opts.board_overrides)
     display = world.displays[0]
     i2c_hz = int(consts.get("I2C_FREQ", 400_000))
     rolls: list[Roll] = []

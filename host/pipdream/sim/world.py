@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipdream.sim.compute import cycles_per_mac
+from pipdream.sim.compute import app_costs_us, cycles_per_mac
 
 # Board profiles: what the `machine` stand-in must behave like. Field meanings are in
 # host/pipdream/sim/mpy/simboard.py (PICO); keys missing here take the Pico's value.
@@ -217,7 +217,8 @@ class World:
             raise ValueError(f"unknown board {self.board!r}; simulated boards: {', '.join(BOARDS)}")
         if self.clock not in CLOCKS:
             raise ValueError(f"clock must be one of {', '.join(CLOCKS)}")
-        board = {"cycles_per_mac": cycles_per_mac(), **BOARDS[self.board], **self.board_overrides}
+        board = {"cycles_per_mac": cycles_per_mac(), "app_costs_us": app_costs_us(), **BOARDS[self.board],
+                 **self.board_overrides}
         return {
             "board": board,
             "clock": self.clock,

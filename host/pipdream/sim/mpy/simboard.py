@@ -235,10 +235,14 @@ def _import_hook(name, globals=None, locals=None, fromlist=None, level=0):
     m = _import(name, globals, locals, fromlist, level)
     if name == "pdinfer":
         timed.hook_pdinfer(m, compute, board.get("cycles_per_mac") or {}, board["freq"])
+    elif name == "pdview":
+        timed.hook_pdview(m, compute, board.get("app_costs_us") or {}, board["freq"])
     return m
 
 
 builtins.__import__ = _import_hook
+if "pdview" in sys.modules:  # pdapp imports it before the board (and so this module) is made
+    timed.hook_pdview(sys.modules["pdview"], compute, board.get("app_costs_us") or {}, board["freq"])
 
 
 # ------------------------------------------------------------------ events

@@ -2,7 +2,9 @@
 # info()["macs"] * cycles_per_mac[backend_plan] / freq microseconds of board time.
 #
 # MicroPython code (simboard), also imported on CPython by the CircuitPython simulation: both
-# hook the app's `pdinfer` module so that the models its load() returns are timed.
+# hook the app's `pdinfer` module so that the models its load() returns are timed, and its
+# `pdview` so that drawing and flushing a frame take what they take on the board (app costs:
+# pipdream.sim.compute.app_costs_us, measured on the real rp2 firmware).
 
 
 def cost_us(info, cycles_per_mac, freq, parts=1):
@@ -54,3 +56,34 @@ def hook_pdinfer(module, compute, cycles_per_mac, freq):
 
     module._untimed_load = load
     module.load = timed_load
+
+
+def hook_pdview(module, compute, costs, freq):
+    """Make pdview.View.draw and flush take board time: a window per die by pdview.DRAWN_BY plus
+    the frame loop's own share (charged with the draw: one draw a frame), and a flush that sends
+    something. costs: app_costs_us(), at costs["freq"]; this board runs at `freq`."""
+    view = module.View
+    if not costs or hasattr(view, "_untimed_draw"):
+        return
+    scale = costs.get("freq", freq) / freq
+    window = {}
+    for k in costs["window"]:
+        window[k] = int(costs["window"][k] * scale)
+    frame_us = int(costs["frame"] * scale)
+    flush_us = int(costs["flush"] * scale)
+    draw = view.draw
+    flush = view.flush
+
+    def timed_draw(self, images, faces):
+        draw(self, images, faces)
+        compute(window.get(module.DRAWN_BY, 0) * len(self.slots) + frame_us)
+
+    def timed_flush(self):
+        sent = flush(self)
+        if sent:
+            compute(flush_us)
+        return sent
+
+    view._untimed_draw = draw
+    view.draw = timed_draw
+    view.flush = timed_flush
