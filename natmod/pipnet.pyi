@@ -106,3 +106,24 @@ def conv(x: bytes, x_shape: tuple[int, int, int], y: bytearray, y_shape: tuple[i
          padding: int) -> None:
     """One convolution on whole HWC tensors; y_shape must be (H + 2 * padding - kernel) //
     stride + 1 per axis. Otherwise as convt()."""
+
+def render_die(img: bytes, out: bytearray, off: int, stride: int, scale: int = 2, mode: int = 0,
+               threshold: int = 128) -> int:
+    """The 32x32 image drawn into a 1-bit SSD1306 page buffer (MONO_VLSB) as a window of 32 * scale
+    pixels whose top-left byte is `off`, `stride` bytes a page: byte for byte what
+    device/pdview.py's render_die writes (pdview is the definition). mode 0: lit when
+    v >= threshold; 1: 4x4 ordered dither. Returns how many bytes of `out` changed.
+    ValueError("the window does not fit the buffer") (nothing written), or "<arg> N not in a..b".
+    natmod/kernels/pd_oled.c; no allocation."""
+
+def render_digit(d: int, out: bytearray, off: int, stride: int, scale: int = 1) -> int:
+    """Digit 0-9 of pdview's 5x7 font at byte `off`, scale 1 or 2; bytes changed."""
+
+def clear_box(out: bytearray, off: int, stride: int, w: int, pages: int) -> int:
+    """Zero w bytes by `pages` pages at `off`; bytes changed."""
+
+def i2c_words(words: "array.array[int]", at: int, parts: bytes | list[bytes]) -> int:
+    """The bytes of `parts` (a buffer, or a list or tuple of buffers) as RP2040 I2C IC_DATA_CMD
+    halfwords in array('H') `words` from index `at`, STOP (bit 9) on the last: one I2C write
+    transaction for a DMA channel (device/pdi2c_dma.py). Returns the index after it; ValueError
+    when they do not fit. No allocation."""

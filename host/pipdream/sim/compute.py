@@ -6,9 +6,10 @@ The simulated board's clock charges each generate() `macs * cycles_per_mac / fre
 - natmod on the Pico: measured, cycle-exact, in rp2040js (bench/results/rp2040.json: the
   armv6m natmod's kernels, both plans, mean over 30 images; "natmod_full_x2": the full plan
   split between the two cores, modelled there from each core's share);
-- viper and pure Python on the Pico: not measurable here (no MicroPython firmware runs in
-  rp2040js), so estimated as the natmod's full-plan figure times their measured slowdown
-  against it on the unix port (bench/results/micropython_speed.json);
+- viper and pure Python on the Pico: measured on the real rp2 firmware in rp2040js
+  (bench/results/rp2040_firmware.json, the default model's generate()); a backend not measured
+  there is estimated as the natmod's full-plan figure times its slowdown against it on the unix
+  port (bench/results/micropython_speed.json);
 - the ESP32 boards: no figures of their own; they take the Pico's cycles per MAC at their
   own clock (an assumption, said so in docs/simulation.md).
 
@@ -43,6 +44,10 @@ def cycles_per_mac() -> dict[str, float]:
     natmod_ns = speed["natmod_full"]["ns_per_mac"]
     for backend in ("viper", "python"):
         table[f"{backend}_rows"] = round(table["natmod_full"] * speed[backend]["ns_per_mac"] / natmod_ns, 3)
+    measured = json.loads((RESULTS / "rp2040_firmware.json").read_text())["generate_ms"]
+    for backend in ("viper", "python"):
+        if backend in measured:  # ms at 125 MHz, the default model's full-plan MACs
+            table[f"{backend}_rows"] = round(measured[backend] * 125_000 / plans["full"]["macs"], 3)
     return table
 
 
