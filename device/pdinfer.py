@@ -17,6 +17,9 @@ unavailable = {}
 
 
 def _model_class(name):
+    import gc
+
+    gc.collect()  # compiling a backend's source (a mip install has no .mpy) needs room
     if name == "natmod":
         import pipnet  # ImportError if absent, ValueError for another architecture's .mpy
 

@@ -74,6 +74,9 @@ def use(name=None):
 
                 m.render_die  # noqa: B018 - AttributeError: a pipnet from before the window kernel
             elif candidate == "viper":
+                import gc
+
+                gc.collect()  # compiling its source (a mip install has no .mpy) needs room
                 import pdview_viper as m  # fails where @micropython.viper does not exist
             elif candidate == "python":
                 m = None
