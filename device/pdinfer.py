@@ -61,11 +61,9 @@ def load(blob, name=None, plan=None, budget=None):
     name, cls = select(name)
     if name != "natmod":
         return cls(blob), name
-    model = cls(blob, cls.FULL if plan == "full" else cls.STREAM)
-    if plan is None and budget is not None and model.info()["full"]["scratch"] <= budget:
-        model = None  # free the stream plan's scratch first
-        try:
-            model = cls(blob, cls.FULL)
-        except MemoryError:  # the heap is smaller or more fragmented than the budget says
-            model = cls(blob, cls.STREAM)
-    return model, name
+    if plan is not None or budget is None:
+        return cls(blob, cls.FULL if plan == "full" else cls.STREAM), name
+    try:  # the blob parsed once: the full plan when its scratch fits the budget, else the stream one
+        return cls(blob, cls.FULL, budget), name
+    except MemoryError:  # the heap is smaller or more fragmented than the budget says
+        return cls(blob, cls.STREAM), name

@@ -216,15 +216,23 @@ static uint8_t *buffer_of(mp_obj_t o) {
 /* ---- Model(blob, plan=STREAM) ---------------------------------------------------------- */
 
 static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
-    mp_arg_check_num(n_args, n_kw, 1, 2, true);
+    mp_arg_check_num(n_args, n_kw, 1, 3, true);
     mp_obj_t plan_obj = n_args > 1 ? args[1] : MP_OBJ_NEW_SMALL_INT(PD_PLAN_STREAM);
+    mp_obj_t budget_obj = n_args > 2 ? args[2] : mp_const_none;
     for (size_t i = 0; i < n_kw; i++) {
-        if (args[n_args + 2 * i] != MP_OBJ_NEW_QSTR(MP_QSTR_plan) || n_args > 1) {
-            mp_raise_TypeError("Model() takes blob and plan only");
+        mp_obj_t key = args[n_args + 2 * i];
+        if (key == MP_OBJ_NEW_QSTR(MP_QSTR_plan) && n_args < 2) {
+            plan_obj = args[n_args + 2 * i + 1];
+        } else if (key == MP_OBJ_NEW_QSTR(MP_QSTR_budget) && n_args < 3) {
+            budget_obj = args[n_args + 2 * i + 1];
+        } else {
+            mp_raise_TypeError("Model() takes blob, plan and budget only");
         }
-        plan_obj = args[n_args + 2 * i + 1];
     }
     mp_int_t plan = int_in(plan_obj, "plan", PD_PLAN_FULL, PD_PLAN_STREAM);
+    /* budget: the full plan only when its scratch fits these bytes, else the stream plan (the
+     * blob is parsed once either way) */
+    mp_int_t budget = budget_obj == mp_const_none ? -1 : int_in(budget_obj, "budget", 0, 0x7FFFFFFF);
 
     /* Keep an immutable blob: a bytearray could be changed or resized under the parsed model. */
     mp_obj_t blob = args[0];
@@ -262,6 +270,11 @@ static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
     }
     pd_plan_t info;
     st = pd_plan(&self->m, (int)plan, &info);
+    if (st == PD_OK && plan == PD_PLAN_FULL && budget >= 0 && info.scratch_bytes > (uint32_t)budget) {
+        plan = PD_PLAN_STREAM;
+        self->plan = (int32_t)plan;
+        st = pd_plan(&self->m, (int)plan, &info);
+    }
     if (st != PD_OK) {
         raise_status("plan", st, 0xFF);
     }

@@ -33,9 +33,11 @@ class Model:
     FULL: Final[int]
     STREAM: Final[int]
 
-    def __init__(self, blob: bytes, plan: int = STREAM) -> None:
+    def __init__(self, blob: bytes, plan: int = STREAM, budget: int | None = None) -> None:
         """Validate `blob` (format v1: every check of host/pipdream/blob/reader.py) and
         allocate the plan's scratch, a row buffer, and for FULL a 1,024-byte image.
+        budget: with FULL, the full plan only when its scratch fits `budget` bytes, else STREAM
+        (the blob parsed once; the board's SCRATCH_BUDGET, pdinfer.load).
 
         An immutable blob (bytes) is kept by reference, not copied; a mutable one
         (bytearray, array) is copied first, so later changes cannot reach the model.

@@ -40,3 +40,23 @@ def test_every_natmod_board_states_its_budget_and_the_pico_runs_the_full_plan():
                if board_module(name).natmod_arch is not None}
     assert None not in budgets.values(), budgets
     assert budgets["pico"] >= FULL_SCRATCH and budgets["esp32"] < FULL_SCRATCH
+
+
+def test_the_budget_is_applied_inside_one_parse_of_the_blob():
+    """pipnet.Model(blob, FULL, budget): the full plan when its scratch fits, else the stream plan,
+    from one Model (pdinfer.load no longer builds a stream model only to read the full plan's
+    scratch); a bad budget is refused by name."""
+    out = run_json(f"""
+import json, pipnet
+blob = open({str(MODELS / "default.blob")!r}, "rb").read()
+res = [pipnet.Model(blob, pipnet.Model.FULL, b).info()["plan"] for b in (0, {FULL_SCRATCH - 1}, {FULL_SCRATCH})]
+res.append(pipnet.Model(blob, budget=1 << 20).info()["plan"])  # a budget asks nothing of the stream plan
+for bad in (-1, "x"):
+    try:
+        pipnet.Model(blob, pipnet.Model.FULL, bad)
+    except (TypeError, ValueError) as e:
+        res.append(str(e))
+print(json.dumps(res))
+""", extra_path=(natmod_mpy("x64").parent,))
+    assert out == ["stream", "stream", "full", "stream", "budget -1 not in 0..2147483647",
+                   "budget must be an integer"]
