@@ -20,6 +20,10 @@ from pipdream.cli import FloatRange, IntRange, main
 
 UNWRITABLE = "/proc/pipdream-test"  # no file can be created under /proc, even as root
 
+
+def HDR(out: str, device_out: str, oled_out: str) -> list[str]:  # noqa: N802 - reads like DEPLOY
+    return ["export-header", "--out", out, "--device-out", device_out, "--oled-out", oled_out]
+
 GEN = ["generate", "--face", "1", "--angle", "0"]
 DEPLOY = ["deploy", "--board", "pico"]
 FLASH = ["flash", "--chip", "esp32", "--port", "/dev/null", "--dry-run"]
@@ -179,12 +183,17 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
         ("unwritable", ["export-c", "{blob}", "--out", f"{UNWRITABLE}.h"], "cannot write /proc/"),
         ("directory", ["export-c", "{blob}", "--out", "{dir}"], "is a directory"),
     ],
-    "export-header": [
-        ("unwritable", ["export-header", "--out", f"{UNWRITABLE}.h", "--device-out", "f.py"],
+    "export-header": [  # every row names all three outputs: none lands in the repository
+        ("unwritable", [*HDR(f"{UNWRITABLE}.h", "f.py", "o.h")],
          "cannot write /proc/"),
-        ("unwritable", ["export-header", "--out", "f.h", "--device-out", f"{UNWRITABLE}.py"],
+        ("unwritable", [*HDR("f.h", f"{UNWRITABLE}.py", "o.h")],
          "cannot write /proc/"),
-        ("directory", ["export-header", "--out", "{dir}", "--device-out", "f.py"], "is a directory"),
+        ("unwritable", [*HDR("f.h", "f.py", f"{UNWRITABLE}.h")],
+         "cannot write /proc/"),
+        ("directory", [*HDR("{dir}", "f.py", "o.h")],
+         "is a directory"),
+        ("directory", [*HDR("f.h", "f.py", "{dir}")],
+         "is a directory"),
     ],
     "deploy": [
         ("missing", [*DEPLOY, "--stage", "s", "--model", "{missing}"], "model blob not found"),

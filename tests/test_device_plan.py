@@ -49,11 +49,12 @@ def test_the_budget_is_applied_inside_one_parse_of_the_blob():
     out = run_json(f"""
 import json, pipnet
 blob = open({str(MODELS / "default.blob")!r}, "rb").read()
-res = [pipnet.Model(blob, pipnet.Model.FULL, b).info()["plan"] for b in (0, {FULL_SCRATCH - 1}, {FULL_SCRATCH})]
+full = pipnet.Model.FULL
+res = [pipnet.Model(blob, full, b).info()["plan"] for b in (0, {FULL_SCRATCH - 1}, {FULL_SCRATCH})]
 res.append(pipnet.Model(blob, budget=1 << 20).info()["plan"])  # a budget asks nothing of the stream plan
 for bad in (-1, "x"):
     try:
-        pipnet.Model(blob, pipnet.Model.FULL, bad)
+        pipnet.Model(blob, full, bad)
     except (TypeError, ValueError) as e:
         res.append(str(e))
 print(json.dumps(res))

@@ -318,7 +318,12 @@ def board_attrs() -> dict[str, Pin]:
 
 
 # ------------------------------------------------------------------ busio
-_i2c_units_in_use: set[int] = set()
+def _i2c_units_in_use() -> set[int]:
+    """The I2C units the current board has enabled (a new board, as after a reset, has none)."""
+    board = current()
+    if not hasattr(board, "i2c_units_in_use"):
+        board.i2c_units_in_use = set()
+    return board.i2c_units_in_use
 
 
 class I2C:
@@ -334,14 +339,14 @@ class I2C:
         if not (scl.number % 2 == 1 and sda.number % 2 == 0 and same_unit):  # SCL odd, SDA even
             raise ValueError("Invalid pins")
         unit = (sda.number // 2) % 2
-        if unit in _i2c_units_in_use:
+        if unit in _i2c_units_in_use():
             raise ValueError("I2C peripheral in use")
         if frequency > 1_000_000:
             raise ValueError("frequency must be 1000000 or less")
         self._board = current()
         if not self._board.i2c_pulled_up(scl.number, sda.number):
             raise RuntimeError("No pull up found on SDA or SCL; check your wiring")
-        _i2c_units_in_use.add(unit)
+        _i2c_units_in_use().add(unit)
         self._unit = unit
         self._scl, self._sda = scl.number, sda.number
         self.frequency = frequency
@@ -386,7 +391,7 @@ class I2C:
 
     def deinit(self) -> None:
         if not self._deinit:
-            _i2c_units_in_use.discard(self._unit)
+            self._board.i2c_units_in_use.discard(self._unit)
         self._deinit = True
 
     def __enter__(self) -> I2C:

@@ -58,6 +58,23 @@ def hook_pdinfer(module, compute, cycles_per_mac, freq):
     module.load = timed_load
 
 
+class _ViewCosts:
+    """What hook_pdview's wrappers need, in one object: a MicroPython closure over more than a few
+    variables allocates its arguments on every call (objclosure.c), and draw runs under heap_lock."""
+
+    def __init__(self, module, compute, costs, freq):
+        scale = costs.get("freq", freq) / freq
+        self.module = module
+        self.compute = compute
+        self.window = {}
+        for k in costs["window"]:
+            self.window[k] = int(costs["window"][k] * scale)
+        self.frame_us = int(costs["frame"] * scale)
+        self.flush_us = int(costs["flush"] * scale)
+        self.draw = module.View.draw
+        self.flush = module.View.flush
+
+
 def hook_pdview(module, compute, costs, freq):
     """Make pdview.View.draw and flush take board time: a window per die by pdview.DRAWN_BY plus
     the frame loop's own share (charged with the draw: one draw a frame), and a flush that sends
@@ -65,25 +82,18 @@ def hook_pdview(module, compute, costs, freq):
     view = module.View
     if not costs or hasattr(view, "_untimed_draw"):
         return
-    scale = costs.get("freq", freq) / freq
-    window = {}
-    for k in costs["window"]:
-        window[k] = int(costs["window"][k] * scale)
-    frame_us = int(costs["frame"] * scale)
-    flush_us = int(costs["flush"] * scale)
-    draw = view.draw
-    flush = view.flush
+    c = _ViewCosts(module, compute, costs, freq)
 
     def timed_draw(self, images, faces):
-        draw(self, images, faces)
-        compute(window.get(module.DRAWN_BY, 0) * len(self.slots) + frame_us)
+        c.draw(self, images, faces)
+        c.compute(c.window.get(c.module.DRAWN_BY, 0) * len(self.slots) + c.frame_us)
 
     def timed_flush(self):
-        sent = flush(self)
+        sent = c.flush(self)
         if sent:
-            compute(flush_us)
+            c.compute(c.flush_us)
         return sent
 
-    view._untimed_draw = draw
+    view._untimed_draw = c.draw
     view.draw = timed_draw
     view.flush = timed_flush
