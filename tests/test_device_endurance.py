@@ -63,7 +63,9 @@ def run_app(tmp_path: Path, rolls: int, settings: dict, *, code: str | None = No
             check: bool = True, **kw) -> RunResult:
     """The staged app (main.py, or `code` run in the board's root) through `rolls` presses."""
     root = stage.stage_root(tmp_path / "board", board=BOARD, natmod=stage.natmod_x64(), settings=settings)
-    world = stage.board_world(BOARD, rolls_script(rolls, mark=mark), seed=SEED, clock="virtual")
+    # board time: 1,000 viper rolls of a few 1 s images (the real firmware's figure) pass an hour
+    world = stage.board_world(BOARD, rolls_script(rolls, mark=mark), seed=SEED, clock="virtual",
+                              limit_s=6 * 3600.0)
     if code is None:
         return run_board(world, script=root / "main.py", root=root, check=check, **kw)
     return run_board(world, code=code, root=root, check=check, **kw)
