@@ -29,8 +29,9 @@ from pipdream.sim.world import World
 MPY_DIR = Path(__file__).resolve().parent / "mpy"
 # Heap our stand-ins use on the unix port (machine/time/os/simboard are in ROM on a board);
 # added to the board's heap so the app gets what it would have. Measured by tests/test_sim_machine.py
-# (about 64 KB with the Pico's DMA and I2C blocks, rp2hw and rp2).
-STANDIN_HEAP = 72 * 1024
+# (about 65 KB with the Pico's DMA and I2C blocks, rp2hw, rp2 and the rp2 port's _thread; the
+# rest is room for their fragments: a 60 KB raw paste needs one free block).
+STANDIN_HEAP = 96 * 1024
 END_GRACE_S = 5.0  # after the script's end, the app has this long to exit
 # A board that sends nothing (no record, no beat, no console line) for this long is stuck: its
 # clock stopped, or the app computes without ever reading it. simboard sends a beat every
