@@ -13,6 +13,23 @@ _BAYER4 = bytes(BAYER4)
 
 
 @micropython.viper
+def _put_doubled(out: ptr8, o: int, stride: int, b: int) -> int:
+    """Column byte b at scale 2: its low nibble doubled into out[o], out[o + 1], its high one into
+    the next page's two bytes; how many of the four changed."""
+    lo = (b & 1) * 3 | (b & 2) * 6 | (b & 4) * 12 | (b & 8) * 24
+    h = b >> 4
+    hi = (h & 1) * 3 | (h & 2) * 6 | (h & 4) * 12 | (h & 8) * 24
+    changed = 0
+    for k in range(4):
+        q = o + (k & 1) + (k >> 1) * stride
+        v = hi if k >> 1 else lo
+        if int(out[q]) != v:
+            out[q] = v
+            changed += 1
+    return changed
+
+
+@micropython.viper
 def _threshold_2(img: ptr8, out: ptr8, off: int, stride: int, threshold: int) -> int:
     changed = 0
     w = int(OUT_W)
@@ -28,16 +45,7 @@ def _threshold_2(img: ptr8, out: ptr8, off: int, stride: int, threshold: int) ->
                     b |= 1 << bit
                 i += w
                 bit += 1
-            o = off + 2 * p * stride + 2 * c
-            lo = (b & 1) * 3 | (b & 2) * 6 | (b & 4) * 12 | (b & 8) * 24
-            h = b >> 4
-            hi = (h & 1) * 3 | (h & 2) * 6 | (h & 4) * 12 | (h & 8) * 24
-            for k in range(4):
-                q = o + (k & 1) + (k >> 1) * stride
-                v = hi if k >> 1 else lo
-                if int(out[q]) != v:
-                    out[q] = v
-                    changed += 1
+            changed += int(_put_doubled(out, off + 2 * p * stride + 2 * c, stride, b))
             p += 1
         c += 1
     return changed
@@ -107,16 +115,7 @@ def _digit(glyph: ptr8, out: ptr8, off: int, stride: int, scale: int) -> int:
                 out[off + i] = col
                 changed += 1
         else:
-            o = off + 2 * i
-            lo = (col & 1) * 3 | (col & 2) * 6 | (col & 4) * 12 | (col & 8) * 24
-            h = col >> 4
-            hi = (h & 1) * 3 | (h & 2) * 6 | (h & 4) * 12 | (h & 8) * 24
-            for k in range(4):
-                q = o + (k & 1) + (k >> 1) * stride
-                v = hi if k >> 1 else lo
-                if int(out[q]) != v:
-                    out[q] = v
-                    changed += 1
+            changed += int(_put_doubled(out, off + 2 * i, stride, col))
         i += 1
     return changed
 

@@ -47,31 +47,9 @@ def cases() -> list[dict]:
     return out
 
 
-def python_draws(cs: list[dict]) -> list:
-    """What pdview's Python definition writes for each case: (changed bytes, buffer after) per draw,
-    with a second, identical draw, then the digits and a cleared box."""
-    pdview.use("python")
-    res = []
-    for c in cs:
-        buf = bytearray(c["buf"])
-        img = bytes(c["img"])
-        n1 = pdview.render_die(img, buf, c["off"], c["stride"], c["scale"], c["mode"], c["threshold"])
-        n2 = pdview.render_die(img, buf, c["off"], c["stride"], c["scale"], c["mode"], c["threshold"])
-        res.append([n1, n2, list(buf)])
-    for d in range(10):
-        for scale in (1, 2):
-            buf = bytearray(bytes(range(256)) * 4)
-            n = pdview.render_digit(d, buf, 3 + d, 128, scale)
-            res.append([n, list(buf)])
-    buf = bytearray(bytes(range(256)) * 4)
-    res.append([pdview.clear_box(buf, 130, 128, 12, 3), pdview.clear_box(buf, 130, 128, 12, 3), list(buf)])
-    return res
-
-
-DEVICE_SCRIPT = """
-import json, pdview
-print(pdview.use(DRAWER))
-cs = json.loads(open("cases.json").read())
+# Every draw of the comparison, run by pdview under each drawer: (changed bytes, buffer after) per
+# case, drawn twice (the second changes nothing), then the digits and a cleared box twice.
+DRAWS = """
 res = []
 for c in cs:
     buf = bytearray(c["buf"])
@@ -86,8 +64,22 @@ for d in range(10):
         res.append([n, list(buf)])
 buf = bytearray(bytes(range(256)) * 4)
 res.append([pdview.clear_box(buf, 130, 128, 12, 3), pdview.clear_box(buf, 130, 128, 12, 3), list(buf)])
+"""
+DEVICE_SCRIPT = """
+import json, pdview
+print(pdview.use(DRAWER))
+cs = json.loads(open("cases.json").read())
+""" + DRAWS + """
 print(json.dumps(res))
 """
+
+
+def python_draws(cs: list[dict]) -> list:
+    """What pdview's Python definition writes for each case (DRAWS, on CPython)."""
+    pdview.use("python")
+    ns = {"pdview": pdview, "cs": cs}
+    exec(DRAWS, ns)
+    return ns["res"]
 
 
 @pytest.fixture(scope="module")
