@@ -66,7 +66,7 @@ _fast = None  # (render_die, render_digit, clear_box) of DRAWN_BY when it is nat
 def use(name=None):
     """Draw with `name` (one of DRAWERS; None: the first that imports here); returns DRAWN_BY.
     ImportError when the named one cannot run here."""
-    global DRAWN_BY, _fast
+    global DRAWN_BY, _fast, _view_fns
     for candidate in DRAWERS if name is None else (name,):
         try:
             if candidate == "natmod":
@@ -88,7 +88,11 @@ def use(name=None):
             continue
         DRAWN_BY = candidate
         _fast = None if m is None else (m.render_die, m.render_digit, m.clear_box)
+        # View.draw calls the natmod straight (it checks its own arguments: a Pico pays for no
+        # Python checks), anything else through the checked functions here
+        _view_fns = _fast if candidate == "natmod" else _CHECKED
         return DRAWN_BY
+
 
 
 def _check(img, scale, threshold):
@@ -243,6 +247,7 @@ def clear_box(out, off, stride, w, pages):
 
 
 _CHECKED = (render_die, render_digit, clear_box)
+_view_fns = _CHECKED
 use()
 
 
@@ -354,8 +359,7 @@ class View:
         dirty = self._dirty
         mode = self.mode
         threshold = self.threshold
-        # the natmod checks its own arguments: called straight, it costs a Pico no Python checks
-        die, digit, box = (_fast if DRAWN_BY == "natmod" else _CHECKED)
+        die, digit, box = _view_fns
         i = 0
         for off, scale, noff, ns, inside in self._draw_plan:
             changed = die(images[i], buf, off, stride, scale, mode, threshold)

@@ -179,7 +179,7 @@ static const uint8_t *read_buffer(mp_obj_t o, const char *name, size_t need, boo
 }
 
 /* A writable buffer of at least `need` bytes: TypeError if read-only, ValueError if short. */
-static uint8_t *write_buffer(mp_obj_t o, const char *name, size_t need) {
+static uint8_t *write_buffer_info(mp_obj_t o, const char *name, size_t need, mp_buffer_info_t *bip) {
     mp_buffer_info_t bi;
     msg_t m;
     if (!mp_get_buffer(o, &bi, MP_BUFFER_WRITE)) {
@@ -199,7 +199,13 @@ static uint8_t *write_buffer(mp_obj_t o, const char *name, size_t need) {
         msg_int(&m, (mp_int_t)need);
         msg_raise(&m, &mp_type_ValueError);
     }
+    *bip = bi;
     return (uint8_t *)bi.buf;
+}
+
+static uint8_t *write_buffer(mp_obj_t o, const char *name, size_t need) {
+    mp_buffer_info_t bi;
+    return write_buffer_info(o, name, need, &bi);
 }
 
 static mp_obj_t new_bytearray(size_t n) {
@@ -626,8 +632,7 @@ static mp_obj_t pipnet_render_die(size_t n_args, const mp_obj_t *a) {
     mp_int_t threshold = n_args > 6 ? int_in(a[6], "threshold", 0, 256) : 128;
     const uint8_t *img = read_buffer(a[0], "img", PD_OUT_H * PD_OUT_W, true, &ib);
     mp_buffer_info_t ob;
-    uint8_t *out = write_buffer(a[1], "out", 0);
-    mp_get_buffer_raise(a[1], &ob, MP_BUFFER_WRITE);
+    uint8_t *out = write_buffer_info(a[1], "out", 0, &ob);
     mp_int_t off = int_in(a[2], "off", 0, 0x7FFFFFFF);
     mp_int_t stride = int_in(a[3], "stride", (mp_int_t)PD_OUT_W * scale, 0x7FFFFFFF);
     return oled_result(pd_oled_die(img, out, (uint32_t)ob.len, (uint32_t)off, (uint32_t)stride,
@@ -639,8 +644,7 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(pipnet_render_die_obj, 4, 7, pipnet_r
 static mp_obj_t pipnet_render_digit(size_t n_args, const mp_obj_t *a) {
     mp_buffer_info_t ob;
     mp_int_t d = int_in(a[0], "digit", 0, 9);
-    uint8_t *out = write_buffer(a[1], "out", 0);
-    mp_get_buffer_raise(a[1], &ob, MP_BUFFER_WRITE);
+    uint8_t *out = write_buffer_info(a[1], "out", 0, &ob);
     mp_int_t off = int_in(a[2], "off", 0, 0x7FFFFFFF);
     mp_int_t stride = int_in(a[3], "stride", 0, 0x7FFFFFFF);
     mp_int_t scale = n_args > 4 ? int_in(a[4], "digit scale", 1, 2) : 1;
@@ -653,8 +657,7 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(pipnet_render_digit_obj, 4, 5, pipnet
 static mp_obj_t pipnet_clear_box(size_t n_args, const mp_obj_t *a) {
     (void)n_args;
     mp_buffer_info_t ob;
-    uint8_t *out = write_buffer(a[0], "out", 0);
-    mp_get_buffer_raise(a[0], &ob, MP_BUFFER_WRITE);
+    uint8_t *out = write_buffer_info(a[0], "out", 0, &ob);
     mp_int_t off = int_in(a[1], "off", 0, 0x7FFFFFFF);
     mp_int_t stride = int_in(a[2], "stride", 0, 0x7FFFFFFF);
     mp_int_t w = int_in(a[3], "w", 0, 0x7FFFFFFF);
