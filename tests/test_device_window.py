@@ -175,3 +175,23 @@ for args in ((bytes(1023), bytearray(1024), 0, 128), (bytes(1024), bytes(1024), 
 def test_the_c_tables_are_generated_from_pdview():
     assert c_header.OLED_TABLES_PATH.read_text() == c_header.render_oled_tables(), \
         "natmod/kernels/pd_oled_tables.h is stale: run `pipdream export-header`"
+
+
+def test_i2c_words_packs_a_transaction_for_the_dma_channel_and_refuses_what_does_not_fit():
+    script = """
+from array import array
+import pipnet
+w = array("H", [0xFFFF] * 8)
+print(pipnet.i2c_words(w, 0, b"\\x00\\x21"), pipnet.i2c_words(w, 2, [b"\\x40", bytes((1, 2))]), list(w))
+for args in ((bytearray(8), 0, b"x"), (w, 7, b"ab"), (w, 9, b"")):
+    try:
+        pipnet.i2c_words(*args)
+    except (TypeError, ValueError) as e:
+        print(type(e).__name__, e)
+"""
+    out = mpy.run(script, files={"pipnet.mpy": mpy.natmod_mpy("x64")}).splitlines()
+    # each byte in bits 0-7, STOP (bit 9) on each transaction's last; the words past them untouched
+    assert out[0] == "2 5 [0, 545, 64, 1, 514, 65535, 65535, 65535]"
+    assert out[1:] == ["TypeError words must be an array('H')",
+                       "ValueError the transaction does not fit the words",
+                       "ValueError at 9 not in 0..8"]
