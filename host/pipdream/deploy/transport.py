@@ -12,29 +12,22 @@ whole. Files whose hash already matches are skipped: a second deploy copies noth
 
 from __future__ import annotations
 
-import json
+import errno
 import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipdream import files
 from pipdream.cli import CommandError
 from pipdream.deploy.compile import NATMOD_NAME, MpyAbi
 from pipdream.deploy.plan import (
     DEFAULT_MODEL,
-    DEVICE,
     BoardModule,
     Item,
-    board_module,
     check_model,
-    device_setting,
-    known_boards,
     plan_for,
 )
-from pipdream.paths import REPO
 
 TMP_SUFFIX = ".pipdream-new"  # a file being copied; renamed over the real name once verified
 CONTACT_TIMEOUT_S = 10.0  # how long a port may stay silent before it is "not a MicroPython board"
@@ -44,55 +37,50 @@ CONTACT_TIMEOUT_S = 10.0  # how long a port may stay silent before it is "not a 
 
 
 def write_stage(items: list[Item], directory: Path, log: Callable[[str], None] = print) -> list[str]:
-    """Write the files into `directory` as they would be on the board; returns the names written."""
+    """Write the files into `directory` as they would be on the board; returns the names written.
+
+    The folder stays bootable at every moment (it may be the board itself: a CIRCUITPY drive):
+    every changed file is first written whole under a temporary name, then all are renamed over
+    the old ones (each rename is atomic: a module is its old or its new version, never absent or
+    torn), and only then are the files that would shadow the new ones removed. A full disk while
+    writing removes the temporary files and leaves the previous set as it was: CommandError."""
     directory.mkdir(parents=True, exist_ok=True)
-    written = []
+    for left in sorted(directory.rglob("*" + TMP_SUFFIX)):  # an interrupted stage's temporary files
+        left.unlink()
+    todo = [it for it in items if not _holds(directory / it.name, it.data)]
+    staged: list[Path] = []
+    try:
+        for it in todo:
+            tmp = directory / (it.name + TMP_SUFFIX)
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            staged.append(tmp)
+            _write_synced(tmp, it.data)
+    except OSError as e:
+        for tmp in staged:
+            tmp.unlink(missing_ok=True)
+        what = "the disk is full" if e.errno == errno.ENOSPC else e.strerror or str(e)
+        raise CommandError(f"cannot write {directory / it.name} ({len(it.data)} bytes): {what}; "
+                           f"{directory} keeps its previous files") from None
+    for it, tmp in zip(todo, staged):
+        os.replace(tmp, directory / it.name)
     for it in items:
-        dest = directory / it.name
-        dest.parent.mkdir(parents=True, exist_ok=True)
         for other in it.shadows:
             if (directory / other).is_file():
                 (directory / other).unlink()
                 log(f"removed {other} (it would be imported instead of {it.name})")
-        if dest.is_file() and dest.read_bytes() == it.data:
-            continue
-        files.write_bytes(dest, it.data)
-        written.append(it.name)
-    return written
+    return [it.name for it in todo]
 
 
-# -- mip ----------------------------------------------------------------------------------------
-
-PACKAGE_JSON = REPO / "package.json"
-
-
-def mip_package() -> dict:
-    """package.json for `mpremote mip install --target / github:OWNER/pipdream`: the app as source,
-    every MicroPython board module under its own name (the app picks one by sys.platform), the
-    model. URLs are relative to the repository root, so a local checkout works too."""
-    urls = [[p.name, f"device/{p.name}"] for p in sorted(DEVICE.glob("*.py"))]
-    for name in known_boards():
-        if not board_module(name).circuitpython:
-            urls.append([f"board_{name}.py", f"boards/board_{name}.py"])
-    for name in known_boards():  # the package must hold a model every board can load
-        check_model(DEFAULT_MODEL, board_module(name))
-    model = str(device_setting("MODEL_PATH")).lstrip("/")
-    urls.append([model, str(DEFAULT_MODEL.relative_to(REPO))])
-    version = re.search(r'^version = "([^"]+)"', (REPO / "pyproject.toml").read_text(), re.M)
-    return {"version": version.group(1) if version else "0", "urls": urls, "deps": []}
+def _holds(path: Path, data: bytes) -> bool:
+    return path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data
 
 
-def mip_package_text() -> str:
-    """package.json's text: one [board path, repository path] pair a line."""
-    pkg = mip_package()
-    urls = ",\n".join(f"    {json.dumps(u)}" for u in pkg["urls"])
-    return f'{{\n  "version": {json.dumps(pkg["version"])},\n  "urls": [\n{urls}\n  ],\n  "deps": []\n}}\n'
-
-
-def write_mip_package(path: Path = PACKAGE_JSON) -> Path:
-    """package.json, written only when the model in it passes check_model for every board."""
-    files.write_text(path, mip_package_text())
-    return path
+def _write_synced(path: Path, data: bytes) -> None:
+    """The whole file on the disk before it is renamed into place (a FAT drive may be unplugged)."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 # -- the board over mpremote ---------------------------------------------------------------
