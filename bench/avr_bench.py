@@ -9,7 +9,7 @@ firmware built from boards/atmega328p/ with the shipped model:
 - the worst case over every face at 37 angle codes (the test-hook build): the
   zero-skipping core makes the time depend a little on the image;
 - cycles per MAC overall (per image / the plan's MACs), of the MAC cores with their
-  set-up and outputs (profile), and of the inner loops alone (bench/mac_bench.c:
+  set-up and outputs (profile), and of the inner loops alone (boards/atmega328p/bench/mac_bench.c:
   the cycle difference of n = 8 and n = 200 byte segments);
 - where the cycles go (a PC histogram of the inference, grouped by function);
 - flash (.text + .data) and SRAM (.data + .bss + the painted stack high-water mark);

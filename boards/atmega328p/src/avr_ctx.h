@@ -1,5 +1,5 @@
 /* The arguments of the asm cores in src/avr_mac.S (used by src/avr_conv.c and
- * bench/mac_bench.c). */
+ * boards/atmega328p/bench/mac_bench.c). */
 #ifndef AVR_CTX_H
 #define AVR_CTX_H
 

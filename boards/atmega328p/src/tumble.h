@@ -8,7 +8,7 @@
  * last TUMBLE_SETTLE frames show the rolled face. The rolled face and code are
  * drawn first, by the die's RNG; the tumble's faces come from a separate stream
  * (rng_tumble_face), so the animation cannot bias the die.
- * Pure functions (device/pdroll.py is the MicroPython app's version). */
+ * Pure functions (device/pdtumble.py is the MicroPython app's version). */
 #ifndef PD_TUMBLE_H
 #define PD_TUMBLE_H
 

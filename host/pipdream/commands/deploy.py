@@ -26,7 +26,7 @@ verified by hash and renamed into place (a cut connection never leaves half a fi
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--board", required=True,
-                   help=f"board module boards/board_B.py: {', '.join(D.known_boards())}")
+                   help=f"board module boards/board_<name>.py: {', '.join(D.known_boards())}")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--port", help="the board's serial port (/dev/ttyACM0, COM3, `pipdream emulate`'s)")
     where.add_argument("--stage", type=Path, metavar="DIR",

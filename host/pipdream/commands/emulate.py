@@ -31,7 +31,8 @@ x64: deploy with --arch x64. Ctrl-C here stops the emulator.
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--board", default="pico", help="board module boards/board_B.py to play (default pico)")
+    p.add_argument("--board", default="pico",
+                   help="board module boards/board_<name>.py to play (default pico)")
     p.add_argument("--root", type=Path, help="host folder that is the board's filesystem, created if "
                                              "missing (default: a new temporary folder, deleted at exit)")
     p.add_argument("--link", type=Path, help="also make this symlink to the pseudo-terminal (replaces an "

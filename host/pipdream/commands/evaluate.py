@@ -15,7 +15,7 @@ ORDER = 13
 EXAMPLES = """examples:
   pipdream evaluate --json                      # the shipped models/decoder.pt
   pipdream evaluate --checkpoint run.pt --n 1000 --seed 3
-  pipdream evaluate --blob models/decoder.pdb --json
+  pipdream evaluate --blob models/default.blob --json
 """
 
 
