@@ -27,10 +27,10 @@ from pathlib import Path
 
 from pipdream import ckernels
 from pipdream.blob import load
-from pipdream.paths import REPO
 from pipdream.plan import FULL, STREAM, plan
 
 BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
 DRIVER = BENCH / "kernels_callgrind.c"
 RESULT = BENCH / "results" / "host_callgrind.json"
 CFLAGS = ["-std=c99", "-O2"]

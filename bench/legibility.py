@@ -36,6 +36,7 @@ MODELS = {  # name -> (image source, path)
     "fast_decoder": ("checkpoint", paths.MODELS / "fast_decoder.pt"),
 }
 GRIDS = ("default", "decoder", "fast")
+REPO = Path(__file__).resolve().parents[1]
 WORST = 16  # cases per grid
 BIN = 10  # degrees per bin of the sixes' failure rate
 
@@ -137,8 +138,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=6000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=paths.REPO / "bench" / "results" / "legibility.json")
-    ap.add_argument("--images", type=Path, default=paths.REPO / "docs" / "images")
+    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "legibility.json")
+    ap.add_argument("--images", type=Path, default=REPO / "docs" / "images")
     args = ap.parse_args()
     t0 = time.perf_counter()
     result = {"command": "python bench/legibility.py", "validation": validate(args.n, args.seed),
@@ -151,7 +152,7 @@ def main() -> None:
         report = legibility.judge(images, faces)
         assert report["legible"] == float(ok.mean())
         result["models"][name] = {
-            "path": str(path.relative_to(paths.REPO)), "n": args.n, "seed": args.seed, **report,
+            "path": str(path.relative_to(REPO)), "n": args.n, "seed": args.seed, **report,
             "failures": what_went_wrong(c, faces), "sixes_failed_by_angle": sixes_by_angle(ok, faces, angles),
         }
         margin = margins(images, faces)

@@ -31,10 +31,11 @@ from pathlib import Path
 import numpy as np
 from pipdream import reference
 from pipdream.blob import load
-from pipdream.paths import MODELS, REPO
 from pipdream.qemu_firmware import MACHINES, QemuBoard
 
-RESULTS = Path(__file__).resolve().parent / "results" / "rv32_firmware.json"
+REPO = Path(__file__).resolve().parents[1]
+MODELS = REPO / "models"
+RESULTS = REPO / "bench" / "results" / "rv32_firmware.json"
 NATMOD = REPO / "natmod" / "dist" / "rv32imc_6.3" / "pipnet.mpy"
 BLOBS = {"default": MODELS / "default.blob", "fast": MODELS / "fast.blob"}
 ANGLES = (-127, -64, 0, 64, 127)

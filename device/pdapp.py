@@ -513,7 +513,8 @@ def find_board():
     return pdboard.build()
 
 
-def _detect_board():
+def _port():
+    """(sys.platform, "circuitpython" on CircuitPython; os.uname().machine, "" where there is none)."""
     import sys
 
     try:
@@ -522,21 +523,37 @@ def _detect_board():
         machine = os.uname().machine
     except (ImportError, AttributeError):
         machine = ""
-    if sys.implementation.name == "circuitpython":
-        name = "board_cp_pico"
-    elif sys.platform == "rp2":
-        name = "board_pico"
-    elif sys.platform == "esp32":
-        name = "board_esp32c3" if "C3" in machine else "board_esp32"
-    else:
-        name = None
-    if name:
-        try:
-            return __import__(name)
-        except ImportError:
-            pass
-    raise ImportError("no board module: copy boards/board_<name>.py to the board as pdboard.py"
-                      " (pipdream deploy --board <name>); %s on %s" % (sys.platform, machine))
+    return ("circuitpython" if sys.implementation.name == "circuitpython" else sys.platform), machine
+
+
+def _board_name(platform, machine):
+    """The boards/board_<name>.py for a port, None when the port says no more than "some board"."""
+    if platform == "circuitpython":
+        return "cp_pico"
+    if platform == "rp2":
+        return "pico"
+    if platform == "esp32":
+        return "esp32c3" if "C3" in machine else "esp32"
+    return None
+
+
+def _detect_board():
+    platform, machine = _port()
+    name = _board_name(platform, machine)
+    if name is None:
+        seen = platform + (", machine " + machine if machine else "")
+        raise ImportError("no board module: could not tell which board this is (sys.platform %s):"
+                          " copy boards/board_<name>.py to the board as pdboard.py"
+                          " (pipdream deploy --board <name>)" % seen)
+    module = "board_" + name
+    try:
+        return __import__(module)
+    except ImportError as e:
+        if module not in str(e):
+            raise  # the board module is there but something it imports is missing
+    raise ImportError("no board module: this is a %s (sys.platform %s) but neither pdboard.py nor %s.py is on"
+                      " it: copy boards/%s.py to the board as pdboard.py (pipdream deploy --board %s)"
+                      % (name, platform, module, module, name))
 
 
 def main(overrides=None, board=None):

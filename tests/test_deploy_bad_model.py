@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 from pipdream import deploy as D
 from pipdream.cli import CommandError, main
-from pipdream.deploy import transport
+from pipdream.deploy import mip
 
 
 def bad_models(tmp_path, shipped_blob):
@@ -66,11 +66,10 @@ def test_a_model_over_the_boards_scratch_budget_is_refused(tmp_path):
 
 def test_the_mip_package_is_not_written_around_a_bad_model(tmp_path, monkeypatch, shipped_blob):
     torn, _ = bad_models(tmp_path, shipped_blob)["torn"]
-    monkeypatch.setattr(transport, "DEFAULT_MODEL", torn)  # the model the package ships
-    out = tmp_path / "package.json"
+    monkeypatch.setattr(mip, "DEFAULT_MODEL", torn)  # the model the packages ship
     with pytest.raises(CommandError, match="declares 5404 bytes"):
-        D.write_mip_package(out)
-    assert not out.exists() and not list(tmp_path.glob(".package*"))
+        D.write_mip_packages(tmp_path)
+    assert not list(tmp_path.glob("*package*"))
 
 
 def test_an_unknown_architecture_is_refused_by_name(tmp_path, capsys):

@@ -16,7 +16,7 @@ from pipdream import deploy as D
 from pipdream import reference
 from pipdream.blob import load
 from pipdream.mpremote_board import running_emulator
-from pipdream.paths import REPO
+from support import REPO
 from support.emulator import MPREMOTE
 
 sys.path.insert(0, str(D.DEVICE))

@@ -22,7 +22,7 @@ from pipdream import micropython as mpy
 from pipdream import reference
 from pipdream.blob import pack
 from pipdream.deploy.compile import NATMOD_KIT_ENV, natmod_kit
-from pipdream.paths import REPO
+from support import REPO
 
 DIST = mpy.NATMOD_DIR / "dist"
 # MP_NATIVE_ARCH_* of MicroPython's py/persistentcode.h

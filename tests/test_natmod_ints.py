@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from conftest import SHIPPED_BLOB
 from pipdream import micropython as mpy
-from pipdream.paths import REPO
+from support import REPO
 
 BIG = ["2**64 + 1", "2**64", "2**63", "-2**63 - 1", "2**62", "-(2**64)", "2**100", "10**40 + 3"]
 

@@ -13,7 +13,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from pipdream.paths import REPO
+from support import REPO
 
 SCRIPT = REPO / "scripts" / "setup.sh"
 NOISE = 300  # lines each fake installer prints

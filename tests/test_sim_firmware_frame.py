@@ -8,9 +8,9 @@ import json
 import statistics
 from pathlib import Path
 
-from pipdream.paths import REPO
 from pipdream.sim.compute import app_costs_us, cycles_per_mac
 from pipdream.sim.demo import DemoOptions, run_demo
+from support import REPO
 
 FIRMWARE = json.loads((REPO / "bench" / "results" / "rp2040_firmware.json").read_text())
 

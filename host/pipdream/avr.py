@@ -25,18 +25,18 @@ from pathlib import Path
 
 import numpy as np
 
+from pipdream import paths
 from pipdream.blob import format as F
 from pipdream.blob.model import QModel
 from pipdream.blob.synthetic import random_layer
 from pipdream.blob.writer import pack
 from pipdream.decoder import DecoderConfig, layer_specs
-from pipdream.paths import REPO
 
-BOARD = REPO / "boards" / "atmega328p"
-DEVICE = REPO / "device"
+BOARD = paths.AVR_BOARD  # the firmware's sources (read only: builds go to build_root())
+DEVICE = paths.DEVICE
 F_CPU = 16_000_000
 DISPLAY_ADDR = 0x3C
-FAST_BLOB = REPO / "models" / "fast.blob"  # the tumble's model (boards/atmega328p/Makefile FAST_BLOB)
+FAST_BLOB = paths.MODELS / "fast.blob"  # the tumble's model (boards/atmega328p/Makefile FAST_BLOB)
 _KINDS = {"fc": F.KIND_FC, "convT": F.KIND_CONVT, "conv": F.KIND_CONV}
 
 
@@ -75,13 +75,18 @@ def _make(target: str, build_dir: Path, blob: Path | None = None, impl: str = "a
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
 
 
+def build_root() -> Path:
+    """Where the firmware and the harness are built: the cache, not the (maybe installed) sources."""
+    return paths.cache_dir() / "avr"
+
+
 def default_build_dir(hook: bool = False, impl: str = "asm", blob: Path | None = None,
                       tumble: bool = True) -> Path:
     """One folder per variant (and per blob other than the default), so switching never rebuilds."""
     name = f"{'hook' if hook else 'normal'}-{impl}" + ("" if tumble else "-notumble")
     if blob is not None and Path(blob).resolve() != default_blob().resolve():
         name += "-" + hashlib.sha1(str(Path(blob).resolve()).encode()).hexdigest()[:8]
-    return BOARD / "build" / name
+    return build_root() / name
 
 
 def build_firmware(hook: bool = False, blob: Path | None = None, impl: str = "asm",
@@ -102,7 +107,7 @@ def build_firmware(hook: bool = False, blob: Path | None = None, impl: str = "as
 
 
 def build_harness(build_dir: Path | None = None) -> Path:
-    build_dir = Path(build_dir or BOARD / "build")
+    build_dir = Path(build_dir or build_root())
     _make("harness", build_dir)
     return build_dir / "pd_sim"
 
@@ -380,10 +385,10 @@ def cycles_to_seconds(cycles: int) -> float:
 
 def default_blob() -> Path:
     """models/default.blob when it exists, else the build's synthetic default-architecture blob."""
-    shipped = REPO / "models" / "default.blob"
+    shipped = paths.MODELS / "default.blob"
     if shipped.exists():
         return shipped
-    path = BOARD / "build" / "synthetic.blob"
+    path = build_root() / "synthetic.blob"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(synthetic_default_blob())

@@ -32,9 +32,9 @@ import numpy as np
 
 from pipdream.blob import format as F
 from pipdream.blob.model import QLayer
-from pipdream.paths import REPO, cache_dir
+from pipdream.paths import NATMOD, cache_dir
 
-KERNELS = REPO / "natmod" / "kernels"
+KERNELS = NATMOD / "kernels"
 CFLAGS = ("-std=c99", "-O2", "-fPIC", "-shared", "-Wall", "-Wextra", "-DPD_COUNT_MACS")
 PLAN_FULL, PLAN_STREAM = 0, 1
 # The convolution variants a host build links (PD_KERNELS_* of pd_dispatch.h); the others

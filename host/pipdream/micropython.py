@@ -23,9 +23,10 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-DEVICE_DIR = ROOT / "device"
-NATMOD_DIR = ROOT / "natmod"
+from pipdream import paths
+
+DEVICE_DIR = paths.DEVICE
+NATMOD_DIR = paths.NATMOD
 
 FileData = bytes | str | Path  # bytes/str: contents; Path: a file to copy
 

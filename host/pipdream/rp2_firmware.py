@@ -23,10 +23,12 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .paths import REPO
+from . import paths
 
-HARNESS = REPO / "bench" / "rp2040" / "firmware.mjs"
-NODE_MODULES = REPO / "bench" / "rp2040" / "node_modules"
+# a checkout's tool (bench/ is not in the wheel): an install has no harness to run
+_BENCH = (paths.CHECKOUT or paths.DATA) / "bench" / "rp2040"
+HARNESS = _BENCH / "firmware.mjs"
+NODE_MODULES = _BENCH / "node_modules"
 # the rp2 port's littlefs (ports/rp2/boards/RPI_PICO: 1408 KB of flash at offset 0xA0000 minus the
 # 848 KB firmware area): block 4096, 352 blocks; as ../shared/firmware/README.md lists them
 FS_BLOCK_SIZE = 4096

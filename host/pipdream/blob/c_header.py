@@ -8,11 +8,11 @@ from pathlib import Path
 
 from pipdream.blob import format as F
 from pipdream.blob.device import DEVICE_DIR
+from pipdream.paths import NATMOD
 
-ROOT = Path(__file__).resolve().parents[3]
-HEADER_PATH = ROOT / "natmod" / "kernels" / "pd_format.h"
+HEADER_PATH = NATMOD / "kernels" / "pd_format.h"
 DEVICE_PATH = DEVICE_DIR / "pdformat.py"
-OLED_TABLES_PATH = ROOT / "natmod" / "kernels" / "pd_oled_tables.h"
+OLED_TABLES_PATH = NATMOD / "kernels" / "pd_oled_tables.h"
 
 _SCALARS = (
     "VERSION", "ALIGN", "HEADER_SIZE", "CRC_OFFSET", "CRC_WIDTH", "LAYER_SIZE",

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import importlib
 import sys
-from pathlib import Path
 from types import ModuleType
 
-DEVICE_DIR = Path(__file__).resolve().parents[3] / "device"
+from pipdream import paths
+
+DEVICE_DIR = paths.DEVICE
 
 
 def module(name: str) -> ModuleType:

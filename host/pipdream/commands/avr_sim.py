@@ -18,7 +18,7 @@ EXAMPLES = """examples:
   pipdream avr-sim --impl c --no-display     the plain C kernels, no OLED attached
 
 needs avr-gcc, avr-libc and simavr/libsimavr-dev (scripts/setup.sh installs them);
-the firmware and the harness are built under boards/atmega328p/build/ when stale.
+the firmware and the harness are built under the cache (.cache/avr/ in a checkout) when stale.
 """
 
 

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pipdream import files, micropython
+from pipdream import files, micropython, paths
 from pipdream.cli import CommandError
-from pipdream.paths import REPO, cache_dir, shown
+from pipdream.paths import NATMOD, cache_dir, shown
 
-NATMOD = REPO / "natmod"
 NATMOD_NAME = "pipnet.mpy"
 
 # sys.implementation._mpy and .mpy headers number architectures the same way (py/persistentcode.h).
@@ -68,8 +67,13 @@ NATMOD_KIT_ENV = "PIPDREAM_NATMOD_KIT"
 
 def natmod_kit() -> Path | None:
     """MicroPython 1.29's natmod build files: $PIPDREAM_NATMOD_KIT, else ../shared/micropython-natmod-1.29
-    beside the repo; None when neither holds py/dynruntime.mk."""
-    kit = Path(os.environ.get(NATMOD_KIT_ENV) or REPO.parent / "shared" / "micropython-natmod-1.29")
+    beside a checkout; None when neither holds py/dynruntime.mk."""
+    if os.environ.get(NATMOD_KIT_ENV):
+        kit = Path(os.environ[NATMOD_KIT_ENV])
+    elif paths.CHECKOUT is not None:
+        kit = paths.CHECKOUT.parent / "shared" / "micropython-natmod-1.29"
+    else:
+        return None
     return kit if (kit / "py" / "dynruntime.mk").is_file() else None
 
 

@@ -21,10 +21,8 @@ from pathlib import Path
 from pipdream import files
 from pipdream.cli import CommandError
 from pipdream.deploy.compile import NATMOD_NAME, MpyAbi, compile_mpy, ensure_natmod
-from pipdream.paths import MODELS, REPO, shown
+from pipdream.paths import BOARDS, DEVICE, MODELS, shown
 
-DEVICE = REPO / "device"
-BOARDS = REPO / "boards"
 DEFAULT_MODEL = MODELS / "default.blob"
 KEEP_SOURCE = ("main.py", "boot.py", "pdsettings.py")  # run by the firmware, or edited on the board
 BOARD_MODULE_NAME = "pdboard"
@@ -76,6 +74,14 @@ def device_setting(name: str) -> object:
 
 # -- what goes on the board ----------------------------------------------------------------
 
+PORT_MODULES = {"micropython": "pdboard_micropython.py", "circuitpython": "pdboard_circuitpython.py"}
+
+
+def app_sources(board: BoardModule) -> list[Path]:
+    """device/*.py that the board runs: all but the other firmware's machine layer (pdboard_<firmware>)."""
+    other = PORT_MODULES["micropython" if board.circuitpython else "circuitpython"]
+    return [p for p in sorted(DEVICE.glob("*.py")) if p.name != other]
+
 
 @dataclass
 class Item:
@@ -98,7 +104,7 @@ def build_plan(board: BoardModule, arch: str | None = None, *, model: Path = DEF
         blob = files.input_file(model, "model blob", empty_ok=True).read_bytes()
     except ValueError as e:
         raise CommandError(f"{e} (pipdream pack writes one)" if "not found" in str(e) else str(e)) from None
-    sources = sorted(DEVICE.glob("*.py"))
+    sources = app_sources(board)
     if not sources:
         raise CommandError(f"no device app in {DEVICE}")
     compile_py = compile_py and not board.circuitpython  # CircuitPython has its own .mpy format

@@ -17,48 +17,33 @@ And what the app's own Python costs a Pico per frame (app_costs_us): drawing a d
 drawer, flushing it to the DMA channel, and the rest of the frame loop, measured on the real rp2
 firmware in rp2040js (bench/results/rp2040_firmware.json); the other boards take them in the
 same cycles at their clock.
+
+These are constants: nothing is read from bench/ at run time (an installed pipdream has no
+bench/). bench/sim_costs.py derives them from bench/results/*.json, and tests/test_sim_costs.py
+checks that they match: re-measure, then paste what `python bench/sim_costs.py` prints.
 """
 
 from __future__ import annotations
 
-import json
-from functools import cache
+# Pico (RP2040) cycles per MAC of one generate(), by backend and plan (bench/sim_costs.py).
+CYCLES_PER_MAC: dict[str, float] = {
+    "natmod_full": 4.966, "natmod_stream": 6.319, "natmod_full_x2": 2.521,
+    "viper_rows": 116.223, "python_rows": 5750.107,
+}
+# The app's own Python on a Pico at 125 MHz, microseconds a frame (bench/sim_costs.py).
+APP_COSTS_US: dict = {
+    "window": {"natmod": 386, "viper": 2436, "python": 57842}, "flush": 523, "frame": 242,
+    "freq": 125_000_000,
+}
 
-from pipdream.paths import REPO
 
-RESULTS = REPO / "bench" / "results"
-
-
-@cache
 def cycles_per_mac() -> dict[str, float]:
     """{"natmod_full": ..., "natmod_full_x2": ..., "natmod_stream": ..., "viper_rows": ...,
     "python_rows": ...}."""
-    rp = json.loads((RESULTS / "rp2040.json").read_text())
-    tuned = next(i for i in rp["impls"] if i["impl"] == "tuned")  # the armv6m natmod's kernels
-    plans = tuned["plans"]
-    table = {f"natmod_{plan}": round(p["cycles_per_image"]["mean"] / p["macs"], 3)
-             for plan, p in plans.items()}
-    two = tuned["two_cores"]["cycles_per_image"]["mean"]  # generate_part on both cores
-    table["natmod_full_x2"] = round(two / plans["full"]["macs"], 3)
-    speed = json.loads((RESULTS / "micropython_speed.json").read_text())["backends"]
-    natmod_ns = speed["natmod_full"]["ns_per_mac"]
-    for backend in ("viper", "python"):
-        table[f"{backend}_rows"] = round(table["natmod_full"] * speed[backend]["ns_per_mac"] / natmod_ns, 3)
-    measured = json.loads((RESULTS / "rp2040_firmware.json").read_text())["generate_ms"]
-    for backend in ("viper", "python"):
-        if backend in measured:  # ms at 125 MHz, the default model's full-plan MACs
-            table[f"{backend}_rows"] = round(measured[backend] * 125_000 / plans["full"]["macs"], 3)
-    return table
+    return dict(CYCLES_PER_MAC)
 
 
-@cache
 def app_costs_us() -> dict:
-    """{"window": {drawer: us}, "flush": us, "frame": us}: a Pico at 125 MHz, from
-    rp2040_firmware.json. "frame" is the frame loop besides generate(), the window and the flush:
-    the measured one-core frame less those three."""
-    fw = json.loads((RESULTS / "rp2040_firmware.json").read_text())
-    window = {k: round(v * 1000) for k, v in fw["window_ms"].items()}
-    flush = round(fw["flush_ms"] * 1000)
-    rest = fw["frame_ms_one_core"] - fw["generate_ms"]["natmod_full"] - fw["window_ms"][fw["drawn_by"]] \
-        - fw["flush_ms"]
-    return {"window": window, "flush": flush, "frame": max(0, round(rest * 1000)), "freq": 125_000_000}
+    """{"window": {drawer: us}, "flush": us, "frame": us, "freq": Hz}: a Pico at 125 MHz. "frame" is
+    the frame loop besides generate(), the window and the flush."""
+    return {**APP_COSTS_US, "window": dict(APP_COSTS_US["window"])}
