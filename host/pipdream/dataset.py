@@ -3,20 +3,24 @@
 A die is drawn at 128x128 with Pillow (white rounded body, black pips),
 rotated about the image centre, then box-filtered down by 4 to 32x32.
 Angles are degrees in [-90, 90); the decoder latent is angle / 90.
+A style (style.py, a TOML file) scales the geometry below; None is the shipped one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from pipdream import paths
+from pipdream import style as styles
+from pipdream.style import Style
 
-GEOMETRY_VERSION = 1  # bump when the drawing changes, to invalidate cached renders
 SIZE = 32  # output side
 RENDER = 128  # drawing side; RENDER // SIZE is the box-filter factor
 ANGLE_MIN, ANGLE_MAX = -90.0, 90.0  # half-open range [ANGLE_MIN, ANGLE_MAX)
@@ -28,10 +32,46 @@ _BODY_HALF = 47  # body spans pixels 17..110: 94 px, 73% of the canvas
 _CORNER = 16  # rounded corner radius
 _PIP_OFFSET = 26  # pip centres sit at centre +- 0 or 26
 _PIP_RADIUS = 8.5  # 18 px wide pips: 4.5 px at 32x32, gaps of 2 px in a 6
+_SIX_GAP = 7  # the least gap in a six's column when big pips spread (shipped: 9)
 
 # Farthest body point from the centre, at 45 degrees: it must stay inside the canvas
 # for every angle, which is why the body size is constant and no angle clips.
 BODY_REACH = (_BODY_HALF - _CORNER) * 2**0.5 + _CORNER  # 59.8 < 64
+# A style's die reaches no farther (style.check): at 32x32 that is 15 px, where the image's
+# outer ring of pixels begins, which the judge reads as background.
+REACH_MAX = 60.0
+MIN_GAP = 3.0  # 128-px drawing: the least gap between pips, and from a pip to the outline
+
+
+class Geometry(NamedTuple):
+    """A style's die in 128-pixel units."""
+
+    body_half: float
+    corner: float
+    pip_offset: float
+    pip_radius: float
+    reach: float  # the farthest body point from the centre (at 45 degrees)
+    pip_gap: float  # between neighbouring pips of a six's column
+    pip_margin: float  # from a corner pip to the outline
+
+
+def geometry(s: Style | None = None) -> Geometry:
+    """The shipped geometry under a style. The whole die (body, pips, spacing) is scaled so
+    that its farthest point reaches as far as the shipped die's times body_scale: a squarer
+    corner reaches farther at 45 degrees, so its die is a little smaller."""
+    s = s or styles.SHIPPED
+    k0, k = _CORNER / _BODY_HALF, _CORNER * s.corner_scale / _BODY_HALF  # corner / half side
+    b = s.body_scale * ((1 - k0) * 2**0.5 + k0) / ((1 - k) * 2**0.5 + k)  # exactly 1.0 when shipped
+    half, corner, radius = _BODY_HALF * b, _CORNER * s.corner_scale * b, _PIP_RADIUS * s.pip_scale * b
+    # Big pips spread apart, so that a six's column keeps a gap the 32x32 image resolves.
+    offset = max(_PIP_OFFSET * b, 2 * radius + _SIX_GAP * b)
+    reach = (half - corner) * 2**0.5 + corner
+    inner = half - corner  # the corner arc's centre, on both axes
+    to_outline = half - offset  # a corner pip's centre to the straight edges
+    if offset > inner:  # the pip sits in the corner's square: its distance to the arc counts
+        to_outline = min(to_outline, corner - (offset - inner) * 2**0.5)
+    return Geometry(half, corner, offset, radius, reach, offset - 2 * radius, to_outline - radius)
+
 
 # Pip centres as (column, row) offsets in units of _PIP_OFFSET; y grows downward.
 PIPS: dict[int, tuple[tuple[int, int], ...]] = {
@@ -45,15 +85,16 @@ PIPS: dict[int, tuple[tuple[int, int], ...]] = {
 
 
 @cache
-def _upright(face: int) -> Image.Image:
-    """The 128x128 unrotated die for a face ("L" mode)."""
+def _upright(face: int, s: Style) -> Image.Image:
+    """The 128x128 unrotated die for a face ("L" mode), never inverted."""
+    g = geometry(s)
     img = Image.new("L", (RENDER, RENDER), 0)
     draw = ImageDraw.Draw(img)
-    lo, hi = _CENTRE - _BODY_HALF + 0.5, _CENTRE + _BODY_HALF - 0.5
-    draw.rounded_rectangle((lo, lo, hi, hi), radius=_CORNER, fill=255)
+    lo, hi = _CENTRE - g.body_half + 0.5, _CENTRE + g.body_half - 0.5
+    draw.rounded_rectangle((lo, lo, hi, hi), radius=g.corner, fill=255)
     for dx, dy in PIPS[face]:
-        cx, cy = _CENTRE + dx * _PIP_OFFSET, _CENTRE + dy * _PIP_OFFSET
-        r = _PIP_RADIUS
+        cx, cy = _CENTRE + dx * g.pip_offset, _CENTRE + dy * g.pip_offset
+        r = g.pip_radius
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=0)
     return img
 
@@ -66,23 +107,26 @@ def check_face_angle(face: int, angle_deg: float) -> None:
         raise ValueError(f"angle must be in [-90, 90) degrees, got {angle_deg}")
 
 
-def render(face: int, angle_deg: float) -> np.ndarray:
-    """One die: face 1..6 turned counter-clockwise by angle_deg -> (32, 32) uint8."""
+def render(face: int, angle_deg: float, s: Style | None = None) -> np.ndarray:
+    """One die: face 1..6 turned counter-clockwise by angle_deg -> (32, 32) uint8.
+    An inverted style is the complement: a dark body with bright pips on a bright field."""
     check_face_angle(int(face), float(angle_deg))
+    s = s or styles.SHIPPED
     # Default centre = (64, 64) in continuous coordinates, the true canvas centre;
     # multiples of 90 degrees become exact transposes.
-    big = _upright(int(face)).rotate(float(angle_deg), resample=Image.BICUBIC, fillcolor=0)
-    return np.asarray(big.reduce(RENDER // SIZE), dtype=np.uint8)
+    big = _upright(int(face), s).rotate(float(angle_deg), resample=Image.BICUBIC, fillcolor=0)
+    out = np.asarray(big.reduce(RENDER // SIZE), dtype=np.uint8)
+    return 255 - out if s.invert else out
 
 
-def render_batch(faces: np.ndarray, angles_deg: np.ndarray) -> np.ndarray:
+def render_batch(faces: np.ndarray, angles_deg: np.ndarray, s: Style | None = None) -> np.ndarray:
     """faces (N,) ints 1..6, angles (N,) degrees -> (N, 32, 32) uint8."""
     faces, angles_deg = np.asarray(faces), np.asarray(angles_deg)
     if faces.shape != angles_deg.shape or faces.ndim != 1:
         raise ValueError(f"faces {faces.shape} and angles {angles_deg.shape} must be equal 1-D")
     out = np.empty((len(faces), SIZE, SIZE), np.uint8)  # (N, 32, 32)
     for i, (f, a) in enumerate(zip(faces, angles_deg)):
-        out[i] = render(int(f), float(a))
+        out[i] = render(int(f), float(a), s)
     return out
 
 
@@ -95,12 +139,12 @@ def sample_labels(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndar
     return faces, angles
 
 
-def make_dataset(n: int, seed: int) -> dict[str, np.ndarray]:
+def make_dataset(n: int, seed: int, s: Style | None = None) -> dict[str, np.ndarray]:
     """n random dice, deterministic for a seed: images (N,32,32) uint8, faces, angles."""
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     faces, angles = sample_labels(n, np.random.default_rng(seed))
-    return {"images": render_batch(faces, angles), "faces": faces, "angles": angles}
+    return {"images": render_batch(faces, angles, s), "faces": faces, "angles": angles}
 
 
 def fold_angles(faces: np.ndarray, angles_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -142,13 +186,21 @@ def load_dataset(path: str | Path) -> dict[str, np.ndarray]:
         return {k: z[k] for k in ("images", "faces", "angles")}
 
 
-def cached_dataset(n: int, seed: int, cache: Path | None = None) -> dict[str, np.ndarray]:
-    """make_dataset(n, seed), kept on disk: rendering costs about 0.4 ms per die."""
+def renders_key(s: Style | None = None) -> str:
+    """What names a style's cached renders: a hash of the style and of this file, the
+    drawing code itself, so neither an edit here nor another style is ever served stale."""
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    return f"{(s or styles.SHIPPED).digest()}_{code}"
+
+
+def cached_dataset(n: int, seed: int, cache: Path | None = None,
+                   s: Style | None = None) -> dict[str, np.ndarray]:
+    """make_dataset(n, seed, s), kept on disk: rendering costs about 0.4 ms per die."""
     cache = cache or paths.cache_dir()
-    path = cache / f"dice_v{GEOMETRY_VERSION}_n{n}_s{seed}.npz"
+    path = cache / f"dice_{renders_key(s)}_n{n}_s{seed}.npz"
     if path.exists():
         return load_dataset(path)
-    data = make_dataset(n, seed)
+    data = make_dataset(n, seed, s)
     cache.mkdir(parents=True, exist_ok=True)
     # A name of this process's own: two runs filling the cache at once must not share a file.
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from pipdream import checkpoint, dataset, files, paths
 from pipdream.checkpoint import load_tagged
+from pipdream.style import Style
 
 FORMAT = checkpoint.EVAL
 VERSION = 1
@@ -86,16 +87,16 @@ def predict(model: EvalNet, images: np.ndarray, batch: int = 2000) -> np.ndarray
 
 def train_evalnet(
     n_train: int = 30000, epochs: int = 8, n_test: int = 6000, seed: int = 1,
-    threads: int = 2, progress: bool = True,
+    threads: int = 2, progress: bool = True, style: Style | None = None,
 ) -> tuple[EvalNet, dict]:
-    """Train on freshly augmented renders each epoch; test on held-out clean and
-    augmented sets (different seeds)."""
+    """Train on freshly augmented renders (of a style; None: the shipped die) each epoch;
+    test on held-out clean and augmented sets (different seeds)."""
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    train = dataset.cached_dataset(n_train, seed + 100)
-    test = dataset.cached_dataset(n_test, seed + 200)
+    train = dataset.cached_dataset(n_train, seed + 100, s=style)
+    test = dataset.cached_dataset(n_test, seed + 200, s=style)
     test_aug = augment(test["images"], np.random.default_rng(seed + 300))
     model = EvalNet()
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
@@ -124,6 +125,7 @@ def train_evalnet(
         "n_train": n_train, "epochs": epochs, "n_test": n_test, "seed": seed,
         "params": sum(p.numel() for p in model.parameters()),
         "train_seconds": round(time.perf_counter() - t0, 1),
+        "style": (style or dataset.styles.SHIPPED).to_dict(),
     }
     return model, metrics
 

@@ -15,6 +15,7 @@ import numpy as np
 from pipdream import dataset, evalnet, legibility, paths
 from pipdream.blob import read_file
 from pipdream.decoder import mac_count, param_count
+from pipdream.style import Style
 
 ImageSource = Callable[[Path, np.ndarray, np.ndarray], np.ndarray]
 
@@ -61,10 +62,12 @@ SOURCES: dict[str, tuple[ImageSource, Callable[[Path], tuple[int, int]]]] = {
 
 
 def score_images(
-    images: np.ndarray, faces: np.ndarray, angles: np.ndarray, eval_weights: Path = paths.EVAL_PT
+    images: np.ndarray, faces: np.ndarray, angles: np.ndarray, eval_weights: Path = paths.EVAL_PT,
+    style: Style | None = None,
 ) -> dict:
-    """images (N, 32, 32) uint8 for (faces, angles in degrees) -> mse, accuracy, accuracy_1bit."""
-    truth = dataset.render_batch(faces, angles)  # (N, 32, 32)
+    """images (N, 32, 32) uint8 for (faces, angles in degrees) -> mse (against the style's
+    renders), accuracy, accuracy_1bit."""
+    truth = dataset.render_batch(faces, angles, style)  # (N, 32, 32)
     diff = images.astype(np.float64) / 255.0 - truth.astype(np.float64) / 255.0
     return {
         "mse": float(np.mean(diff**2)),
@@ -76,9 +79,11 @@ def score_images(
 
 
 def evaluate(
-    kind: str, path: str | Path, n: int = 6000, seed: int = 0, eval_weights: Path = paths.EVAL_PT
+    kind: str, path: str | Path, n: int = 6000, seed: int = 0, eval_weights: Path = paths.EVAL_PT,
+    style: Style | None = None,
 ) -> dict:
-    """N dice with uniform random faces and angles from one source, scored."""
+    """N dice with uniform random faces and angles from one source, scored against a style
+    (None: the shipped die) by the eval CNN at eval_weights and the style's judge."""
     if kind not in SOURCES:
         raise ValueError(f"unknown image source {kind!r}; choose from {sorted(SOURCES)}")
     if n < 1:
@@ -89,6 +94,6 @@ def evaluate(
     images = generate(Path(path), faces, dataset.angle_to_latent(angles))
     return {
         "source": kind, "path": str(path), "params": params, "macs": macs, "n": n, "seed": seed,
-        **score_images(images, faces, angles, eval_weights),
-        **legibility.judge(images, faces),  # legible, legible_1bit, and each per face
+        **score_images(images, faces, angles, eval_weights, style),
+        **legibility.judge(images, faces, style),  # legible, legible_1bit, and each per face
     }

@@ -31,6 +31,9 @@ checks that on what the OLED shows (it would differ with another THRESHOLD or di
     ok = legibility.is_legible(images, faces)    # (N,) bool
     report = legibility.judge(images, faces)     # legible, legible_1bit, and each per face
 
+A style (style.py) sets what the judge expects: the least pip area scales with the pip's,
+and an inverted style (a dark body with bright pips) is judged on its complement.
+
 docs/training.md ("The legibility judge") has its validation and the shipped models' figures.
 """
 
@@ -39,6 +42,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
+from pipdream.style import Style
 
 THRESHOLD = 128  # device/pdsettings.py THRESHOLD: the OLED lights a pixel when grey >= 128
 DISPLAY_SCALE = 2  # device/pdview.py: each model pixel is a 2x2 block on the 128x64 OLED
@@ -200,9 +205,18 @@ def corner_contacts(region: np.ndarray) -> np.ndarray:
     return meet.any(axis=(1, 2))
 
 
-def min_pip_area(height: int) -> int:
-    """Smallest pip, in pixels, for images `height` pixels tall (32: model, 64: display)."""
-    return MIN_PIP_AREA * max(1, height // SIZE) ** 2
+def min_pip_area(height: int, style: Style | None = None) -> int:
+    """Smallest pip, in pixels, for images `height` pixels tall (32: model, 64: display):
+    a quarter of a true pip, whose area grows with the style's pip and body scales."""
+    scale = 1.0 if style is None else (style.pip_scale * style.body_scale) ** 2
+    return max(1, round(MIN_PIP_AREA * scale)) * max(1, height // SIZE) ** 2
+
+
+def oriented(images: np.ndarray, style: Style | None = None) -> np.ndarray:
+    """A style's images with the body bright, as the judge reads them (an inverted style's
+    complement: 255 - x >= 128 exactly where x < 128, so the lit set is the complement)."""
+    images = _check_images(images)
+    return 255 - images if style is not None and style.invert else images
 
 
 class Count(NamedTuple):
@@ -213,11 +227,11 @@ class Count(NamedTuple):
     touching: np.ndarray  # bool: some pip meets another pip, or the outside, at a corner
 
 
-def count(images: np.ndarray, threshold: int = THRESHOLD) -> Count:
+def count(images: np.ndarray, threshold: int = THRESHOLD, style: Style | None = None) -> Count:
     """(N, H, W) uint8 -> the pips, specks and corner contacts of each die (no body: none)."""
-    images = _check_images(images)
+    images = oriented(images, style)
     n, h, _ = images.shape
-    smallest = min_pip_area(h)
+    smallest = min_pip_area(h, style)
     pips, specks, touching = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, bool)
     for i in range(0, n, _CHUNK):
         part = slice(i, i + _CHUNK)
@@ -232,9 +246,9 @@ def count(images: np.ndarray, threshold: int = THRESHOLD) -> Count:
     return Count(pips, specks, touching)
 
 
-def count_pips(images: np.ndarray, threshold: int = THRESHOLD) -> np.ndarray:
+def count_pips(images: np.ndarray, threshold: int = THRESHOLD, style: Style | None = None) -> np.ndarray:
     """(N, H, W) uint8 -> (N,) int64: the pips a person counts (0 when there is no body)."""
-    return count(images, threshold).pips
+    return count(images, threshold, style).pips
 
 
 def display_bits(images: np.ndarray, threshold: int = THRESHOLD, scale: int = DISPLAY_SCALE) -> np.ndarray:
@@ -245,25 +259,26 @@ def display_bits(images: np.ndarray, threshold: int = THRESHOLD, scale: int = DI
     return lit.repeat(scale, axis=1).repeat(scale, axis=2)
 
 
-def is_legible(images: np.ndarray, faces: np.ndarray, threshold: int = THRESHOLD) -> np.ndarray:
+def is_legible(images: np.ndarray, faces: np.ndarray, threshold: int = THRESHOLD,
+               style: Style | None = None) -> np.ndarray:
     """(N, H, W) uint8 and faces (N,) 1..6 -> (N,) bool: as many pips as the face, no
     specks, and every pip separate (no corner contact)."""
     faces = np.asarray(faces)
     if faces.shape != (len(images),):
         raise ValueError(f"{len(images)} images but faces of shape {faces.shape}")
-    c = count(images, threshold)
+    c = count(images, threshold, style)
     return (c.pips == faces) & (c.specks == 0) & ~c.touching
 
 
-def judge(images: np.ndarray, faces: np.ndarray) -> dict:
+def judge(images: np.ndarray, faces: np.ndarray, style: Style | None = None) -> dict:
     """(N, 32, 32) uint8 greyscale images of faces (N,) -> the fractions judged legible.
 
     legible: on the greyscale images; legible_1bit: on the 2x 1-bit display pictures;
     *_by_face: the same per face ("1".."6"; None for a face with no images).
     """
     faces = np.asarray(faces)
-    grey = is_legible(images, faces)
-    bits = is_legible(display_bits(images), faces)
+    grey = is_legible(images, faces, style=style)
+    bits = is_legible(display_bits(images), faces, style=style)
 
     def by_face(ok: np.ndarray) -> dict:
         return {str(f): (float(ok[faces == f].mean()) if (faces == f).any() else None) for f in FACES}

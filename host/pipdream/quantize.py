@@ -25,6 +25,7 @@ from pipdream.blob import format as F
 from pipdream.blob.model import QLayer, QModel
 from pipdream.checkpoint import load_tagged
 from pipdream.decoder import Decoder, DecoderConfig, LayerSpec, make_input
+from pipdream.style import Style
 from pipdream.train import (
     MARGIN,
     BatchSampler,
@@ -202,25 +203,29 @@ JUDGE_N = 2000  # validation dice of keep_best_every
 JUDGE_SEED_OFFSET = 20_000  # their seed is the run's + this: not the evaluation's seed 0
 
 
-def judged_legible(qat: QATDecoder, faces: np.ndarray, codes: np.ndarray) -> tuple[float, float]:
+def judged_legible(qat: QATDecoder, faces: np.ndarray, codes: np.ndarray,
+                   style: Style | None = None) -> tuple[float, float]:
     """(share counted right, share legible) of the integer model's dice for (face, angle
     code) pairs: compared in that order, since a six read as five is worse than a speck (a
     model picked by the legible share alone miscounted 34 of 18,000 dice). The integer
     model, not the fake-quantized forward: its 1-LSB differences move pixels across the
     threshold, and it misjudged the shipped model by 0.8 points."""
     images = reference.run(to_qmodel(qat), faces, codes)  # (N, 32, 32) uint8
-    right = legibility.count_pips(images) == faces
-    return float(right.mean()), float(legibility.is_legible(images, faces).mean())
+    right = legibility.count_pips(images, style=style) == faces
+    return float(right.mean()), float(legibility.is_legible(images, faces, style=style).mean())
 
 
-def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True) -> tuple[QATDecoder, dict]:
-    """Calibrate, then fine-tune with fake quantization; returns the QAT model and metrics."""
+def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True,
+                 style: Style | None = None) -> tuple[QATDecoder, dict]:
+    """Calibrate, then fine-tune with fake quantization on a style's renders (None: the
+    shipped die); returns the QAT model and metrics."""
     torch.set_num_threads(tc.threads)
     torch.manual_seed(tc.seed)
     rng = np.random.default_rng(tc.seed)
-    data = training_data(model.cfg, tc.n_train, tc.seed)  # folded for a folded model
+    data = training_data(model.cfg, tc.n_train, tc.seed, style)  # folded for a folded model
     x_all, y_all = to_tensors(data)
-    sep_all = torch.from_numpy(separator_masks(data["images"])) if tc.separator_weight else None
+    sep_all = torch.from_numpy(separator_masks(data["images"], style=style)) if tc.separator_weight else None
+    invert = bool(style and style.invert)
     qat = QATDecoder(model, calibrate(model, x_all[:2048]))
     sample = BatchSampler(dataset_faces(x_all), tc.face_weights, rng)
     opt = torch.optim.Adam(model.parameters(), lr=tc.lr)
@@ -234,7 +239,7 @@ def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True) -> tuple[
     qat.train()
     for step in bar:
         if tc.keep_best_every and step % tc.keep_best_every == 0:  # step 0: the start
-            judged.append((step, judged_legible(qat, faces, codes)))
+            judged.append((step, judged_legible(qat, faces, codes, style)))
             if best is None or judged[-1][1] > best[0]:
                 best = (judged[-1][1], copy.deepcopy(qat.state_dict()))
         if step and step % tc.steps_per_epoch == 0:  # re-calibrate as the weights move
@@ -244,7 +249,7 @@ def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True) -> tuple[
         idx = torch.from_numpy(sample(tc.batch))
         seps = None if sep_all is None else sep_all[idx].unsqueeze(1).float()
         loss = image_loss(qat(x_all[idx]), y_all[idx], tc.legibility_weight, tc.margin,
-                          seps, tc.separator_weight)
+                          seps, tc.separator_weight, invert)
         if tc.activity_weight:
             loss = loss + tc.activity_weight * qat.activity
         opt.zero_grad(set_to_none=True)
@@ -255,7 +260,7 @@ def qat_finetune(model: Decoder, tc: QATConfig, progress: bool = True) -> tuple[
             bar.set_postfix(loss=f"{loss.item():.5f}")
     kept = steps
     if tc.keep_best_every:
-        judged.append((steps, judged_legible(qat, faces, codes)))
+        judged.append((steps, judged_legible(qat, faces, codes, style)))
         if best is not None and best[0] > judged[-1][1]:
             qat.load_state_dict(best[1])
             kept = next(s for s, v in judged if v == best[0])

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from pipdream import checkpoint, dataset, files, legibility
 from pipdream.checkpoint import load_tagged
 from pipdream.decoder import Decoder, DecoderConfig, mac_count, make_input, param_count
+from pipdream.style import Style
 
 CHECKPOINT_FORMAT = checkpoint.DECODER
 CHECKPOINT_VERSION = 1
@@ -51,7 +52,7 @@ class TrainConfig:
 
 def image_loss(out: torch.Tensor, target: torch.Tensor, legibility_weight: float = 0.0,
                margin: float = MARGIN, separators: torch.Tensor | None = None,
-               separator_weight: float = 0.0) -> torch.Tensor:
+               separator_weight: float = 0.0, invert: bool = False) -> torch.Tensor:
     """MSE, plus a penalty on pixels that land on the wrong side of the display's threshold.
 
     The OLED lights a pixel at >= 128, so a die is read from the thresholded image: two pips
@@ -60,8 +61,11 @@ def image_loss(out: torch.Tensor, target: torch.Tensor, legibility_weight: float
     right at the threshold asks nothing); the shortfall is squared, like the MSE.
     With `separators` (bool or 0/1 like target, separator_masks) and a separator_weight, the
     pixels that keep two pips (or a pip and the outside) apart must be bright by the full
-    margin, each shortfall squared and weighted by separator_weight.
+    margin, each shortfall squared and weighted by separator_weight. With invert (a style
+    with a dark body) every term reads 1 - out against 1 - target: the separators stay dark.
     """
+    if invert:
+        out, target = 1 - out, 1 - target
     mse = torch.mean((out - target) ** 2)
     loss = mse
     if legibility_weight:
@@ -75,11 +79,12 @@ def image_loss(out: torch.Tensor, target: torch.Tensor, legibility_weight: float
     return loss
 
 
-def separator_masks(images: np.ndarray, radius: int = SEPARATOR_RADIUS) -> np.ndarray:
+def separator_masks(images: np.ndarray, radius: int = SEPARATOR_RADIUS,
+                    style: Style | None = None) -> np.ndarray:
     """(N, H, W) uint8 renders -> (N, H, W) bool: the body pixels within `radius` pixels
     (a (2r+1)^2 square) of two different not-body regions of the legibility judge (two pips,
     or a pip and the outside): the gaps whose darkening would bridge or pinch them."""
-    region = legibility.regions(images).region  # (N, H, W) -1 on the body
+    region = legibility.regions(legibility.oriented(images, style)).region  # (N, H, W) -1 on the body
     top = np.iinfo(np.int64).max
     hi = _square_filter(region, radius, np.maximum, -1)  # the largest region id nearby
     lo = _square_filter(np.where(region >= 0, region, top), radius, np.minimum, top)
@@ -121,9 +126,9 @@ class BatchSampler:
                           len(self.cdf) - 1)
 
 
-def training_data(cfg: DecoderConfig, n: int, seed: int) -> dict[str, np.ndarray]:
-    """The cached renders a decoder of cfg learns from: folded for a folded model."""
-    data = dataset.cached_dataset(n, seed)
+def training_data(cfg: DecoderConfig, n: int, seed: int, style: Style | None = None) -> dict[str, np.ndarray]:
+    """The cached renders (of a style) a decoder of cfg learns from: folded for a folded model."""
+    data = dataset.cached_dataset(n, seed, s=style)
     return dataset.folded(data) if cfg.fold else data
 
 
@@ -158,9 +163,10 @@ def mse_on(model: Decoder, x: torch.Tensor, y: torch.Tensor, batch: int = 1000) 
 
 
 def train(
-    cfg: DecoderConfig, tc: TrainConfig, progress: bool = True
+    cfg: DecoderConfig, tc: TrainConfig, progress: bool = True, style: Style | None = None
 ) -> tuple[Decoder, dict]:
-    """Train a decoder; returns it with metrics (loss history, val mse, wall times)."""
+    """Train a decoder on a style's renders (None: the shipped die); returns it with metrics
+    (loss history, val mse, wall times)."""
     if tc.steps < 1 or tc.batch < 1:
         raise ValueError("steps and batch must be positive")
     torch.set_num_threads(tc.threads)
@@ -173,11 +179,12 @@ def train(
         model.load_state_dict(start.state_dict())
     rng = np.random.default_rng(tc.seed)
     t0 = time.perf_counter()
-    data = training_data(cfg, tc.n_train, tc.seed)
+    data = training_data(cfg, tc.n_train, tc.seed, style)
     x_all, y_all = to_tensors(data)
-    sep_all = torch.from_numpy(separator_masks(data["images"])) if tc.separator_weight else None
+    sep_all = torch.from_numpy(separator_masks(data["images"], style=style)) if tc.separator_weight else None
     # Validation renders use a different seed stream from the training cache.
-    x_val, y_val = to_tensors(training_data(cfg, tc.n_val, tc.seed + 10_000))
+    x_val, y_val = to_tensors(training_data(cfg, tc.n_val, tc.seed + 10_000, style))
+    invert = bool(style and style.invert)
     t_data = time.perf_counter() - t0
 
     sample = BatchSampler(dataset_faces(x_all), tc.face_weights, rng)
@@ -194,7 +201,7 @@ def train(
             g["lr"] = _lr_at(step, tc)
         seps = None if sep_all is None else sep_all[idx].unsqueeze(1).float()
         loss = image_loss(model(x_all[idx]), y_all[idx], tc.legibility_weight, tc.margin,
-                          seps, tc.separator_weight)
+                          seps, tc.separator_weight, invert)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -218,6 +225,7 @@ def train(
         "train_cpu_seconds": round(cpu_train, 1),
         "data_seconds": round(t_data, 1),
         "torch_threads": tc.threads,
+        "style": (style or dataset.styles.SHIPPED).to_dict(),
     }
     return model, metrics
 
