@@ -8,10 +8,15 @@ the firmware itself running in simavr.
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections import Counter
 
 import numpy as np
 from pipdream import avr
+from support.device import DEVICE
+
+sys.path.insert(0, str(DEVICE))
+import pdrandom  # noqa: E402
 
 MAP_CHECK = r"""
 #include <stdio.h>
@@ -41,9 +46,15 @@ def test_the_face_mapping_is_exhaustively_uniform(tmp_path):
     table = mapping_table(tmp_path)
     assert len(table) == 256
     counts = Counter(face for _, face, _, _ in table)
-    assert {f: counts[f] for f in range(1, 7)} == {f: 32 for f in range(1, 7)}
-    assert counts[0] == 64  # 0 = rejected: the draw takes another byte
+    assert {f: counts[f] for f in range(1, 7)} == {f: 40 for f in range(1, 7)}
+    assert counts[0] == 16  # 0 = rejected: the draw takes another byte
     assert set(counts) == set(range(7))
+
+
+def test_the_face_mapping_is_the_apps_on_every_byte(tmp_path):
+    """One mapping: die_map.h draws the face pdrandom.face_from_byte draws, for all 256 bytes."""
+    app = [pdrandom.face_from_byte(b) or 0 for b in range(256)]  # None (rejected) is DIE_REJECT
+    assert [face for _, face, _, _ in mapping_table(tmp_path)] == app
 
 
 def test_the_angle_mapping_gives_every_code_exactly_once(tmp_path):

@@ -162,7 +162,10 @@ static void faces_only(const char *p) {
     while (*p == ' ') p++;
     while (*p >= '0' && *p <= '9') n = (uint16_t)(n * 10 + (uint16_t)(*p++ - '0'));
     for (uint16_t i = 0; i < n; i++) {
-        if (i % 64 == 0) uart_puts_p(i ? PSTR("\nfaces ") : PSTR("faces "));
+        if (i % 64 == 0) {
+            if (i) uart_putc('\n');
+            uart_puts_p(PSTR("faces "));
+        }
         uart_putc((char)('0' + rng_face()));
     }
     uart_puts_p(PSTR("\nfaces end\n"));
