@@ -154,6 +154,15 @@ def fc_row(p, w, src, dst):
         o += 1
 
 
+def _said(fmt, a, b, c=None):
+    """fmt with the values, or fmt itself where the heap has no room for the text (under
+    micropython.heap_lock(): the error stays the declared one, not a MemoryError)."""
+    try:
+        return fmt.format(a, b) if c is None else fmt.format(a, b, c)
+    except MemoryError:
+        return fmt
+
+
 def _reverse(buf, off, n):
     """Reverse buf[off:off + n] in place (a row of a mirrored image; slices would allocate)."""
     i, j = off, off + n - 1
@@ -239,14 +248,17 @@ class Model:
         if isinstance(angle_code, bool) or not isinstance(angle_code, int):
             raise TypeError("angle_code must be an integer")
         if not 1 <= face <= self._h.n_faces:
-            raise ValueError("face {} not in 1..{}".format(face, self._h.n_faces))
+            raise ValueError(_said("face {} not in 1..{}", face, self._h.n_faces))
         if not -F.ANGLE_CODE_MAX <= angle_code <= F.ANGLE_CODE_MAX:
-            raise ValueError("angle_code {} not in -{}..{}".format(
-                angle_code, F.ANGLE_CODE_MAX, F.ANGLE_CODE_MAX))
+            raise ValueError(_said("angle_code {} not in {}..{}", angle_code, -F.ANGLE_CODE_MAX,
+                                   F.ANGLE_CODE_MAX))
         if out is not None:
             if len(out) < n:
-                raise ValueError("out holds {} bytes, it needs at least {}".format(len(out), n))
-            out[0] = out[0]  # TypeError here, before any work, if out is read-only
+                raise ValueError(_said("out holds {} bytes, it needs at least {}", len(out), n))
+            try:
+                out[0] = out[0]  # before any work: a read-only out is refused here
+            except TypeError:
+                raise TypeError("out is read-only: pass a writable buffer such as a bytearray")
         x = self._x
         for j in range(len(x)):
             x[j] = 0

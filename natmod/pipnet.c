@@ -42,7 +42,8 @@ typedef struct {
     uint8_t *row_buf;      /* out_w bytes */
     uint8_t *image_buf;    /* out_h * out_w bytes or NULL */
     uint32_t scratch_size;
-    uint32_t epoch;        /* bumped by every generation: detects re-entry from a callback */
+    uint32_t epoch;        /* bumped by every generation: detects another one during a callback */
+    volatile uint32_t busy; /* 0 idle, BUSY_WHOLE in generate/generate_rows, else generate_parts running */
     int32_t plan;          /* PD_PLAN_FULL or PD_PLAN_STREAM */
     pd_model_t m;
 } model_obj_t;
@@ -78,9 +79,29 @@ static void msg_int(msg_t *m, mp_int_t v) {
     }
 }
 
-static NORETURN void msg_raise(msg_t *m, const mp_obj_type_t *type) {
+/* True when the heap can hold n more bytes now (False under micropython.heap_lock() or when
+ * full): a message is built only then, else its exception would become a MemoryError. */
+static bool heap_has_room(size_t n) {
+    void *p = m_malloc(n);  /* dynruntime: NULL instead of raising */
+    if (p == NULL) {
+        return false;
+    }
+    m_free(p);
+    return true;
+}
+
+/* Raise `type` with m's text, or with the static `alone` (a literal in the module's text: the
+ * exception keeps the pointer) when the heap has no room for a new str. */
+static NORETURN void msg_raise(msg_t *m, const mp_obj_type_t *type, const char *alone) {
+    if (!heap_has_room(m->n + 128)) {  /* the str, its text, the exception and its args */
+        mp_raise_msg(type, alone);
+    }
     mp_raise_type_arg(type, mp_obj_new_str(m->buf, m->n));
 }
+
+#define TEXT_RANGE "an argument is out of range"
+#define TEXT_INT "an argument must be an integer"
+#define TEXT_SHORT "a buffer has the wrong length"
 
 /* ValueError for a kernel status; `what` says which call failed. */
 static NORETURN void raise_status(const char *what, int status, uint8_t layer) {
@@ -93,7 +114,7 @@ static NORETURN void raise_status(const char *what, int status, uint8_t layer) {
     }
     msg_str(&m, ": ");
     msg_str(&m, pd_status_message(status));
-    msg_raise(&m, &mp_type_ValueError);
+    msg_raise(&m, &mp_type_ValueError, pd_status_message(status));
 }
 
 static void msg_range(msg_t *m, mp_int_t lo, mp_int_t hi) {
@@ -110,13 +131,16 @@ static NORETURN void raise_range(const char *name, mp_int_t value, mp_int_t lo, 
     msg_str(&m, " ");
     msg_int(&m, value);
     msg_range(&m, lo, hi);
-    msg_raise(&m, &mp_type_ValueError);
+    msg_raise(&m, &mp_type_ValueError, TEXT_RANGE);
 }
 
 /* The same message for an int object of any size: its decimal text comes from str(o). */
 static NORETURN void raise_range_obj(const char *name, mp_obj_t o, mp_int_t lo, mp_int_t hi) {
     msg_t m;
     size_t len;
+    if (!heap_has_room(256)) {  /* str(o) below allocates */
+        mp_raise_msg(&mp_type_ValueError, TEXT_RANGE);
+    }
     mp_obj_t text = mp_call_function_n_kw(mp_load_global(MP_QSTR_str), 1, 0, &o);
     const char *digits = mp_obj_str_get_data(text, &len);
     m.n = 0;
@@ -126,7 +150,7 @@ static NORETURN void raise_range_obj(const char *name, mp_obj_t o, mp_int_t lo, 
         m.buf[m.n++] = digits[i];
     }
     msg_range(&m, lo, hi);
-    msg_raise(&m, &mp_type_ValueError);
+    msg_raise(&m, &mp_type_ValueError, TEXT_RANGE);
 }
 
 /* ---- argument helpers --------------------------------------------------------------- */
@@ -142,7 +166,7 @@ static mp_int_t int_in(mp_obj_t o, const char *name, mp_int_t lo, mp_int_t hi) {
             m.n = 0;
             msg_str(&m, name);
             msg_str(&m, " must be an integer");
-            msg_raise(&m, &mp_type_TypeError);
+            msg_raise(&m, &mp_type_TypeError, TEXT_INT);
         }
         if (mp_binary_op(MP_BINARY_OP_LESS, o, mp_obj_new_int(lo)) == mp_const_true
             || mp_binary_op(MP_BINARY_OP_MORE, o, mp_obj_new_int(hi)) == mp_const_true) {
@@ -164,7 +188,7 @@ static const uint8_t *read_buffer(mp_obj_t o, const char *name, size_t need, boo
         m.n = 0;
         msg_str(&m, name);
         msg_str(&m, " must be a buffer (bytes, bytearray, array)");
-        msg_raise(&m, &mp_type_TypeError);
+        msg_raise(&m, &mp_type_TypeError, "an argument must be a buffer (bytes, bytearray, array)");
     }
     if (exact ? bi->len != need : bi->len < need) {
         m.n = 0;
@@ -173,7 +197,7 @@ static const uint8_t *read_buffer(mp_obj_t o, const char *name, size_t need, boo
         msg_int(&m, (mp_int_t)bi->len);
         msg_str(&m, exact ? " bytes, the shape needs exactly " : " bytes, it needs at least ");
         msg_int(&m, (mp_int_t)need);
-        msg_raise(&m, &mp_type_ValueError);
+        msg_raise(&m, &mp_type_ValueError, TEXT_SHORT);
     }
     return (const uint8_t *)bi->buf;
 }
@@ -188,7 +212,7 @@ static uint8_t *write_buffer_info(mp_obj_t o, const char *name, size_t need, mp_
         msg_str(&m, mp_get_buffer(o, &bi, MP_BUFFER_READ)
                 ? " is read-only: pass a writable buffer such as a bytearray"
                 : " must be a writable buffer such as a bytearray");
-        msg_raise(&m, &mp_type_TypeError);
+        msg_raise(&m, &mp_type_TypeError, "an argument must be a writable buffer such as a bytearray");
     }
     if (bi.len < need) {
         m.n = 0;
@@ -197,7 +221,7 @@ static uint8_t *write_buffer_info(mp_obj_t o, const char *name, size_t need, mp_
         msg_int(&m, (mp_int_t)bi.len);
         msg_str(&m, " bytes, it needs at least ");
         msg_int(&m, (mp_int_t)need);
-        msg_raise(&m, &mp_type_ValueError);
+        msg_raise(&m, &mp_type_ValueError, TEXT_SHORT);
     }
     *bip = bi;
     return (uint8_t *)bi.buf;
@@ -268,6 +292,7 @@ static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
     self->row_buf = NULL;
     self->image_buf = NULL;
     self->epoch = 0;
+    self->busy = 0;
     self->plan = (int32_t)plan;
 
     int st = pd_model_parse(&self->m, (const uint8_t *)bi.buf, (uint32_t)bi.len);
@@ -301,6 +326,70 @@ static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
     return MP_OBJ_FROM_PTR(self);
 }
 
+/* ---- one Model, one generation at a time --------------------------------------------------
+ * A second thread (another core on the rp2 port, which has no GIL) generating with a Model that
+ * is busy would share its scratch and make wrong images: it gets a RuntimeError instead. The
+ * state is the Model's `busy` word (natmod code has no static writable data). generate_part's
+ * callers share the model by design: they count themselves in, up to their `parts`. */
+
+#define BUSY_WHOLE 0x80000000u
+
+#if __GCC_ATOMIC_INT_LOCK_FREE == 2
+static bool busy_swap(volatile uint32_t *w, uint32_t old, uint32_t new_value) {
+    return __atomic_compare_exchange_n(w, &old, new_value, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+#else
+/* No atomic read-modify-write (Cortex-M0+, rv32imc): a compare and a store, so two cores
+ * entering within the same few instructions could both pass; every later caller is refused. */
+static bool busy_swap(volatile uint32_t *w, uint32_t old, uint32_t new_value) {
+    if (*w != old) {
+        return false;
+    }
+    *w = new_value;
+    __asm__ volatile("" ::: "memory");
+    return true;
+}
+#endif
+
+static NORETURN void raise_busy(void) {
+    mp_raise_msg(&mp_type_RuntimeError,
+                 "this pipnet.Model is generating in another thread: give each thread its own Model");
+}
+
+/* generate / generate_rows: the Model to itself, or RuntimeError. */
+static void enter_whole(model_obj_t *self) {
+    if (!busy_swap(&self->busy, 0, BUSY_WHOLE)) {
+        raise_busy();
+    }
+    self->epoch++;
+}
+
+static void leave_whole(model_obj_t *self) {
+    busy_swap(&self->busy, BUSY_WHOLE, 0);
+}
+
+/* generate_part: one more of at most `parts` callers, or RuntimeError. */
+static void enter_part(model_obj_t *self, uint32_t parts) {
+    for (;;) {
+        uint32_t now = self->busy;
+        if ((now & BUSY_WHOLE) || now >= parts) {
+            raise_busy();
+        }
+        if (busy_swap(&self->busy, now, now + 1)) {
+            return;
+        }
+    }
+}
+
+static void leave_part(model_obj_t *self) {
+    for (;;) {
+        uint32_t now = self->busy;
+        if (now == 0 || busy_swap(&self->busy, now, now - 1)) {
+            return;
+        }
+    }
+}
+
 /* ---- generation ---------------------------------------------------------------------- */
 
 static void check_face_angle(const model_obj_t *self, mp_obj_t face, mp_obj_t angle,
@@ -323,8 +412,8 @@ static void copy_row(void *ctx, uint8_t row, uint8_t col0, uint8_t width, const 
     }
 }
 
-/* Runs the model's plan into out (out_h * out_w bytes). Allocates nothing. */
-static void run_plan(model_obj_t *self, int32_t face, int32_t angle, uint8_t *out) {
+/* Runs the model's plan into out (out_h * out_w bytes); the kernels' status. Allocates nothing. */
+static int run_plan(model_obj_t *self, int32_t face, int32_t angle, uint8_t *out) {
     uint32_t n = (uint32_t)self->m.out_h * self->m.out_w;
     int st;
     if (self->plan == PD_PLAN_FULL) {
@@ -336,9 +425,7 @@ static void run_plan(model_obj_t *self, int32_t face, int32_t angle, uint8_t *ou
         st = pd_generate_stream(&self->m, face, angle, self->scratch_buf, self->scratch_size,
                                 copy_row, &ctx);
     }
-    if (st != PD_OK) {
-        raise_status("generate", st, 0xFF);
-    }
+    return st;
 }
 
 /* Model.generate(face, angle_code, out) -> None */
@@ -348,8 +435,12 @@ static mp_obj_t model_generate(size_t n_args, const mp_obj_t *args) {
     int32_t face, angle;
     check_face_angle(self, args[1], args[2], &face, &angle);
     uint8_t *out = write_buffer(args[3], "out", (size_t)self->m.out_h * self->m.out_w);
-    self->epoch++;
-    run_plan(self, face, angle, out);
+    enter_whole(self);
+    int st = run_plan(self, face, angle, out);
+    leave_whole(self);
+    if (st != PD_OK) {
+        raise_status("generate", st, 0xFF);
+    }
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(model_generate_obj, 4, 4, model_generate);
@@ -375,8 +466,13 @@ static mp_obj_t model_generate_part(size_t n_args, const mp_obj_t *args) {
     if (self->plan != PD_PLAN_FULL) {
         mp_raise_ValueError("generate_part needs the full plan: Model(blob, pipnet.FULL)");
     }
+    if (sync < out + n && out < sync + parts) {  /* the cores' counters would be image bytes */
+        mp_raise_ValueError("sync overlaps out: pass its own bytearray(parts)");
+    }
+    enter_part(self, (uint32_t)parts);
     int st = pd_generate_full_part(&self->m, face, angle, self->scratch_buf, self->scratch_size, out, n,
                                    (uint8_t)part, (uint8_t)parts, sync, SPIN_LIMIT);
+    leave_part(self);
     if (st == PD_ERR_SYNC) {
         mp_raise_msg(&mp_type_RuntimeError, "generate_part: another core did not reach the barrier");
     }
@@ -393,7 +489,9 @@ typedef struct {
     uint32_t epoch;
 } rows_ctx_t;
 
-/* Hands one row segment to the Python callback through the preallocated row view. */
+/* Hands one row segment to the Python callback through the preallocated row view. The Model is
+ * not held during the callback (an exception there must not leave it busy): a generation that
+ * ran meanwhile, from the callback or another thread, is seen by its epoch. */
 static void call_row(void *ctx, uint8_t row, uint8_t col0, uint8_t width, const uint8_t *pixels) {
     rows_ctx_t *c = (rows_ctx_t *)ctx;
     model_obj_t *self = c->self;
@@ -405,10 +503,16 @@ static void call_row(void *ctx, uint8_t row, uint8_t col0, uint8_t width, const 
     a[0] = MP_OBJ_NEW_SMALL_INT(row);
     a[1] = MP_OBJ_NEW_SMALL_INT(col0);
     a[2] = self->row_view;
+    leave_whole(self);
     mp_call_function_n_kw(c->callback, 3, 0, a);
+    if (!busy_swap(&self->busy, 0, BUSY_WHOLE)) {
+        raise_busy();
+    }
     if (self->epoch != c->epoch) {
-        /* The callback ran this model again: our scratch now holds its state. */
-        mp_raise_msg(&mp_type_RuntimeError, "the model was used inside its own generate_rows callback");
+        /* Another generation ran: our scratch (and row) now hold its state. */
+        leave_whole(self);
+        mp_raise_msg(&mp_type_RuntimeError,
+                     "the model was used inside its own generate_rows callback or by another thread");
     }
 }
 
@@ -424,18 +528,21 @@ static mp_obj_t model_generate_rows(size_t n_args, const mp_obj_t *args) {
     rows_ctx_t ctx;
     ctx.self = self;
     ctx.callback = args[3];
-    ctx.epoch = ++self->epoch;
+    enter_whole(self);
+    ctx.epoch = self->epoch;
+    int st;
     if (self->plan == PD_PLAN_FULL) {
-        run_plan(self, face, angle, self->image_buf);
-        for (uint8_t y = 0; y < self->m.out_h; y++) {
+        st = run_plan(self, face, angle, self->image_buf);
+        for (uint8_t y = 0; st == PD_OK && y < self->m.out_h; y++) {
             call_row(&ctx, y, 0, self->m.out_w, self->image_buf + (size_t)y * self->m.out_w);
         }
     } else {
-        int st = pd_generate_stream(&self->m, face, angle, self->scratch_buf, self->scratch_size,
-                                    call_row, &ctx);
-        if (st != PD_OK) {
-            raise_status("generate_rows", st, 0xFF);
-        }
+        st = pd_generate_stream(&self->m, face, angle, self->scratch_buf, self->scratch_size,
+                                call_row, &ctx);
+    }
+    leave_whole(self);
+    if (st != PD_OK) {
+        raise_status("generate_rows", st, 0xFF);
     }
     return mp_const_none;
 }
@@ -508,7 +615,7 @@ static void get_shape(mp_obj_t o, const char *name, uint8_t chw[3]) {
         m.n = 0;
         msg_str(&m, name);
         msg_str(&m, " must be a (C, H, W) tuple");
-        msg_raise(&m, &mp_type_ValueError);
+        msg_raise(&m, &mp_type_ValueError, "a shape must be a (C, H, W) tuple");
     }
     chw[0] = (uint8_t)int_in(items[0], "channels", 0, 255);
     chw[1] = (uint8_t)int_in(items[1], "height", 0, 255);

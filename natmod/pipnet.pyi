@@ -28,7 +28,14 @@ STREAM: Final[int]
 """Plan (the default): depth first in column strips with ring buffers; about 1.5 KB of scratch."""
 
 class Model:
-    """A validated model blob and the scratch memory of one plan."""
+    """A validated model blob and the scratch memory of one plan.
+
+    One generation at a time: a call while the Model is generating in another thread (the
+    rp2 port's threads run on two cores, with no GIL) raises RuntimeError("this pipnet.Model
+    is generating in another thread: ...") instead of sharing the scratch; give each thread
+    its own Model. Only generate_part's callers share one by design. Under
+    micropython.heap_lock() a bad argument still raises the TypeError or ValueError below,
+    with a shorter fixed message when the heap has no room for the detailed one."""
 
     FULL: Final[int]
     STREAM: Final[int]
@@ -61,7 +68,8 @@ class Model:
         waits for the others after each; every call returns when the whole image is in out,
         byte-identical to generate(). Allocates nothing; keeps no state outside its
         arguments. RuntimeError when a partner does not arrive within about 10 s on a Pico
-        (it stopped, or was never started); ValueError for bad numbers or a STREAM model.
+        (it stopped, or was never started), or while a generate() runs in another thread;
+        ValueError for bad numbers, a STREAM model, or a sync that overlaps out.
         Not on ports whose threads share one core under a GIL (ESP32): there the parts
         would take turns and the barrier would wait for nothing."""
 
@@ -74,7 +82,9 @@ class Model:
 
         pixels is one memoryview reused for every call (copy it to keep it). The module
         allocates nothing; whatever the callback allocates is its own. Using the same
-        model inside its callback raises RuntimeError once the callback returns."""
+        model inside its callback (or from another thread while the callback runs) raises
+        RuntimeError once the callback returns; the Model is not held during the callback, so
+        an exception there leaves it usable."""
 
     def info(self) -> dict:
         """What the model costs: {'backend': 'natmod', 'layers', 'params', 'faces',

@@ -99,6 +99,70 @@ def test_bad_arguments_raise_type_or_value_error_with_a_message(arch_blob, backe
         assert line.startswith(want + ": ") and len(line) > len(want) + 5, f"{call} -> {line}"
 
 
+# MODEL_CALLS and NATMOD_CALLS with every argument made before the heap is locked
+LOCKED_SETUP = ("ro, short, big, rview = bytes(1024), bytearray(1023), 1 << 64, memoryview(bytes(1024))\n"
+                "s3, y4, yro, z8, w80 = s4[:3], bytearray(4), bytes(4), bytes(8), b'\\x80' * 28\n"
+                "x16, y16, w9, y64 = bytes(16), bytearray(16), bytes(9), bytearray(64)")
+LOCKED_CALLS = [
+    ("m.generate(0, 0, out)", "ValueError"),
+    ("m.generate(7, 0, out)", "ValueError"),
+    ("m.generate(1, 128, out)", "ValueError"),
+    ("m.generate(1, -128, out)", "ValueError"),
+    ("m.generate(big, 0, out)", "ValueError"),
+    ("m.generate(1.0, 0, out)", "TypeError"),
+    ("m.generate('1', 0, out)", "TypeError"),
+    ("m.generate(1, None, out)", "TypeError"),
+    ("m.generate(1, 0, ro)", "TypeError"),
+    ("m.generate(1, 0, short)", "ValueError"),
+    ("m.generate(1, 0, 1024)", "TypeError"),
+    ("m.generate_rows(9, 0, print)", "ValueError"),
+]
+LOCKED_NATMOD_CALLS = [
+    ("m.generate(1, 0, rview)", "TypeError"),
+    ("m.generate_rows(1, 0, 5)", "TypeError"),
+    ("backend.fc(b'1234567', y4, (4, 1, 1), w, b4, m4, s3)", "ValueError"),
+    ("backend.fc(b'1234567', yro, (4, 1, 1), w, b4, m4, s4)", "TypeError"),
+    ("backend.fc(b'1234567', y4, (4, 1), w, b4, m4, s4)", "ValueError"),
+    ("backend.fc(b'1234567', y4, 4, w, b4, m4, s4)", "TypeError"),
+    ("backend.fc(b'1234567', y4, (4, 1, 1), w, b4, z8, s4)", "ValueError"),
+    ("backend.fc(b'1234567', y4, (4, 1, 1), w80, b4, m4, s4)", "ValueError"),
+    ("backend.conv(x16, (1, 4, 4), y16, (1, 4, 4), w9, yro, m1, s1, 3, 1, 3)", "ValueError"),
+    ("backend.convt(x16, (1, 4, 4), y64, (1, 8, 8), w9, yro, m1, s1, 3, 2, 1, 2)", "ValueError"),
+    ("m.generate_part(1, 0, out, 0, 1, out)", "ValueError"),  # sync inside out
+]
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_bad_arguments_under_heap_lock_raise_the_same_types_not_memory_error(arch_blob, backend):
+    """The app generates under micropython.heap_lock() (pdsettings.HEAP_LOCK): a bad argument
+    there is still the declared TypeError or ValueError, whose message may not be built."""
+    calls = LOCKED_CALLS + (LOCKED_NATMOD_CALLS if backend == "natmod" else [])
+    script = "\n".join([
+        'blob = open("m.blob", "rb").read()',
+        "import micropython",
+        "m = backend.Model(blob)" if backend != "natmod" else "m = backend.Model(blob, backend.FULL)",
+        "out = bytearray(1024)",
+        'w, b4, m4, s4 = bytes(28), bytes(16), b"\\x00\\x10" * 4, bytes(4)',
+        'm1, s1 = b"\\x00\\x10", bytes(1)',
+        LOCKED_SETUP,
+        f"calls = [{', '.join('lambda: ' + c for c, _ in calls)}]",
+        "got = [None] * len(calls)",
+        "def check_all():",
+        "    for i in range(len(calls)):",
+        "        try:",
+        "            calls[i]()",
+        "        except Exception as e:",
+        "            got[i] = type(e).__name__",
+        "micropython.heap_lock()",
+        "check_all()",
+        "micropython.heap_unlock()",
+        "for name in got:",
+        "    print(name)",
+    ])
+    lines = run(backend, script, arch_blob).splitlines()
+    assert [f"{c} -> {line}" for (c, _), line in zip(calls, lines)] == [f"{c} -> {e}" for c, e in calls]
+
+
 # ---- the blob is the model's own -------------------------------------------------------------
 
 
