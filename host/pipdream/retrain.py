@@ -45,7 +45,7 @@ class Plan:
 
 
 FULL = Plan("full", 30000, 8, 60000, 12000, 4000, 1e-2, 1500, 2e-3, 100)  # the shipped model's
-QUICK = Plan("quick", 12000, 4, 20000, 2500, 200, 2e-3, 800, 2e-3, 100)
+QUICK = Plan("quick", 10000, 3, 20000, 2500, 200, 2e-3, 600, 2e-3, 100)
 # Seconds per eval-CNN sample-epoch, per float step, per QAT step (legibility stage: with its
 # judge readings), per render; measured in bench/results/retrain.json (2 cores, 1 torch thread).
 RATES = {"eval": 8e-4, "float": 0.10, "qat": 0.16, "render": 6e-4}

@@ -1,0 +1,65 @@
+"""`pipdream retrain --quick` end to end, timed: the shipped style and big pips.
+
+    .venv/bin/python bench/retrain.py            # about 20 minutes on 2 cores
+
+Runs the real command for each style into a fresh folder and writes bench/results/retrain.json:
+wall time, each stage's seconds, the final figures (legible, accuracy, MSE, blob), the torch
+threads and the machine's load average before and after (the 2 cores may be shared). The
+render cache starts empty, so every render is in the time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STYLES = {"shipped": ROOT / "host/pipdream/styles/shipped.toml",
+          "big_pips": ROOT / "host/pipdream/styles/big_pips.toml"}
+KEEP = ("legible", "legible_1bit", "accuracy", "accuracy_1bit", "mse", "float_legible", "float_mse",
+        "mse_vs_float", "params", "macs", "blob_bytes", "boards")
+
+
+def one(name: str, style: Path, out: Path, threads: int) -> dict:
+    load_before = os.getloadavg()
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pipdream", "retrain", "--quick", "--style", str(style),
+                           "--out", str(out), "--threads", str(threads)], cwd=ROOT, text=True,
+                          capture_output=True)
+    wall = time.perf_counter() - t0
+    if done.returncode:
+        raise SystemExit(f"{name}: retrain failed:\n{done.stderr[-2000:]}")
+    metrics = json.loads((out / "model_metrics.json").read_text())
+    state = json.loads((out / "retrain.json").read_text())
+    return {"style": metrics["style"], "wall_seconds": round(wall, 1),
+            "stage_seconds": {k: v.get("seconds") for k, v in state["figures"].items()},
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "printed_table": done.stdout.strip().splitlines()[-12:],
+            **{k: metrics[k] for k in KEEP}}
+
+
+def main() -> None:
+    threads = int(os.environ.get("RETRAIN_THREADS", "2"))
+    results = {"what": "pipdream retrain --quick, end to end (python -m pipdream), one style after the other",
+               "host": platform.platform(), "cpus": os.cpu_count(), "torch_threads": threads,
+               "date": time.strftime("%Y-%m-%d"), "styles": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["PIPDREAM_CACHE"] = str(Path(tmp) / "cache")  # a cold render cache: renders are timed
+        for name, style in STYLES.items():
+            results["styles"][name] = one(name, style, Path(tmp) / name, threads)
+            print(name, json.dumps({k: results["styles"][name][k]
+                                    for k in ("wall_seconds", "legible", "legible_1bit", "accuracy")}))
+    out = ROOT / "bench/results/retrain.json"
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
