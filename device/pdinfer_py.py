@@ -172,6 +172,10 @@ def _reverse(buf, off, n):
         j -= 1
 
 
+_BUSY = "this Model is generating in another thread: give each thread its own Model"
+_REUSED = "the model was used inside its own generate_rows callback or by another thread"
+
+
 class Model:
     """A validated blob ready to draw images; the API of the natmod's pipnet.Model."""
 
@@ -181,6 +185,8 @@ class Model:
         if not isinstance(blob, bytes):
             blob = bytes(memoryview(blob))  # an immutable copy (TypeError if not a buffer)
         self._blob = blob
+        self._busy = False  # a generation runs (_enter)
+        self._epoch = 0  # generations begun: generate_rows sees one made during its callback
         self._w = self._weights(blob)  # the largest buffer first, before parsing fragments the heap
         h, layers = pdblob.parse(blob)
         self._h = h
@@ -317,26 +323,52 @@ class Model:
     def generate(self, face, angle_code, out):
         """Write the out_h * out_w image (HWC, uint8) for (face, angle_code) into out."""
         h = self._h
-        self._check(face, angle_code, out, h.out_h * h.out_w)
-        last = len(self._layers) - 1
-        for y in range(h.out_h):
-            self._compute(last, y, out, y * h.out_w)
-            if self._mirror:
-                _reverse(out, y * h.out_w, h.out_w)
+        self._enter()
+        try:
+            self._check(face, angle_code, out, h.out_h * h.out_w)
+            last = len(self._layers) - 1
+            for y in range(h.out_h):
+                self._compute(last, y, out, y * h.out_w)
+                if self._mirror:
+                    _reverse(out, y * h.out_w, h.out_w)
+        finally:
+            self._busy = False
 
     def generate_rows(self, face, angle_code, callback):
         """callback(row, col0, pixels) for each image row as soon as it is final.
 
         pixels is one bytearray reused for every row: copy it to keep it."""
         h = self._h
-        self._check(face, angle_code, None, 0)
+        self._enter()
+        try:
+            self._check(face, angle_code, None, 0)
+        except Exception:
+            self._busy = False
+            raise
+        epoch = self._epoch
         last = len(self._layers) - 1
         row = self._row
         for y in range(h.out_h):
+            if y:  # not held during a callback (an exception there leaves the Model usable): take it again
+                if self._busy:
+                    raise RuntimeError(_BUSY)
+                self._busy = True
+                if self._epoch != epoch:  # another generation ran meanwhile: the rings hold its rows
+                    self._busy = False
+                    raise RuntimeError(_REUSED)
             self._compute(last, y, row, 0)
             if self._mirror:
                 _reverse(row, 0, h.out_w)
+            self._busy = False
             callback(y, 0, row)
+
+    def _enter(self):
+        """The Model to this caller, or RuntimeError: a generation in another thread shares the
+        scratch and would make wrong images (the natmod's rule; no atomic test-and-set here)."""
+        if self._busy:
+            raise RuntimeError(_BUSY)
+        self._busy = True
+        self._epoch += 1
 
     def info(self):
         """Layers, parameters, MACs per image and scratch bytes of this backend."""

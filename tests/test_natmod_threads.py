@@ -32,6 +32,7 @@ def run(natmod: Path, script: str, blob: bytes) -> list[str]:
 HAMMER = """
 import _thread, time, pipnet
 m = pipnet.Model(open("m.blob", "rb").read(), pipnet.%s)
+ROUNDS = 3000
 def rows(face, out):  # generate_rows into out
     def put(y, x, px):
         out[32 * y + x:32 * y + x + len(px)] = px
@@ -54,7 +55,6 @@ def hammer(face):
         key = (face, what)
         tally[key] = tally.get(key, 0) + 1
     done.append(face)
-ROUNDS = 3000
 _thread.start_new_thread(hammer, (6,))
 hammer(1)
 while len(done) < 2:
@@ -75,6 +75,24 @@ def test_two_threads_on_one_model_get_right_images_or_a_busy_error_never_a_wrong
     assert outcomes <= {"right", "this pipnet.Model is generating in anoth",
                         "the model was used inside its own generate"}, lines
     assert sum(int(line.split()[1]) for line in lines) == 2 * 3000
+
+
+@pytest.mark.parametrize("module", ["pdinfer_viper", "pdinfer_py"])
+@pytest.mark.parametrize("call", ["m.generate(face, 40, out)", "rows(face, out)"])
+def test_the_fallback_backends_refuse_a_second_thread_alike(blob, module, call):
+    rounds = 40 if module == "pdinfer_viper" else 4
+    script = (HAMMER % ("STREAM", call)).replace(
+        "import _thread, time, pipnet\nm = pipnet.Model(open(\"m.blob\", \"rb\").read(), pipnet.STREAM)\n"
+        "ROUNDS = 3000",
+        f"import _thread, time, {module}\nm = {module}.Model(open(\"m.blob\", \"rb\").read())\n"
+        f"ROUNDS = {rounds}")
+    assert module in script
+    lines = mpy.run(script, path=[mpy.DEVICE_DIR], files={"m.blob": blob}, heapsize="1M").splitlines()
+    outcomes = {line.split(" ", 2)[2] for line in lines}
+    assert "WRONG" not in outcomes, lines
+    assert outcomes <= {"right", "this Model is generating in another thre",
+                        "the model was used inside its own generate"}, lines
+    assert sum(int(line.split()[1]) for line in lines) == 2 * rounds
 
 
 def test_generate_while_another_thread_is_inside_generate_part_is_refused(natmod, blob):
