@@ -62,6 +62,7 @@ TIER_FILES = {
             "test_emulator_*.py", "test_boards.py"),  # the simulated or emulated board
 }
 SLOW_TESTS = (
+    "test_wheel_install.py::",  # builds the wheel and installs it with its dependencies into a new venv
     "test_quantize.py::test_the_shipped_metrics_are_what_the_shipped_blob_gives",
     "test_quantize.py::test_the_shipped_blob_is_within_10_percent_of_the_float_models_mse",
     "test_device_endurance.py::",

@@ -108,6 +108,34 @@ def test_soft_reset_reruns_boot_py_and_main_py_only_from_the_friendly_repl(board
     assert port.expect(b">>> ") == b"from_main\r\n7\r\n>>> "
 
 
+def test_a_main_py_that_raises_prints_its_traceback_at_every_soft_reset(board, port):  # noqa: F811
+    """As pyexec_file_if_exists does on a board: the file's traceback, then the REPL."""
+    (board.root / "main.py").write_text('print("hello")\nraise ValueError("boom")\n')
+    friendly(port)
+    for _ in range(2):
+        port.write(b"\x04")
+        out = port.expect(b">>> ")
+        assert out.startswith(b"\r\nMPY: soft reboot\r\nhello\r\nTraceback (most recent call last):\r\n"
+                              b'  File "main.py", line 2, in <module>\r\n'
+                              b"ValueError: boom\r\nMicroPython "), out
+
+
+def test_a_boot_py_that_raises_prints_its_traceback_and_main_py_does_not_run(board, port):  # noqa: F811
+    (board.root / "boot.py").write_text("import no_such_module\n")
+    (board.root / "main.py").write_text('print("main ran")\n')
+    friendly(port)
+    for _ in range(2):
+        port.write(b"\x04")
+        out = port.expect(b">>> ")
+        said = b'  File "boot.py", line 1, in <module>\r\nImportError: no module named \'no_such_module\'\r\n'
+        assert said in out and b"main ran" not in out, out
+    port.write(b"\x01")  # from the raw REPL (mpremote's soft reset): boot.py's traceback too
+    port.expect(RAW_BANNER)
+    port.write(b"\x04")
+    out = port.expect(RAW_BANNER)
+    assert out.startswith(b"OK\r\nMPY: soft reboot\r\nTraceback (most recent call last):\r\n"), out
+
+
 def test_sys_exit_is_a_soft_reset(board, port):  # noqa: F811
     port.write(b"\r\x03\x01")
     port.expect(RAW_BANNER)

@@ -380,6 +380,26 @@ def cycles_to_seconds(cycles: int) -> float:
     return cycles / F_CPU
 
 
+FLASH_BYTES = 32 * 1024  # the ATmega328p's program flash: the linker's text region
+
+
+def check_flash_fit(blob: Path, hook: bool = False, impl: str = "asm") -> None:
+    """ValueError giving the bytes over when the firmware with this blob cannot fit the flash,
+    before that firmware is built. The code's share is measured on this variant's build with
+    the default blob (make reuses it): its .text + .data less that blob."""
+    blob = Path(blob)
+    if blob.resolve() == default_blob().resolve():
+        return
+    elf = build_firmware(hook=hook, impl=impl)
+    sizes = section_sizes(elf)
+    code = sizes["text"] + sizes.get("data", 0) - default_blob().stat().st_size
+    over = code + blob.stat().st_size - FLASH_BYTES
+    if over > 0:
+        raise ValueError(f"{blob} ({blob.stat().st_size:,} bytes) does not fit the ATmega328p's flash: "
+                         f"{over:,} bytes over (the firmware's code and the tumble take {code:,} of "
+                         f"its {FLASH_BYTES:,})")
+
+
 # ---- the whole session: `pipdream avr-sim` ---------------------------------------------------------
 
 
@@ -436,7 +456,7 @@ def simulate(out: Path, rolls: int = 3, face: int | None = None, angle: int | No
     same blob (the panel, and with a forced roll the raw image bytes), each tumble frame
     against reference.py on models/fast.blob."""
     from pipdream import reference
-    from pipdream.blob import load, read_file
+    from pipdream.blob import check_die, load, read_file
     from pipdream.sim.render import save_png
 
     if rolls < 1 or rolls > 200:
@@ -448,8 +468,9 @@ def simulate(out: Path, rolls: int = 3, face: int | None = None, angle: int | No
     if angle is not None and not -F.ANGLE_CODE_MAX <= angle <= F.ANGLE_CODE_MAX:
         raise ValueError(f"--angle must be -{F.ANGLE_CODE_MAX}..{F.ANGLE_CODE_MAX}")
     blob = Path(blob) if blob is not None else default_blob()
-    model = load(read_file(blob))  # BlobError (a ValueError) for a bad blob
+    model = check_die(load(read_file(blob)), blob)  # BlobError (a ValueError) for a bad blob
     forced = [(face, angle)] * rolls if face is not None else []
+    check_flash_fit(blob, hook=bool(forced), impl=impl)  # one line, not the linker's
     log(f"building the firmware ({impl}, {'test hook' if forced else 'shipped'} build, {blob.name}) "
         "and the simavr harness ...")
     elf = build_firmware(hook=bool(forced), blob=blob, impl=impl)

@@ -92,10 +92,10 @@ def default_blob(seed: int = 0) -> bytes:
 
 def default_shape_blob(seed: int = 0) -> bytes:
     """A random valid blob with the layer shapes of the default decoder architecture."""
+    from pipdream.architecture import DecoderConfig, layer_specs
     from pipdream.blob.model import QModel
     from pipdream.blob.synthetic import random_layer
     from pipdream.blob.writer import pack
-    from pipdream.decoder import DecoderConfig, layer_specs
 
     kinds = {"fc": F.KIND_FC, "convT": F.KIND_CONVT, "conv": F.KIND_CONV}
     rng = np.random.default_rng(seed)

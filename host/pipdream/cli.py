@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import importlib
+import math
 import pkgutil
 import re
+import signal
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -25,6 +29,21 @@ from pipdream import commands
 
 class CommandError(Exception):
     """A user-facing failure: printed as `pipdream: error: ...`, exit status 2."""
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so every `with` and `finally` cleans up."""
+
+
+def number(text: str, kind: type = int) -> int | float:
+    """text as an int or a finite float, or ValueError. Only ASCII: Python's int() and float()
+    also read other scripts' digits ('\u0663' is 3), which a command line should not."""
+    if not text.isascii():
+        raise ValueError(f"not a number: {text!r}")
+    value = kind(text)
+    if not math.isfinite(value):  # nan, inf, and 1e309 (which reads as inf)
+        raise ValueError(f"not a finite number: {text!r}")
+    return value
 
 
 class IntRange:
@@ -37,11 +56,11 @@ class IntRange:
 
     def __call__(self, text: str) -> int:
         try:
-            value = self.kind(text)
+            value = number(text, self.kind)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be {'an integer' if self.kind is int else 'a number'} "
                                              f"in {self}, got {text!r}") from None
-        if not self.lo <= value <= self.hi or value != value:  # value != value: NaN
+        if not self.lo <= value <= self.hi:
             raise argparse.ArgumentTypeError(f"must be {self}, got {text}")
         return value
 
@@ -128,8 +147,40 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         if info.name == chosen:
             mod = importlib.import_module(info.module)
             mod.add_arguments(p)
-            p.set_defaults(_run=mod.run)
+            p.set_defaults(_run=mod.run, _parser=p)
     return parser
+
+
+def file_arguments(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """Every path the command was given (defaults included), each with how messages name it:
+    outputs are checked against them (files.output_file), so none overwrites an input."""
+    parser = getattr(args, "_parser", None)
+    names = {a.dest: a.option_strings[0] if a.option_strings else "the " + a.dest
+             for a in (parser._actions if parser else [])}
+    found = []
+    for dest, value in vars(args).items():
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(v, Path):
+                found.append((names.get(dest, dest), v))
+    return found
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM becomes Terminated while a command runs: temporary folders and files are removed
+    on the way out, as on Ctrl-C. (A signal handler can only be set from the main thread.)"""
+    def handler(signum, frame):  # noqa: ARG001
+        raise Terminated
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,13 +189,21 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help (0) or a bad argument (2, its one line already printed)
         return e.code if isinstance(e.code, int) else 2
+    from pipdream import files  # it imports NumPy: not for --help
+
     try:
-        return int(args._run(args) or 0)
+        with _sigterm_raises(), files.arguments(file_arguments(args)):
+            return int(args._run(args) or 0)
     except (CommandError, ValueError, OSError) as exc:
         # Bad input gets one clear line, never a traceback.
         print(f"pipdream {args.command}: error: {exc}", file=sys.stderr)
         return 2
-
+    except KeyboardInterrupt:  # Ctrl-C: every output is whole or not there (files.atomic)
+        print(f"\npipdream {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Terminated:
+        print(f"\npipdream {args.command}: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from pipdream import dataset, evalnet, legibility, paths
-from pipdream.blob import read_file
+from pipdream.blob import check_die, read_file
 from pipdream.decoder import mac_count, param_count
 from pipdream.style import Style
 
@@ -42,15 +42,14 @@ def images_from_blob(path: str | Path, faces: np.ndarray, latents: np.ndarray) -
 
 
 def size_of_checkpoint(path: str | Path) -> tuple[int, int]:
-    from pipdream.decoder import DecoderConfig
-    from pipdream.train import load_checkpoint
+    from pipdream.train import load_decoder
 
-    cfg = DecoderConfig(**load_checkpoint(path)["config"])
+    cfg = load_decoder(path).cfg  # its config and weights checked together: one line if they disagree
     return param_count(cfg), mac_count(cfg)
 
 
 def size_of_blob(path: str | Path) -> tuple[int, int]:
-    model = _reference().load(read_file(path))
+    model = check_die(_reference().load(read_file(path)), path)  # the judges read 32x32 dice
     return int(model.params), int(model.macs)
 
 

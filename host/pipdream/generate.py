@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from pipdream import dataset, grid
-from pipdream.blob import read_file
+from pipdream.blob import load_die
+from pipdream.cli import number
 from pipdream.evaluate import images_from_checkpoint
 
 SUFFIXES = (".png", ".npy")
@@ -18,7 +19,7 @@ MAX_PNG_PIXELS = 50_000_000  # the preview sheet (8-bit grey): 50 MB
 def parse_list(text: str, kind: type, name: str) -> list:
     """"1,2,3" -> [1, 2, 3]; a clear ValueError naming the option on bad items."""
     try:
-        return [kind(item) for item in text.split(",")]
+        return [kind(number(item, kind)) for item in text.split(",")]  # ASCII digits, finite
     except ValueError:
         raise ValueError(f"--{name} must be a comma-separated list of numbers, got {text!r}") from None
 
@@ -50,7 +51,8 @@ def generate_from_blob(blob: str | Path, faces: np.ndarray, angles: np.ndarray,
     from pipdream import backends, reference
 
     codes = reference.angle_code(dataset.angle_to_latent(angles))
-    return backends.generate_images(backend, read_file(blob), faces, codes)
+    data, _ = load_die(blob)  # a valid blob that is not the die: one line, before any backend runs
+    return backends.generate_images(backend, data, faces, codes)
 
 
 def check_png(n: int, scale: int) -> None:

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from pipdream import evalnet, evaluate, paths
+from pipdream import evaluate, paths
 from pipdream.cli import SEED, IntRange
 
 NAME = "evaluate"
@@ -33,6 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     kind, path = ("blob", args.blob) if args.blob else ("checkpoint", args.checkpoint or paths.DECODER_PT)
+    from pipdream import evalnet  # the eval CNN (torch)
+
     evalnet.load(args.eval_weights)  # the judge is recognised before the model is run
     result = evaluate.evaluate(kind, path, args.n, args.seed, args.eval_weights)
     if args.json:

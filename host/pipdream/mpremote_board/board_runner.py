@@ -64,9 +64,11 @@ def _msg(kind, seq, data=b""):
 def _traceback(exc):
     buf = io.StringIO()
     sys.print_exception(exc, buf)
-    # Drop the frames of this runner: on a board the REPL is not Python code.
-    skip = f'  File "{_ME}"'
-    return "\n".join([ln for ln in buf.getvalue().split("\n") if not ln.startswith(skip)]).encode()
+    # Drop the frames of this runner and of the built-in stand-ins: on a board the REPL and the
+    # built-in modules are C, not Python code.
+    skip = [f'  File "{_ME}"'] + ([f'  File "{_ARGV[6]}/'] if len(_ARGV) > 6 else [])
+    lines = buf.getvalue().split("\n")
+    return "\n".join([ln for ln in lines if not any(ln.startswith(s) for s in skip)]).encode()
 
 
 def _execute(op, seq, src):

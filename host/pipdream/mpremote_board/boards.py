@@ -51,7 +51,7 @@ def _version_banner() -> str:
                              timeout=10).stdout
     except (OSError, subprocess.TimeoutExpired):
         out = ""
-    m = re.match(r"[^;]*?(MicroPython \S+ on \S+)", out.strip())
+    m = re.match(r"[^;]*?(MicroPython \S+ on [^;\s]+)", out.strip())  # the date, without its ";"
     return m.group(1) if m else "MicroPython"
 
 

@@ -68,11 +68,9 @@ class BoardRepl:
         while True:
             yield RESTART
             self.editor.history.clear()  # readline_init0 at each reset
-            st = yield Exec("f", b"boot.py")
-            ret = st.kind
+            ret = yield from self._run_file(b"boot.py")
             if ret != "X" and self.mode == FRIENDLY and ret != "E":
-                st = yield Exec("f", b"main.py")
-                ret = st.kind
+                ret = yield from self._run_file(b"main.py")
             if ret != "X":
                 while True:
                     if self.mode == RAW:
@@ -82,6 +80,13 @@ class BoardRepl:
                     if r:
                         break
             self.write(b"MPY: soft reboot\r\n")
+
+    def _run_file(self, name: bytes) -> Generator[Any, Any, str]:
+        """pyexec_file_if_exists: run the file if it is there; an exception prints its traceback."""
+        st: Status = yield Exec("f", name)
+        if st.kind == "E":
+            self.write(cooked(st.data))
+        return st.kind
 
     def _execute(self, op: str, source: bytes, print_eof: bool) -> Generator[Any, Any, Status]:
         """parse_compile_execute: the program's output was already forwarded."""
