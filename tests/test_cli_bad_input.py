@@ -39,6 +39,7 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
          "cannot write /proc/"),
         ("directory", ["dataset", "--n", "3", "--out", "{dir_npz}"], "is a directory"),
         ("wrong type", ["dataset", "--n", "3", "--out", "x.txt"], "--out must end in .npz"),
+        ("range", ["dataset", "--n", "٣", "--out", "x.npz"], "--n must be an integer"),
     ],
     "train-eval": [
         ("range", ["train-eval", "--epochs", "0"], "--epochs must be 1..1000, got 0"),
@@ -55,7 +56,7 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
     "train": [
         ("range", ["train", "--steps", "0", "--out", "t.pt"], "--steps must be 1..10000000"),
         ("range", ["train", "--lr", "0", "--out", "t.pt"], "--lr must be 1e-07..10, got 0"),
-        ("range", ["train", "--lr", "nan", "--out", "t.pt"], "--lr must be 1e-07..10, got nan"),
+        ("range", ["train", "--lr", "nan", "--out", "t.pt"], "--lr must be a number in 1e-07..10, got 'nan'"),
         ("range", ["train", "--hires", "9", "--out", "t.pt"], "--hires must be 0..8"),
         ("range", ["train", "--batch", "0", "--out", "t.pt"], "--batch must be 1..65536"),
         ("range", ["train", "--n-train", "0", "--out", "t.pt"], "--n-train must be 1..500000"),
@@ -74,6 +75,15 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
          "cannot write /proc/"),
         ("directory", ["train", "--steps", "1", "--out", "{dir_pt}"], "is a directory"),
         ("wrong type", ["train", "--steps", "1", "--out", "t.npz"], "--out must end in .pt"),
+        ("same file", ["train", "--init", "{dcopy}", "--out", "{dcopy}"], "is the same file as --init"),
+        ("range", ["train", "--face-weights", "nan,1,1,1,1,1", "--out", "t.pt"], "got 'nan,1,1,1,1,1'"),
+        ("range", ["train", "--face-weights", "inf,1,1,1,1,1", "--out", "t.pt"], "got 'inf,1,1,1,1,1'"),
+        ("range", ["train", "--face-weights", "1e309,1,1,1,1,1", "--out", "t.pt"], "got '1e309,"),
+        ("range", ["train", "--face-weights", "1e308,1e308,1,1,1,1", "--out", "t.pt"], "each 0..1000000"),
+        ("range", ["train", "--dims", "40,8,8,8", "--out", "t.pt"], "40 channels: the blob format holds"),
+        ("range", ["train", "--dims", "8,8,8,999", "--out", "t.pt"], "999 channels: the blob format holds"),
+        ("range", ["train", "--dims", "٣,8,8,8", "--out", "t.pt"], "--dims must be four integers"),
+        ("mismatch", ["train", "--init", "{cfg_d1}", "--out", "t.pt"], "config d1=16"),
     ],
     "evaluate": [
         ("missing", ["evaluate", "--checkpoint", "{missing}"], "decoder checkpoint not found"),
@@ -95,6 +105,12 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
         ("directory", ["evaluate", "--eval-weights", "{dir}"], "is a directory, not an eval CNN checkpoint"),
         ("range", ["evaluate", "--n", "0"], "--n must be 1..100000, got 0"),
         ("range", ["evaluate", "--seed", "4294967296"], "--seed must be 0..4294967295"),
+        ("mismatch", ["evaluate", "--checkpoint", "{cfg_d1}"], "config d1=16"),
+        ("mismatch", ["evaluate", "--checkpoint", "{cfg_nokey}"], "layers.6.bias missing"),
+        ("mismatch", ["evaluate", "--checkpoint", "{cfg_str}"], "its config is a str"),
+        ("not the die", ["evaluate", "--blob", "{tiny_out}"], "draws 2x2 images, not the 32x32 die"),
+        ("not the die", ["evaluate", "--blob", "{many_faces}"], "has 32 faces, not the 6 of a die"),
+        ("range", ["evaluate", "--n", "٣"], "--n must be an integer"),
     ],
     "generate": [
         ("range", [*GEN, "--scale", "100000", "--out", "g.png"], "--scale must be 1..32, got 100000"),
@@ -118,6 +134,13 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
         ("wrong type", [*GEN, "--blob", "{ckpt}", "--out", "g.png"],
          "is a torch checkpoint, not a model blob"),
         ("wrong type", [*GEN, "--blob", "{torn}", "--out", "g.png"], "truncated or torn copy"),
+        ("same file", [*GEN, "--blob", "{npyblob}", "--out", "{npyblob}"], "is the same file as --blob"),
+        ("same file", [*GEN, "--blob", "{npyblob}", "--out", "{npyhard}"], "is the same file as --blob"),
+        ("mismatch", [*GEN, "--checkpoint", "{cfg_d1}", "--out", "g.png"], "config d1=16"),
+        ("mismatch", [*GEN, "--checkpoint", "{cfg_nokey}", "--out", "g.png"], "layers.6.bias missing"),
+        ("mismatch", [*GEN, "--checkpoint", "{cfg_str}", "--out", "g.png"], "its config is a str"),
+        ("not the die", [*GEN, "--blob", "{big_out}", "--out", "g.png"], "draws 64x64 images"),
+        ("range", ["generate", "--face", "٣", "--angle", "0", "--out", "g.png"], "--face must be"),
     ],
     "sweep": [
         ("unwritable", ["sweep", "--quick", "--out", f"{UNWRITABLE}"], "cannot write /proc/"),
@@ -149,6 +172,18 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
         ("range", ["quantize", "--face-weights", "a,b", "--out", "q.pt"], "like 1,1,1,1,1,3, got 'a,b'"),
         ("range", ["quantize", "--threads", "0", "--out", "q.pt"], "--threads must be"),
         ("range", ["quantize", "--seed=-1", "--out", "q.pt"], "--seed must be"),
+        ("same file", ["quantize", "--checkpoint", "{dcopy}", "--out", "{dcopy}"],
+         "is the same file as --checkpoint"),
+        ("same file", ["quantize", "--checkpoint", "{dcopy}", "--float-checkpoint", "{dcopy}",
+                       "--out", "{dlink}"], "is the same file as --checkpoint"),
+        ("range", ["quantize", "--face-weights", "nan,1,1,1,1,1", "--out", "q.pt"], "got 'nan,1,1,1,1,1'"),
+        ("range", ["quantize", "--face-weights", "1,1,1,1,1,1e309", "--out", "q.pt"], "got '1,1,1,1,1,1e309"),
+        ("range", ["quantize", "--checkpoint", "{wide}", "--out", "q.pt"],
+         "40 channels: the blob format holds 1..32"),
+        ("mismatch", ["quantize", "--checkpoint", "{cfg_d1}", "--out", "q.pt"], "config d1=16"),
+        ("mismatch", ["quantize", "--checkpoint", "{cfg_str}", "--out", "q.pt"], "its config is a str"),
+        ("mismatch", ["quantize", "--float-checkpoint", "{cfg_nokey}", "--out", "q.pt"],
+         "layers.6.bias missing"),
     ],
     "pack": [
         ("missing", ["pack", "--checkpoint", "{missing}", "--out", "p.blob"],
@@ -165,6 +200,15 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
         ("range", ["pack", "--evaluate=-1", "--out", "p.blob"], "--evaluate must be 0..100000, got -1"),
         ("wrong type", ["pack", "--checkpoint", "{qckpt}", "--out", "p.blob", "--evaluate", "5",
                         "--float-checkpoint", "{text}"], "is a text file, not a decoder checkpoint"),
+        ("same file", ["pack", "--checkpoint", "{qcopy}", "--out", "{qcopy}"], "same file as --checkpoint"),
+        ("same file", ["pack", "--checkpoint", "{qcopy}", "--out", "{qlink}"], "same file as --checkpoint"),
+        ("same file", ["pack", "--checkpoint", "{qcopy}", "--out", "{pm_blob}", "--evaluate", "5",
+                       "--float-checkpoint", "{pm_metrics}"], "the same file as --float-checkpoint"),
+        ("mismatch", ["pack", "--checkpoint", "{qcfg_d1}", "--out", "p.blob"], "config d1=16"),
+        ("mismatch", ["pack", "--checkpoint", "{qcfg_str}", "--out", "p.blob"], "its config is a str"),
+        ("mismatch", ["pack", "--checkpoint", "{qcopy}", "--out", "p.blob", "--evaluate", "5",
+                      "--float-checkpoint", "{cfg_d1}"], "config d1=16"),
+        ("range", ["pack", "--evaluate", "٣", "--out", "p.blob"], "--evaluate must be an integer"),
     ],
     "inspect": [
         ("missing", ["inspect", "{missing}"], "model blob not found"),
@@ -182,6 +226,8 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
         ("wrong type", ["export-c", "{torn}", "--out", "m.h"], "truncated or torn copy"),
         ("unwritable", ["export-c", "{blob}", "--out", f"{UNWRITABLE}.h"], "cannot write /proc/"),
         ("directory", ["export-c", "{blob}", "--out", "{dir}"], "is a directory"),
+        ("same file", ["export-c", "{bcopy}", "--out", "{bcopy}"], "is the same file as the blob"),
+        ("same file", ["export-c", "{bcopy}", "--out", "{blink}"], "is the same file as the blob"),
     ],
     "export-header": [  # every row names all three outputs: none lands in the repository
         ("unwritable", [*HDR(f"{UNWRITABLE}.h", "f.py", "o.h")],
@@ -194,6 +240,7 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
          "is a directory"),
         ("directory", [*HDR("f.h", "f.py", "{dir}")],
          "is a directory"),
+        ("same file", [*HDR("f.h", "f.py", "f.h")], "is the same file as --oled-out"),
     ],
     "deploy": [
         ("missing", [*DEPLOY, "--stage", "s", "--model", "{missing}"], "model blob not found"),
@@ -238,6 +285,8 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
         ("directory", ["demo", "--model", "{dir}"], "is a directory, not a model blob"),
         ("directory", ["demo", "--out", "{text}"], "is a file, not a folder"),
         ("unwritable", ["demo", "--out", f"{UNWRITABLE}"], "cannot write /proc/"),
+        ("not the die", ["demo", "--model", "{tiny_out}"], "draws 2x2 images, not the 32x32 die"),
+        ("not the die", ["demo", "--model", "{big_out}"], "draws 64x64 images, not the 32x32 die"),
     ],
     "avr-sim": [
         ("range", ["avr-sim", "--rolls", "0"], "--rolls must be 1..200"),
@@ -251,6 +300,10 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
         ("range", ["avr-sim", "--wdt-seed=-1"], "--wdt-seed must be 0..4294967295, got -1"),
         ("directory", ["avr-sim", "--out", "{text}"], "is a file, not a folder"),
         ("unwritable", ["avr-sim", "--out", f"{UNWRITABLE}"], "cannot write /proc/"),
+        ("not the die", ["avr-sim", "--blob", "{tiny_out}"], "draws 2x2 images, not the 32x32 die"),
+        ("not the die", ["avr-sim", "--blob", "{many_faces}"], "has 32 faces, not the 6 of a die"),
+        ("not the die", ["avr-sim", "--blob", "{big_out}"], "draws 64x64 images, not the 32x32 die"),
+        ("range", ["avr-sim", "--face", "٣", "--angle", "0"], "--face must be an integer"),
     ],
 }
 
@@ -265,6 +318,79 @@ NO_RANGE_TYPE: dict[tuple[str, str], str] = {}
 def row_ids() -> list:
     return [pytest.param(name, kind, argv, want, id=f"{name}-{i}-{kind}")
             for name, rows in ROWS.items() for i, (kind, argv, want) in enumerate(rows)]
+
+
+def _mismatched(src: Path, dst: Path, change) -> Path:
+    """A copy of the checkpoint src whose dict `change` edits: config and weights disagree."""
+    import torch
+
+    ckpt = torch.load(src, weights_only=True)
+    change(ckpt)
+    torch.save(ckpt, dst)
+    return dst
+
+
+def _die_blobs(d: Path) -> dict[str, Path]:
+    """Valid blobs that are not the 32x32 six-face die: a 2x2 output, 32 faces, a 64x64 output."""
+    import numpy as np
+    from pipdream.blob import QModel, pack
+    from pipdream.blob import format as F
+    from pipdream.blob.synthetic import random_layer
+
+    rng = np.random.default_rng(0)
+    fc = lambda n_in, out: random_layer(rng, F.KIND_FC, (n_in, 1, 1), out, F.DTYPE_INT8)  # noqa: E731
+    up = random_layer(rng, F.KIND_CONVT, (2, 32, 32), (1, 64, 64), F.DTYPE_UINT8, 3, 2, 1, 1)
+    models = {"tiny_out": QModel([fc(7, (1, 2, 2))]),
+              "many_faces": QModel([fc(33, (1, 32, 32))], n_faces=32),
+              "big_out": QModel([fc(7, (2, 32, 32)), up])}
+    for name, model in models.items():
+        (d / f"{name}.blob").write_bytes(pack(model))
+    return {name: d / f"{name}.blob" for name in models}
+
+
+def _own_copies(d: Path) -> dict[str, Path]:
+    """Inputs a row may name as an output too (copies: the repository's own are never at risk),
+    links to them, and checkpoints whose config and weights disagree."""
+    import shutil
+
+    import torch
+    from pipdream.decoder import Decoder, DecoderConfig
+    from pipdream.train import save_checkpoint
+
+    own = {"dcopy": d / "d.pt", "qcopy": d / "q.pt", "bcopy": d / "b.blob", "npyblob": d / "x.npy",
+           "pm_metrics": d / "p_metrics.json"}
+    shutil.copy(paths.DECODER_PT, own["dcopy"])
+    shutil.copy(paths.MODELS / "decoder_q.pt", own["qcopy"])
+    shutil.copy(SHIPPED_BLOB, own["bcopy"])
+    shutil.copy(SHIPPED_BLOB, own["npyblob"])
+    shutil.copy(paths.DECODER_PT, own["pm_metrics"])  # the float model, named as pack's metrics
+    for link, target in (("dlink", "dcopy"), ("qlink", "qcopy"), ("blink", "bcopy")):
+        own[link] = d / f"{link}{own[target].suffix}"
+        own[link].symlink_to(own[target])
+    own["pm_blob"] = d / "p.blob"  # not there: its metrics file would be pm_metrics
+    own["npyhard"] = d / "hard.npy"
+    own["npyhard"].hardlink_to(own["npyblob"])
+
+    def d1_16(c: dict) -> None:
+        c["config"]["d1"] = 16
+
+    def no_key(c: dict) -> None:
+        del c["state_dict"]["layers.6.bias"]
+
+    def str_cfg(c: dict) -> None:
+        c["config"] = "8,8,8,8"
+
+    q = paths.MODELS / "decoder_q.pt"
+    own.update(cfg_d1=_mismatched(paths.DECODER_PT, d / "cfg_d1.pt", d1_16),
+               cfg_nokey=_mismatched(paths.DECODER_PT, d / "cfg_nokey.pt", no_key),
+               cfg_str=_mismatched(paths.DECODER_PT, d / "cfg_str.pt", str_cfg),
+               qcfg_d1=_mismatched(q, d / "qcfg_d1.pt", d1_16),
+               qcfg_str=_mismatched(q, d / "qcfg_str.pt", str_cfg))
+    torch.manual_seed(0)
+    save_checkpoint(d / "wide.pt", Decoder(DecoderConfig(d1=40)), {})
+    own["wide"] = d / "wide.pt"
+    own.update(_die_blobs(d))
+    return own
 
 
 @pytest.fixture(scope="module")
@@ -282,6 +408,7 @@ def inputs(tmp_path_factory) -> dict[str, str]:
              "pickle": d / "foreign.pt", "missing": d / "missing.x", "dir": d / "folder",
              "ckpt": paths.DECODER_PT, "qckpt": paths.MODELS / "decoder_q.pt", "evalpt": paths.EVAL_PT}
     (d / "folder").mkdir()
+    names.update(_own_copies(d))
     for suffix in ("pt", "png", "npz"):
         (d / f"dir.{suffix}").mkdir()
         names[f"dir_{suffix}"] = d / f"dir.{suffix}"

@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from pipdream import paths
+from pipdream.architecture import DecoderConfig, layer_specs
 from pipdream.blob import format as F
 from pipdream.blob.model import QModel
 from pipdream.blob.synthetic import random_layer
 from pipdream.blob.writer import pack
-from pipdream.decoder import DecoderConfig, layer_specs
 
 BOARD = paths.AVR_BOARD  # the firmware's sources (read only: builds go to build_root())
 DEVICE = paths.DEVICE

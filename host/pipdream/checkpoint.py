@@ -67,3 +67,67 @@ def check(path: str | Path, fmt: str, version: int) -> Path:
     """load_tagged for its checks only: call it before long work on a file read at the end."""
     load_tagged(path, fmt, version)
     return Path(path)
+
+
+def decoder_config(ckpt: dict, path: str | Path):
+    """The DecoderConfig a decoder checkpoint dict describes (ValueError naming what is wrong:
+    a config that is not a mapping, an unknown key, a value of the wrong type)."""
+    import dataclasses
+
+    from pipdream.decoder import DecoderConfig
+
+    config = ckpt.get("config")
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: its config is a {type(config).__name__}, not a mapping of "
+                         f"d1..d4, hires and fold")
+    fields = {f.name: f.default for f in dataclasses.fields(DecoderConfig)}
+    unknown = sorted(set(config) - set(fields))
+    if unknown:
+        raise ValueError(f"{path}: its config has unknown keys {', '.join(map(str, unknown))}")
+    for key, value in config.items():
+        kind = type(fields[key])  # int for the dims and hires, bool for fold
+        lowest = 0 if key == "hires" else 1
+        if type(value) is not kind or (kind is int and value < lowest):
+            raise ValueError(f"{path}: its config {key}={value!r} is not "
+                             + ("True or False" if kind is bool else f"an integer >= {lowest}"))
+    return DecoderConfig(**config)
+
+
+def _expected_shapes(cfg) -> dict[str, tuple[int, ...]]:
+    """state_dict key -> tensor shape of the Decoder with this config (without building it)."""
+    from pipdream.decoder import layer_specs
+
+    shapes = {}
+    for i, s in enumerate(layer_specs(cfg)):
+        ci, co = s.in_shape[0], s.out_shape[0]
+        if s.kind == "fc":
+            n = co * s.out_shape[1] * s.out_shape[2]
+            weight, bias = (n, ci), (n,)
+        elif s.kind == "convT":
+            weight, bias = (ci, co, s.kernel, s.kernel), (co,)
+        else:
+            weight, bias = (co, ci, s.kernel, s.kernel), (co,)
+        shapes[f"layers.{i}.weight"], shapes[f"layers.{i}.bias"] = weight, bias
+    return shapes
+
+
+def check_weights(ckpt: dict, cfg, path: str | Path) -> dict:
+    """ckpt's state_dict when its tensors are exactly those cfg's Decoder has; otherwise
+    ValueError naming the first disagreement (checked before any model is built)."""
+    state = ckpt.get("state_dict")
+    if not isinstance(state, dict):
+        raise ValueError(f"{path}: its state_dict is a {type(state).__name__}, not the model's weights")
+    said = f"{path}: config " + " ".join(f"{k}={v}" for k, v in cfg.to_dict().items())
+    expected = _expected_shapes(cfg)
+    for key, shape in expected.items():
+        if key not in state:
+            raise ValueError(f"{said} does not match its weights: {key} missing")
+        found = tuple(getattr(state[key], "shape", ()))
+        if found != shape:
+            show = lambda t: "x".join(map(str, t)) or "not a tensor"  # noqa: E731
+            raise ValueError(f"{said} does not match its weights: {key} is {show(found)}, "
+                             f"the config needs {show(shape)}")
+    extra = sorted(set(state) - set(expected))
+    if extra:
+        raise ValueError(f"{said} does not match its weights: {extra[0]} has no place in it")
+    return state

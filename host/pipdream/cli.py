@@ -145,7 +145,14 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         if info.name == chosen:
-            mod = importlib.import_module(info.module)
+            try:
+                mod = importlib.import_module(info.module)
+            except ModuleNotFoundError as e:
+                if e.name != "torch":
+                    raise
+                p.epilog = f"{info.examples or ''}\n{NEEDS_TORCH}\n"  # --help still shows what it does
+                p.set_defaults(_run=_needs_torch, _any_arguments=True)
+                continue
             mod.add_arguments(p)
             p.set_defaults(_run=mod.run, _parser=p)
     return parser
@@ -183,10 +190,21 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+# The one line a command that needs torch prints when the base install (no torch) runs it.
+NEEDS_TORCH = ("this command needs torch, which the base install leaves out: pip install 'pipdream[train]' "
+               "(scripts/setup.sh installs its CPU build)")
+
+
+def _needs_torch(args: argparse.Namespace) -> int:
+    raise CommandError(NEEDS_TORCH)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv)
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra and not getattr(args, "_any_arguments", False):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")  # what parse_args says
     except SystemExit as e:  # --help (0) or a bad argument (2, its one line already printed)
         return e.code if isinstance(e.code, int) else 2
     from pipdream import files  # it imports NumPy: not for --help
@@ -204,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:
         print(f"\npipdream {args.command}: terminated", file=sys.stderr)
         return 128 + signal.SIGTERM
+    except ModuleNotFoundError as exc:  # a torch import inside the command (evaluate --checkpoint)
+        if exc.name != "torch":
+            raise
+        print(f"pipdream {args.command}: error: {NEEDS_TORCH}", file=sys.stderr)
+        return 2
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pipdream import dataset, evalnet, legibility, paths
+from pipdream import dataset, legibility, paths
+from pipdream.architecture import mac_count, param_count
 from pipdream.blob import check_die, read_file
-from pipdream.decoder import mac_count, param_count
 from pipdream.style import Style
 
 ImageSource = Callable[[Path, np.ndarray, np.ndarray], np.ndarray]
@@ -66,6 +66,8 @@ def score_images(
 ) -> dict:
     """images (N, 32, 32) uint8 for (faces, angles in degrees) -> mse (against the style's
     renders), accuracy, accuracy_1bit."""
+    from pipdream import evalnet  # the eval CNN
+
     truth = dataset.render_batch(faces, angles, style)  # (N, 32, 32)
     diff = images.astype(np.float64) / 255.0 - truth.astype(np.float64) / 255.0
     return {

@@ -2,14 +2,16 @@
 
     files.input_file(path, "model blob")          # exists, a regular file, not empty (else ValueError)
     files.expect(path, "blob", "model blob")       # ... and its first bytes say it is one
-    out = files.output_file(args.out, "--out", (".pt",))   # writable, not a directory: checked first
+    out = files.output_file(args.out, "--out", (".pt",))   # writable, not a directory, not an input
     with files.atomic(out) as tmp:                 # write tmp; renamed over out only when complete
         torch.save(obj, tmp)
 
 A long command checks its outputs before it trains, quantizes or evaluates, so a
 bad path costs seconds, not the run; every output is written under a temporary
 name in the same folder and renamed into place, so an interrupted run never
-leaves a half file under the real name. Missing folders of an output are created
+leaves a half file under the real name. No output may be a file the command was given
+(`pack --checkpoint q.pt --out q.pt`, or a link to it): cli.main passes every path
+argument to arguments(), and output_file refuses those. Missing folders of an output are created
 (at write time, so a failed run leaves none behind). Every problem is a
 ValueError with one line naming the path and what is wrong.
 """
@@ -17,6 +19,7 @@ ValueError with one line naming the path and what is wrong.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -26,6 +29,9 @@ from pipdream.blob.format import MAGIC as BLOB_MAGIC
 
 ZIP_MAGIC = b"PK\x03\x04"
 TORCH_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19."  # torch.save before zip files
+
+# errors of writing a file that are the disk's, not the program's: messages name the file
+WRITE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO)
 
 # kind -> how messages name it
 KINDS = {
@@ -142,6 +148,35 @@ def expect(path: str | Path, kind: str | Sequence[str], what: str, hint: str = "
 
 # -- outputs ----------------------------------------------------------------------------------
 
+_given: list[tuple[str, Path]] = []  # the running command's path arguments: (how named, path)
+
+
+@contextlib.contextmanager
+def arguments(named: Sequence[tuple[str, Path]]) -> Iterator[None]:
+    """While the block runs, output_file refuses every path in `named` ((flag, path) pairs) but
+    the output's own: no output overwrites an input, or another output."""
+    saved = _given[:]
+    _given[:] = named
+    try:
+        yield
+    finally:
+        _given[:] = saved
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """a and b are one file (a link, a hard link, another spelling), or would be once written."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them is not there yet
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _not_an_argument(path: Path, what: str) -> None:
+    for name, other in _given:
+        if name != what and _same_file(path, other):
+            raise ValueError(f"{what} {path} is the same file as {name} {other}: writing it would "
+                             f"overwrite that; name another file")
+
 
 def _existing_ancestor(path: Path) -> Path:
     """The nearest existing folder above path (".." taken lexically, as mkdir -p will)."""
@@ -182,6 +217,7 @@ def output_file(path: str | Path, what: str = "--out", suffixes: Sequence[str] |
     if not folder.is_dir():
         raise ValueError(f"cannot write {path}: {folder} is a file, not a folder")
     _probe(folder, path)
+    _not_an_argument(path, what)
     return path
 
 
@@ -212,18 +248,67 @@ def atomic(path: str | Path) -> Iterator[Path]:
     """A temporary path beside `path` (same suffix, so writers that go by the suffix work);
     renamed over `path` when the block ends without an exception, removed otherwise.
     Missing folders are created first."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp" + path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the file gets the usual mode
-    try:
+    with atomic_set(path) as (tmp,):
         yield tmp
-        os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def atomic_set(*targets: str | Path) -> Iterator[list[Path]]:
+    """atomic() for files that belong together (a blob and its metrics): one temporary path
+    each, all renamed into place when the block ends, with Ctrl-C and SIGTERM held off from
+    the first rename to the last, so an interrupt leaves every file old or every file new."""
+    paths = [Path(t) for t in targets]
+    tmps: list[Path] = []
+    current = paths[0]
+    try:
+        for path in paths:
+            current = path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp" + path.suffix, dir=path.parent)
+            os.close(fd)
+            tmps.append(Path(name))
+            os.chmod(name, 0o666 & ~_umask())  # mkstemp makes 0600; the file gets the usual mode
+        current = paths[0]
+        yield tmps
+        with _signals_held():
+            for tmp, path in zip(tmps, paths):
+                current = path
+                os.replace(tmp, path)
+    except OSError as e:
+        if e.errno not in WRITE_ERRORS:
+            raise
+        named = dict(zip(map(str, tmps), paths)).get(str(e.filename), current)  # the target, not its tmp
+        raise ValueError(f"cannot write {named}: {e.strerror} (the previous file, if any, is kept)") from None
+    except RuntimeError as e:  # torch.save's own writer says only "file write failed"
+        if "write failed" not in str(e):
+            raise
+        raise ValueError(f"cannot write {current}: the write failed (is the disk full?); "
+                         f"the previous file, if any, is kept") from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for tmp in tmps:
+            if tmp.exists():
+                tmp.unlink()
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block is done, then act as they would have."""
+    import signal
+
+    held: list[int] = []
+    try:
+        previous = {sig: signal.signal(sig, lambda signum, frame: held.append(signum))
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: signals go to the main one anyway
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in held[:1]:
+            signal.raise_signal(sig)
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:

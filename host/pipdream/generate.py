@@ -9,7 +9,6 @@ import numpy as np
 from pipdream import dataset, grid
 from pipdream.blob import load_die
 from pipdream.cli import number
-from pipdream.evaluate import images_from_checkpoint
 
 SUFFIXES = (".png", ".npy")
 MAX_DICE = 4096  # per call: (N, 32, 32) bytes stay a few MB
@@ -41,7 +40,9 @@ def zip_pairs(faces: list[int], angles: list[float]) -> tuple[np.ndarray, np.nda
 
 
 def generate(checkpoint: str | Path, faces: np.ndarray, angles: np.ndarray) -> np.ndarray:
-    """faces (N,), angles (N,) degrees -> uint8 (N, 32, 32) from a float checkpoint."""
+    """faces (N,), angles (N,) degrees -> uint8 (N, 32, 32) from a float checkpoint (needs torch)."""
+    from pipdream.evaluate import images_from_checkpoint
+
     return images_from_checkpoint(checkpoint, faces, dataset.angle_to_latent(angles))
 
 

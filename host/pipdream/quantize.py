@@ -24,7 +24,7 @@ from pipdream import checkpoint, dataset, legibility, reference
 from pipdream.blob import format as F
 from pipdream.blob.model import QLayer, QModel
 from pipdream.checkpoint import load_tagged
-from pipdream.decoder import Decoder, DecoderConfig, LayerSpec, make_input
+from pipdream.decoder import Decoder, LayerSpec, make_input
 from pipdream.style import Style
 from pipdream.train import (
     MARGIN,
@@ -303,6 +303,11 @@ def qcheckpoint(qat: QATDecoder, metrics: dict) -> dict:
 def load_qat(path) -> QATDecoder:
     """A `pipdream quantize` checkpoint -> QATDecoder in eval mode."""
     ckpt = load_tagged(path, QCHECKPOINT_FORMAT, QCHECKPOINT_VERSION)
-    model = Decoder(DecoderConfig(**ckpt["config"]))
-    model.load_state_dict(ckpt["state_dict"])
+    cfg = checkpoint.decoder_config(ckpt, path)
+    state = checkpoint.check_weights(ckpt, cfg, path)  # one line naming a disagreement, not torch's
+    model = Decoder(cfg)
+    scales = ckpt.get("act_scales")
+    if not isinstance(scales, list) or len(scales) != len(model.specs):
+        raise ValueError(f"{path}: its act_scales do not match its {len(model.specs)} layers")
+    model.load_state_dict(state)
     return QATDecoder(model, ckpt["act_scales"]).eval()

@@ -265,8 +265,10 @@ def load_start(path: str | Path) -> Decoder:
 def load_decoder(path: str | Path) -> Decoder:
     """Checkpoint file -> Decoder in eval mode."""
     ckpt = load_checkpoint(path)
-    model = Decoder(DecoderConfig(**ckpt["config"]))
-    model.load_state_dict(ckpt["state_dict"])
+    cfg = checkpoint.decoder_config(ckpt, path)
+    state = checkpoint.check_weights(ckpt, cfg, path)  # one line naming a disagreement, not torch's
+    model = Decoder(cfg)
+    model.load_state_dict(state)
     return model.eval()
 
 

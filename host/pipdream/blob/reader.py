@@ -49,3 +49,23 @@ def load(data: bytes | bytearray | memoryview) -> QModel:
     data = bytes(data)
     h, entries = pdblob.parse(data)
     return QModel([_layer(data, e) for e in entries], h.n_faces, h.latent_size, h.flags)
+
+
+def check_die(model: QModel, name: str | Path) -> QModel:
+    """model, if it is the die every executor draws and judges: N_FACES faces in, one
+    OUT_HxOUT_W channel out. Otherwise ValueError naming what it is instead (a valid blob can
+    be any small network: a 2x2 output or 32 faces pass the reader's checks)."""
+    c, h, w = model.out_shape
+    if model.n_faces != F.N_FACES:
+        raise ValueError(f"{name} has {model.n_faces} faces, not the {F.N_FACES} of a die")
+    if (h, w) != (F.OUT_H, F.OUT_W):
+        raise ValueError(f"{name} draws {w}x{h} images, not the {F.OUT_W}x{F.OUT_H} die")
+    if c != F.OUT_C:
+        raise ValueError(f"{name} draws {c}-channel images, not the {F.OUT_C}-channel die")
+    return model
+
+
+def load_die(path: str | Path) -> tuple[bytes, QModel]:
+    """The blob file at path, read, checked (load) and known to be the die (check_die)."""
+    data = read_file(path)
+    return data, check_die(load(data), path)

@@ -41,19 +41,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "none; auto = all on a terminal, final otherwise")
 
 
+def _not_another_network(model: Path) -> None:
+    """A valid blob that is not the die (a 2x2 or 64x64 output, 32 faces) is refused here; a
+    corrupt one goes on the board as it is, to show what the app says about it."""
+    from pipdream.blob import BlobError, check_die, load, read_file
+
+    try:
+        qmodel = load(read_file(model))
+    except (BlobError, ValueError):
+        return
+    check_die(qmodel, model)
+
+
 def run(args: argparse.Namespace) -> int:
     files.output_dir(args.out, "--out")
     if args.model is not None:  # missing or a folder: nothing to put on the board
         files.input_file(args.model, "model blob", empty_ok=True)
+        _not_another_network(args.model)
     try:
         opts = DemoOptions(rolls=args.rolls, seed=args.seed, backend=args.backend, out=args.out,
                            board=args.board, show=args.show)
         if args.model is not None:
             opts.model = args.model
         summary = run_demo(opts)
-    except KeyboardInterrupt:  # the simulated board is stopped on the way out
-        print("\npipdream demo: interrupted")
-        return 130
     except SimError as e:  # the app did not get through the rolls: say why, with its console
         print(f"pipdream demo: error: {e}", file=sys.stderr)
         return 1

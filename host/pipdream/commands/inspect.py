@@ -45,8 +45,9 @@ def describe(data: bytes) -> dict:
     }
     for name, kind in plan.KINDS.items():
         info = plan.plan(model, kind)
-        report["plans"][name] = {"scratch_bytes": info.scratch_bytes, "macs": info.macs,
-                                 "strips": info.strips}
+        report["plans"][name] = {"scratch_bytes": info.scratch_bytes, "strips": info.strips,
+                                 # None: more than the 32-bit count the boards keep can say
+                                 "macs": info.macs if info.macs < plan.U32_MAX else None}
     return report
 
 
@@ -67,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
               f"{geo:>9} {la['params']:>7} {la['macs']:>8} {la['bytes']:>6}")
     print(f"total: {r['params']} params, {r['macs']} MACs per image")
     for kind, p in r["plans"].items():
-        extra = p["macs"] / r["macs"] - 1
-        print(f"plan {kind:6s}: {p['scratch_bytes']:6d} bytes of scratch, {p['macs']} MACs "
-              f"({extra:+.1%} vs the layer total), {p['strips']} strip(s)")
+        if p["macs"] is None:  # the C count stopped at U32_MAX: the real one is larger
+            macs = f"over {plan.U32_MAX - 1:,} MACs (the 32-bit count saturated)"
+        else:
+            macs = f"{p['macs']} MACs ({p['macs'] / r['macs'] - 1:+.1%} vs the layer total)"
+        print(f"plan {kind:6s}: {p['scratch_bytes']:6d} bytes of scratch, {macs}, {p['strips']} strip(s)")
     return 0

@@ -7,7 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from pipdream import checkpoint, files, paths, train
+from pipdream import checkpoint, files, limits, paths, train
 from pipdream.cli import SEED, THREADS, FloatRange, IntRange
 from pipdream.commands import train as train_cmd
 
@@ -79,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         tuned = load_decoder(args.checkpoint)
     float_model = load_decoder(args.float_checkpoint)
+    limits.check_blob_holds(tuned.cfg, str(args.checkpoint))  # before the QAT, not at pack
     if args.fold or tuned.cfg.fold:  # the float model is measured drawn the same way
         tuned.cfg = dataclasses.replace(tuned.cfg, fold=True)
         float_model.cfg = dataclasses.replace(float_model.cfg, fold=True)

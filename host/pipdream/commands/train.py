@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from pipdream import evalnet, evaluate, files, paths, train, train_plots
-from pipdream.cli import SEED, THREADS, FloatRange, IntRange
+from pipdream import evalnet, evaluate, files, limits, paths, train, train_plots
+from pipdream.cli import SEED, THREADS, FloatRange, IntRange, number
 from pipdream.decoder import DecoderConfig
 
 NAME = "train"
@@ -26,9 +26,12 @@ written under a temporary name and renamed, so an interrupted run leaves no half
 """
 
 
+FACE_WEIGHT = FloatRange(0, 1e6)  # one face's sampling weight
+
+
 def parse_dims(text: str) -> tuple[int, int, int, int]:
     try:
-        dims = tuple(int(v) for v in text.split(","))
+        dims = tuple(int(number(v)) for v in text.split(","))
     except ValueError:
         raise ValueError(f"--dims must be four integers like 8,8,8,8, got {text!r}") from None
     if len(dims) != 4 or min(dims) < 1:
@@ -38,11 +41,13 @@ def parse_dims(text: str) -> tuple[int, int, int, int]:
 
 def parse_face_weights(text: str) -> tuple[float, ...]:
     try:
-        w = tuple(float(v) for v in text.split(","))
+        w = tuple(float(number(v, float)) for v in text.split(","))  # finite: no nan, inf or 1e309
     except ValueError:
         raise argparse.ArgumentTypeError(f"six numbers like 1,1,1,1,1,3, got {text!r}") from None
     if len(w) != 6 or min(w) < 0 or max(w) <= 0:
         raise argparse.ArgumentTypeError(f"six weights >= 0, not all 0, got {text!r}")
+    if max(w) > FACE_WEIGHT.hi:  # their sum must stay finite
+        raise argparse.ArgumentTypeError(f"six weights, each {FACE_WEIGHT}, got {text!r}")
     return w
 
 
@@ -90,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--hires must be 0 or more")
     if min(args.steps, args.batch, args.n_train, args.threads) < 1 or args.lr <= 0:
         raise ValueError("--steps, --batch, --n-train, --threads and --lr must be positive")
+    cfg = DecoderConfig(d1, d2, d3, d4, args.hires, fold=args.fold)
+    limits.check_blob_holds(cfg, f"--dims {args.dims} --hires {args.hires}")  # not pack, after it
     # Every output and input checked before the training, not after it.
     files.output_file(args.out, "--out", (".pt",))
     metrics_path = args.out.with_name(f"{args.out.stem}_metrics.json")
@@ -100,7 +107,6 @@ def run(args: argparse.Namespace) -> int:
         train.load_start(args.init)  # a float or quantized decoder checkpoint, before the training
     if args.eval_n > 0:
         evalnet.load(paths.EVAL_PT)  # the judge of the final figures
-    cfg = DecoderConfig(d1, d2, d3, d4, args.hires, fold=args.fold)
     tc = train.TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr,
                            n_train=args.n_train, seed=args.seed, threads=args.threads,
                            legibility_weight=args.legibility_weight, margin=args.margin,
