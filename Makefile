@@ -1,5 +1,5 @@
 # The two commands (see README.md):
-#   make demo   set everything up, then roll a die on the simulated board
+#   make demo   install the die (no torch), then roll it on the simulated board
 #   make test   set everything up, then run the whole test suite
 # and for the edit loop:
 #   make quick  the tests not marked slow (tests/conftest.py: no avr, rp2040, fuzz or long ones),
@@ -9,7 +9,8 @@
 setup:
 	@bash scripts/setup.sh
 
-demo: setup
+demo:
+	@bash scripts/setup.sh demo
 	.venv/bin/pipdream demo
 
 test: setup
