@@ -1,8 +1,7 @@
-"""How the files get there: into a folder, onto a board over mpremote, or as a mip package.
+"""How the files get there: into a folder, or onto a board over mpremote (mip packages: mip.py).
 
     write_stage(items, Path("out/pico"))             # a folder (or a CIRCUITPY drive)
     deploy(board_module("pico"), "/dev/ttyACM0")     # a board, with mpremote
-    write_mip_package()                              # package.json for `mpremote mip install`
 
 Copying uses the real mpremote (its SerialTransport, as a library). Each file is
 written under a temporary name, its sha256 checked on the board, then renamed over
