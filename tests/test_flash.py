@@ -82,3 +82,11 @@ def test_dry_run_prints_the_commands_without_touching_a_port(firmware, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("esptool --chip esp32 --port /dev/ttyUSB9 erase")
     assert lines[1].endswith(f"-z 0x1000 {firmware}")
+
+
+def test_a_port_that_does_not_exist_is_said_so_as_deploy_says_it(firmware, tmp_path, capsys):
+    port = str(tmp_path / "ttyUSB9")
+    assert main(["flash", "--chip", "esp32", "--port", port, "--firmware", str(firmware)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"pipdream flash: error: no board on {port}: the port does not exist"), err
+    assert "bootloader" not in err and len(err.splitlines()) == 1

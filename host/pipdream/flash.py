@@ -74,6 +74,10 @@ def flash(chip: str, port: str, firmware: Path, *, erase: bool = False, baud: in
           dry_run: bool = False) -> list[list[str]]:
     """Run esptool (as `python -m esptool`); returns the argument lists it ran."""
     cmds = esptool_commands(chip, port, firmware, erase=erase, baud=baud)
+    if not dry_run:
+        from pipdream.deploy.transport import check_port
+
+        check_port(port)  # before esptool, whose failure would send the user to the bootloader
     for args in cmds:
         print("esptool " + " ".join(args), flush=True)
         if dry_run:

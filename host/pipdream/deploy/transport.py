@@ -85,6 +85,13 @@ def _write_synced(path: Path, data: bytes) -> None:
 # -- the board over mpremote ---------------------------------------------------------------
 
 
+def check_port(port: str) -> None:
+    """CommandError when the serial port does not exist (deploy's and flash's one message)."""
+    if not os.path.exists(port) and not port.startswith(("rfc2217://", "socket://")):
+        raise CommandError(f"no board on {port}: the port does not exist (is the board plugged in? "
+                           f"`mpremote connect list` shows serial ports; `pipdream emulate` makes one)")
+
+
 @dataclass
 class BoardInfo:
     implementation: str
@@ -112,9 +119,7 @@ class Connection:
         from mpremote.transport_serial import SerialTransport
 
         self.port = port
-        if not os.path.exists(port) and not port.startswith(("rfc2217://", "socket://")):
-            raise CommandError(f"no board on {port}: the port does not exist (is the board plugged in? "
-                               f"`mpremote connect list` shows serial ports; `pipdream emulate` makes one)")
+        check_port(port)
         real = os.path.realpath(port)
         if real.startswith("/dev/pts/"):
             port = real  # mpremote reads a pty without its 10 ms polling only under its /dev/pts name
