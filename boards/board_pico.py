@@ -10,6 +10,13 @@ NATMOD_ARCH = "armv6m"  # Cortex-M0+
 # (16,384 B, 38 ms an image) fits, so it runs instead of the streaming one (1,407 B, 53 ms)
 SCRATCH_BUDGET = 32768
 CORES = 2  # _thread runs on core 1 with no GIL: each image is split between the cores (pdcores)
+# The heap deploy checks a model against (blob + its plan's scratch + the app's need must fit):
+# MicroPython's heap on the rp2 port, and what the app takes beside the model, measured on the
+# simulated Pico: the shipped model (5,404 B blob, 1,407 B stream scratch) runs with pictures from
+# about 100 KiB of heap, but not at every size below 108 KiB (fragments), so 108 KiB less the model
+# and a margin; tests/test_device_heap.py checks both figures
+HEAP_BYTES = 196_608  # 192 KiB
+APP_HEAP = 104_448  # 102 KiB
 
 I2C_ID = 0  # hardware I2C0; None would mean SoftI2C on the same pins
 I2C_SDA = 4  # GP4, physical pin 6

@@ -17,7 +17,7 @@ import pdrandom
 import pdsettings
 import pdtumble
 import pdview
-from pdformat import OUT_H, OUT_W
+from pdformat import N_FACES, OUT_H, OUT_W
 
 IDLE = 0
 SETTINGS = 1
@@ -70,15 +70,45 @@ def _wrap(text, cols):
     return lines
 
 
+def _mem_free():
+    """Free heap bytes after a collection; no limit where gc cannot say (CPython)."""
+    import gc
+
+    gc.collect()
+    free = getattr(gc, "mem_free", None)
+    return free() if free is not None else 1 << 30
+
+
+def _file_size(path):
+    import os
+
+    return os.stat(path)[6]  # OSError ENOENT when missing
+
+
+class NotADie(Exception):
+    pass
+
+
+def _check_die(info):
+    """NotADie unless the model draws what the display and the judge expect: the die's
+    N_FACES faces at OUT_H x OUT_W."""
+    h, w = info["image"]
+    if info["faces"] != N_FACES or (h, w) != (OUT_H, OUT_W):
+        raise NotADie("it draws %d faces at %dx%d; the die needs %d faces at %dx%d" % (
+            info["faces"], w, h, N_FACES, OUT_W, OUT_H))
+
+
 def _errno_name(e):
     code = e.args[0] if e.args else None
     return {2: "ENOENT", 5: "EIO", 19: "ENODEV", 110: "ETIMEDOUT", 116: "ETIMEDOUT"}.get(code, str(e))
 
 
 class App:
-    def __init__(self, board, overrides=None, hooks=None):
-        """board: the board interface (docs/device.md); hooks: optional on_frame / on_roll callbacks."""
+    def __init__(self, board, overrides=None, hooks=None, blob=None):
+        """board: the board interface (docs/device.md); hooks: optional on_frame / on_roll callbacks;
+        blob: MODEL_PATH's bytes when already read (main() reads them first, while the heap is whole)."""
         self.board = board
+        self._blob = blob
         self.cfg = cfg = Config(overrides)
         self.clock = board.clock
         self.hooks = hooks
@@ -95,6 +125,7 @@ class App:
         self.model = None
         self.backend = None
         self.model_error = None
+        self._model_bytes = 0  # the loaded model's blob and scratch: freed when another replaces it
         self.display = None
         self.view = None
         self._display_error = None
@@ -135,47 +166,83 @@ class App:
         self._frame_us_est = clock.ticks_diff(clock.ticks_us(), t)
 
     def load_model(self):
-        """Read MODEL_PATH and load it with BACKEND (None: the best available); on failure keep a message."""
+        """Read MODEL_PATH and load it with BACKEND (None: the best available); on failure keep a
+        message. A model the heap cannot hold is refused before the loaded one (if any) is
+        dropped; the full plan is taken only where its scratch fits the heap left beside the app."""
         cfg = self.cfg
+        import gc
+
+        path = cfg.MODEL_PATH
+        error = None
+        try:
+            size = _file_size(path)
+            gc.collect()
+            room = _mem_free() + self._model_bytes - cfg.APP_RESERVE
+            if size > room:
+                error = "%s (%d bytes) is over the %d bytes of heap free for a model" % (path, size, room)
+        except OSError as e:
+            error = self._os_error(e)
+        if error is not None and self.model is not None:
+            _say("model not changed: " + error)  # the die keeps the model it has
+            return False
         self.model = None
         self.backend = None
-        self.model_error = None
+        self.model_error = error
+        self._model_bytes = 0
         blob = None
-        try:
-            with open(cfg.MODEL_PATH, "rb") as f:
-                blob = f.read()
-            import pdinfer
+        if error is None:
+            try:
+                blob = self._blob if self._blob is not None and len(self._blob) == size else None
+                self._blob = None
+                if blob is None:
+                    gc.collect()
+                    with open(path, "rb") as f:
+                        blob = f.read(size)  # one block of the file's size (read() grows one in steps)
+                import pdinfer
 
-            budget = getattr(self.board, "scratch_budget", None)
-            self.model, self.backend = pdinfer.load(blob, cfg.BACKEND, cfg.PLAN, budget)
-            for name in getattr(pdinfer, "unavailable", {}):
-                _say("backend %s unavailable (%s)" % (name, pdinfer.unavailable[name]))
-            info = self.model.info()
-            import pdcores
+                budget = getattr(self.board, "scratch_budget", None)
+                if budget is not None:  # the full plan only where its scratch leaves the app its heap
+                    gc.collect()
+                    budget = max(0, min(budget, _mem_free() - cfg.APP_RESERVE - cfg.FULL_PLAN_RESERVE))
+                self.model, self.backend = pdinfer.load(blob, cfg.BACKEND, cfg.PLAN, budget)
+                for name in getattr(pdinfer, "unavailable", {}):
+                    _say("backend %s unavailable (%s)" % (name, pdinfer.unavailable[name]))
+                info = self.model.info()
+                _check_die(info)
+                import pdcores
 
-            self.model, alone = pdcores.split(self.model, getattr(self.board, "cores", 1))
-            _say("model %s (%d bytes), backend %s, plan %s (%d bytes of scratch), %s" % (
-                cfg.MODEL_PATH, len(blob), self.backend, info["plan"], info["scratch"],
-                "1 core: " + alone if alone else "2 cores"))
-        except MemoryError:
-            self.model_error = "%s does not fit in RAM" % cfg.MODEL_PATH
-        except OSError as e:
-            if e.args and e.args[0] == 2:
-                self.model_error = "%s not found" % cfg.MODEL_PATH
-            else:
-                self.model_error = "%s unreadable: %s" % (cfg.MODEL_PATH, _errno_name(e))
-        except ImportError as e:  # the named backend (or every backend) cannot run here
-            self.model_error = "no inference backend: %s" % (e,)
-        except ValueError as e:  # pdblob.BlobError: a corrupt, torn or foreign file
-            self.model_error = "%s is corrupt: %s" % (cfg.MODEL_PATH, e)
-        except Exception as e:  # anything else a backend raises: report it, keep rolling
-            self.model_error = "%s unusable: %s: %s" % (cfg.MODEL_PATH, type(e).__name__, e)
+                self.model, alone = pdcores.split(self.model, getattr(self.board, "cores", 1))
+                self._model_bytes = len(blob) + info["scratch"]
+                _say("model %s (%d bytes), backend %s, plan %s (%d bytes of scratch), %s" % (
+                    path, len(blob), self.backend, info["plan"], info["scratch"],
+                    "1 core: " + alone if alone else "2 cores"))
+            except MemoryError:
+                gc.collect()
+                self.model_error = "%s (%d bytes) and its scratch do not fit in the %d bytes of free heap" % (
+                    path, size, _mem_free())
+            except OSError as e:
+                self.model_error = self._os_error(e)
+            except ImportError as e:  # the named backend (or every backend) cannot run here
+                self.model_error = "no inference backend: %s" % (e,)
+            except NotADie as e:
+                self.model_error = "%s is not a die model: %s" % (path, e)
+            except ValueError as e:  # pdblob.BlobError: a corrupt, torn or foreign file
+                self.model_error = "%s is corrupt: %s" % (path, e)
+            except Exception as e:  # anything else a backend raises: report it, keep rolling
+                self.model_error = "%s unusable: %s: %s" % (path, type(e).__name__, e)
         blob = None
         if self.model_error:
             self.model = None
+            self._model_bytes = 0
             _say("no model: " + self.model_error + ". Rolling without pictures; copy a model"
                  " (pipdream deploy) and reset.")
         return self.model is not None
+
+    def _os_error(self, e):
+        path = self.cfg.MODEL_PATH
+        if e.args and e.args[0] == 2:
+            return "%s not found" % path
+        return "%s unreadable: %s" % (path, _errno_name(e))
 
     def find_display(self):
         """Try to open the display; report only when its state changes."""
@@ -556,12 +623,30 @@ def _detect_board():
                       % (name, platform, module, module, name))
 
 
+def read_model(cfg):
+    """MODEL_PATH's bytes, read before anything else takes the heap (its small objects leave no
+    block the blob's size free later); None when it is missing or over the free heap (load_model
+    then says why)."""
+    import gc
+
+    try:
+        size = _file_size(cfg.MODEL_PATH)
+        gc.collect()
+        if size > _mem_free() - cfg.APP_RESERVE:
+            return None
+        with open(cfg.MODEL_PATH, "rb") as f:
+            return f.read(size)
+    except (OSError, MemoryError):
+        return None
+
+
 def main(overrides=None, board=None):
     """Entry point of main.py."""
+    blob = read_model(Config(overrides))
     if board is None:
         try:
             board = find_board()
         except ImportError as e:
             _say(str(e))
             return
-    App(board, overrides).run()
+    App(board, overrides, blob=blob).run()

@@ -8,6 +8,14 @@ DITHER, NUMBER and DICE while the app runs.
 # model
 MODEL_PATH = "model.blob"  # the blob next to main.py (deploy copies models/default.blob here)
 BACKEND = None  # None: best available (natmod, then viper, then pure Python); or "natmod", "viper", "python"
+# heap the app still takes once the model is chosen: core 1's 4 KB stack, the display and a roll's
+# objects (12.5 KB measured on the simulated Pico), with room for their fragments; a model is
+# loaded, and the full plan taken, only where this is left beside it
+APP_RESERVE = 20480
+# ... and the full plan (fastest, two cores) only where this much more stays free beside its scratch:
+# on the simulated Pico it ran from 86,880 B free at load (124 KiB of heap) and failed in the first
+# roll below 82,784 B (120 KiB): core 1's stack and the display fragment what is left
+FULL_PLAN_RESERVE = 49152
 PLAN = None  # natmod only: "stream" (least RAM), "full" (fastest); None: full when it fits SCRATCH_BUDGET
 
 # screen

@@ -28,6 +28,20 @@ def default_arch_model(seed: int = 0, cfg: DecoderConfig | None = None) -> QMode
     return QModel(layers)
 
 
+def heavy_model(seed: int = 0) -> QModel:
+    """A valid die model no board's heap holds: 16 layers (the format's most), about 300 KB of
+    weights, 32 faces at 32x32 like the app needs, its streaming scratch within SCRATCH_BUDGET."""
+    rng = np.random.default_rng(seed)
+    u8 = F.DTYPE_UINT8
+    layers = [random_layer(rng, F.KIND_FC, (F.N_FACES + 1, 1, 1), (32, 4, 4), F.DTYPE_INT8),
+              random_layer(rng, F.KIND_CONVT, (32, 4, 4), (32, 8, 8), u8, 4, 2, 1, 0)]
+    while len(layers) < F.MAX_LAYERS - 2:  # the weight is here, at 8x8: little scratch
+        layers.append(random_layer(rng, F.KIND_CONV, (32, 8, 8), (32, 8, 8), u8, 5, 1, 2))
+    layers.append(random_layer(rng, F.KIND_CONVT, (32, 8, 8), (16, 16, 16), u8, 4, 2, 1, 0))
+    layers.append(random_layer(rng, F.KIND_CONVT, (16, 16, 16), (1, 32, 32), u8, 4, 2, 1, 0))
+    return QModel(layers)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
@@ -63,6 +77,8 @@ TIER_FILES = {
 }
 SLOW_TESTS = (
     "test_wheel_install.py::",  # builds the wheel and installs it with its dependencies into a new venv
+    "test_retrain.py::test_retrain_quick_gives_a_legible_blob_for_a_style_of_ones_own",
+    "test_style.py::test_the_judge_reads_every_render_of_each_style_the_tests_use",
     "test_quantize.py::test_the_shipped_metrics_are_what_the_shipped_blob_gives",
     "test_quantize.py::test_the_shipped_blob_is_within_10_percent_of_the_float_models_mse",
     "test_device_endurance.py::",

@@ -158,7 +158,42 @@ def check_model(model: Path, board: BoardModule | None = None) -> bytes:
         if need > budget:
             raise CommandError(f"{model} needs {need} bytes of scratch even with the streaming plan; "
                                f"boards/board_{board.name}.py allows SCRATCH_BUDGET = {budget}")
+    if board is not None:
+        check_heap(model, len(data), qmodel, board)
     return data
+
+
+def app_plan(qmodel, blob_bytes: int, board: BoardModule) -> tuple[str, int]:
+    """(plan, scratch bytes) the app picks on the board (device/pdapp.py, pdinfer.load): the
+    full plan when its scratch fits SCRATCH_BUDGET and, beside the blob and the app, the heap;
+    else the streaming one."""
+    from pipdream import plan as scratch
+
+    c = board.constants
+    full = scratch.plan(qmodel, scratch.FULL).scratch_bytes
+    room = c.get("HEAP_BYTES", 0) - c.get("APP_HEAP", 0) - blob_bytes
+    if full <= c.get("SCRATCH_BUDGET", -1) and full <= room:
+        return "full", full
+    return "stream", scratch.plan(qmodel, scratch.STREAM).scratch_bytes
+
+
+def check_heap(model: Path, blob_bytes: int, qmodel, board: BoardModule) -> None:
+    """CommandError naming the figure that is over when the blob, the scratch of the plan the app
+    would pick and the app's own need (APP_HEAP) do not fit the board's HEAP_BYTES."""
+    c = board.constants
+    if "HEAP_BYTES" not in c or "APP_HEAP" not in c:
+        return  # a board module that does not say (CircuitPython: no natmod plans)
+    heap, app = c["HEAP_BYTES"], c["APP_HEAP"]
+    room = heap - app
+    where = f"boards/board_{board.name}.py: HEAP_BYTES {heap:,} - APP_HEAP {app:,}"
+    if blob_bytes > room:
+        raise CommandError(f"{model} does not fit the {board.name}: the blob alone ({blob_bytes:,} bytes) is "
+                           f"over the {room:,} bytes of heap it has for a model ({where})")
+    plan, need = app_plan(qmodel, blob_bytes, board)
+    if blob_bytes + need > room:
+        raise CommandError(f"{model} does not fit the {board.name}: the blob ({blob_bytes:,} bytes) and the "
+                           f"{plan} plan's scratch ({need:,} bytes) are over the {room:,} bytes of heap "
+                           f"it has for a model by {blob_bytes + need - room:,} ({where})")
 
 
 def plan_for(board: BoardModule, arch: str | None, *, use_natmod: bool, model: Path, compile_py: bool,
