@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 from PIL import Image
@@ -25,10 +26,18 @@ def test_the_demo_rolls_and_writes_pictures_and_a_log(tmp_path, capsys):
         assert "backend natmod, plan full (16384 bytes of scratch)" in printed  # the Pico's budget fits it
         assert f"pipdream: roll {r['roll']}: {r['face']} (angle {r['angle']}," in printed  # the app said so
         assert r["frames"] >= 1 and len(r["frame_ms"]) == r["frames"] - 1
+        # the summary line counts what the app drew, as its own console line does, and what the display
+        # showed when a frame changed nothing
+        shown = "" if r["frames"] == r["frames_app"] else f", {r['frames']} changed the display"
+        assert f"backend natmod, {r['frames_app']} frames drawn{shown} (" in printed, printed
+        # the bus ceiling of the tumble's die window (its 522 bytes a frame): not roll 1's full-screen clear
+        window = statistics.mode(r["bus_bytes_per_frame"])
+        assert window == 522 and r["i2c_ceiling_fps"] == round(log["i2c_hz"] / (9 * window), 1) == 85.1
         with Image.open(out / r["png"]) as png:
             assert png.size == (128 * 4, 64 * 4)
         with Image.open(out / r["gif"]) as gif:
             assert gif.n_frames == r["frames"]
+    assert log["rolls"][0]["i2c_ceiling_fps"] == log["rolls"][1]["i2c_ceiling_fps"]
     assert (out / "title.png").is_file()
     assert "\u2502" in printed  # each roll's last frame drawn in the terminal
 
