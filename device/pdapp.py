@@ -138,6 +138,7 @@ class App:
         self._frame_us_est = None  # a tumble frame's time: the last roll's median (its first frame at first)
         self._pending_press = False  # a press during a roll: one more roll when it ends
         self._failure = None  # the last error tick() reported (said once while it repeats)
+        self._fault_shown = False  # the entropy source's fault (pdrandom) was put on the screen
 
     # --- start-up -------------------------------------------------------------
 
@@ -324,6 +325,16 @@ class App:
             lines.append("rolled " + " ".join(str(f) for f in self.faces[: self.cfg.DICE]))
         self._message(lines)
 
+    def _show_fault(self, faces):
+        """The entropy source's fault on the screen once, with the roll; the next press clears it.
+        True when shown (False without a display: tried again after the next roll)."""
+        if self.view is None:
+            return False
+        rows = self.display.height // 8
+        lines = ["entropy:"] + _wrap(self.rng.fault, self.display.width // 8)[: rows - 2]
+        self._message(lines + ["rolled " + " ".join(str(f) for f in faces)])
+        return True
+
     # --- the loop -------------------------------------------------------------
 
     def run(self, rolls=None):
@@ -457,6 +468,8 @@ class App:
                 len(frame_us), self.backend or "no model"))
         if self.model_error and self.view is not None:
             self._show_model_error()
+        if self.rng.fault is not None and not self._fault_shown:  # the console has it already
+            self._fault_shown = self._show_fault(faces)
         if self.hooks is not None and hasattr(self.hooks, "on_roll"):
             self.hooks.on_roll(self, rec)
         return rec

@@ -119,6 +119,7 @@ class Board:
         self.clock = cfg.get("CLOCK") or pdclock
         self.entropy = cfg.get("ENTROPY", "os.urandom")
         self.random_bytes = pdrandom.best_source(self.clock.ticks_us)
+        self.entropy = pdrandom.source_name(self.random_bytes, self.entropy)
         self.width = cfg.get("DISPLAY_WIDTH", 128)
         self.height = cfg.get("DISPLAY_HEIGHT", 64)
         self.addrs = cfg.get("DISPLAY_ADDRS", (0x3C, 0x3D))

@@ -29,6 +29,7 @@ class Board:
         if cfg.get("ENTROPY_RADIO"):
             _radio_on()
         self.random_bytes = pdrandom.best_source(self.clock.ticks_us)
+        self.entropy = pdrandom.source_name(self.random_bytes, self.entropy)
 
         self.button_active = cfg.get("BUTTON_ACTIVE", 0)
         pulls = {"up": machine.Pin.PULL_UP, "down": machine.Pin.PULL_DOWN, None: None}

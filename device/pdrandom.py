@@ -180,11 +180,20 @@ class JitterSource:
 
 
 def best_source(ticks_us):
-    """os.urandom when the port has it, else a JitterSource."""
+    """os.urandom when the port has it, else a JitterSource whose `why` says what failed."""
     try:
         import os
 
         os.urandom(1)
         return os.urandom
-    except (ImportError, AttributeError, NotImplementedError, OSError):
-        return JitterSource(ticks_us)
+    except (ImportError, AttributeError, NotImplementedError, OSError) as e:
+        source = JitterSource(ticks_us)
+        source.why = "os.urandom failed: %s %s" % (type(e).__name__, e)
+        return source
+
+
+def source_name(source, name):
+    """What the console calls the board's entropy: its board module's name for os.urandom, or
+    the fallback that replaced it, and why."""
+    why = getattr(source, "why", None)
+    return name if why is None else "timer jitter (%s)" % why

@@ -9,11 +9,14 @@ statistic does reject a biased mapping.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 from collections import Counter
 
 import pytest
-from support.device import DEVICE, HEADLESS_BOARD, run_json
+from support.device import DEVICE, HEADLESS_BOARD, micropython_exe, run_json
 
 sys.path.insert(0, str(DEVICE))
 import pdrandom  # noqa: E402
@@ -280,3 +283,58 @@ print(json.dumps([[r["face"], r["angle"]] for r in recs] + [app.rng.fault]))
     assert all(1 <= f <= 6 and -127 <= a <= 127 for f, a in got[:2])
     assert got[2] == "entropy source gave byte 2a 8 times in a row: mixing in timer jitter" \
         " (faces stay equally likely)"
+
+
+STUCK_APP = """
+import json, os, pdapp, pdclock
+""" + HEADLESS_BOARD + """
+class Screen:  # what the app puts on its display
+    width, height = 128, 64
+class View:
+    def __init__(self):
+        self.messages = []
+    def message(self, lines):
+        self.messages.append(lines)
+    def clear(self):
+        pass
+out = []
+for value in range(256):
+    Board.random_bytes = staticmethod(lambda n, v=value: bytes([v]) * n)
+    app = pdapp.App(Board(), {"CONSOLE": False})
+    app.display, app.view = Screen(), View()
+    recs = [app.roll(), app.roll()]  # the press that met the stuck source, and the next one
+    out.append([value, [r["face"] for r in recs], app.rng.fault, app.view.messages])
+print(json.dumps(out))
+"""
+
+
+def test_the_app_rolls_again_with_every_stuck_byte_and_says_so_on_the_console_and_the_screen():
+    """On MicroPython: a source stuck on any of the 256 byte values; each press rolls, and the
+    fault is said once on the console (pdrandom) and once on the screen, with the roll."""
+    r = subprocess.run([micropython_exe(), "-X", "heapsize=8M", "-c", STUCK_APP], capture_output=True,
+                       text=True, timeout=300, env={**os.environ, "MICROPYPATH": str(DEVICE)})
+    assert r.returncode == 0, r.stderr[-2000:]
+    *console, last = r.stdout.splitlines()
+    got = json.loads(last)
+    assert [g[0] for g in got] == list(range(256))
+    for value, faces, fault, messages in got:
+        assert all(1 <= f <= 6 for f in faces), value
+        assert fault is not None and f"pipdream: {fault}" in console, value
+        assert len(messages) == 1 and messages[0][0] == "entropy:", (value, messages)
+        assert messages[0][-1] == f"rolled {faces[0]}" and "entropy source" in " ".join(messages[0]), value
+    assert len([c for c in console if c.startswith("pipdream: entropy source")]) == 256
+
+
+def test_the_console_does_not_say_os_urandom_when_it_failed_at_boot(tmp_path):
+    from pipdream.sim import stage
+    from pipdream.sim.runner import run_board
+    from pipdream.sim.world import Script
+
+    root = stage.stage_root(tmp_path / "root", natmod=stage.natmod_x64())
+    s = Script().quiet(300, max_ms=30_000).press(15, hold_ms=100).quiet(400, max_ms=30_000).end()
+    world = stage.board_world("pico", s, board_overrides={"urandom": "fails"})
+    lines = run_board(world, script=root / "main.py", root=root, check=False).console
+    board = [x for x in lines if x.startswith("pipdream: board pico")]
+    assert board and "entropy timer jitter (os.urandom failed: OSError [Errno 19] ENODEV)" in board[0], lines
+    assert "os.urandom (RP2040" not in board[0]
+    assert any(x.startswith("pipdream: roll 1: ") for x in lines), lines

@@ -12,7 +12,12 @@ import simboard as _sb
 
 _seed = _sb.world.get("seed")
 
-if _seed is None:
+if _sb.world["board"].get("urandom") == "fails":  # a port whose os.urandom raises (tests)
+
+    def urandom(n):
+        raise OSError(19)
+
+elif _seed is None:
     urandom = _host_urandom
 else:
     import xorshift as _xs
