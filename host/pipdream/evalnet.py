@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from pipdream import checkpoint, dataset, files, paths
 from pipdream.checkpoint import load_tagged
+from pipdream.evalnet_numpy import binarise  # noqa: F401 - the one definition, used here and re-exported
 from pipdream.style import Style
 
 FORMAT = checkpoint.EVAL
@@ -40,11 +41,6 @@ class EvalNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, 1, 32, 32) in [0, 1] -> (N, 6) logits for faces 1..6."""
         return self.head(self.features(x))
-
-
-def binarise(images: np.ndarray) -> np.ndarray:
-    """What the 1-bit OLED shows: pixels >= 128 on (255), the rest off (0)."""
-    return np.where(images >= 128, 255, 0).astype(np.uint8)
 
 
 def augment(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -66,16 +66,14 @@ def score_images(
 ) -> dict:
     """images (N, 32, 32) uint8 for (faces, angles in degrees) -> mse (against the style's
     renders), accuracy, accuracy_1bit."""
-    from pipdream import evalnet  # the eval CNN
+    from pipdream import evalnet_numpy as judge  # the eval CNN in NumPy: no torch needed
 
     truth = dataset.render_batch(faces, angles, style)  # (N, 32, 32)
     diff = images.astype(np.float64) / 255.0 - truth.astype(np.float64) / 255.0
     return {
         "mse": float(np.mean(diff**2)),
-        "accuracy": float(np.mean(evalnet.classify(images, eval_weights) == faces)),
-        "accuracy_1bit": float(
-            np.mean(evalnet.classify(evalnet.binarise(images), eval_weights) == faces)
-        ),
+        "accuracy": float(np.mean(judge.classify(images, eval_weights) == faces)),
+        "accuracy_1bit": float(np.mean(judge.classify(judge.binarise(images), eval_weights) == faces)),
     }
 
 

@@ -33,9 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     kind, path = ("blob", args.blob) if args.blob else ("checkpoint", args.checkpoint or paths.DECODER_PT)
-    from pipdream import evalnet  # the eval CNN (torch)
+    from pipdream import evalnet_numpy  # the eval CNN, without torch
 
-    evalnet.load(args.eval_weights)  # the judge is recognised before the model is run
+    evalnet_numpy.load(args.eval_weights)  # the judge is recognised before the model is run
     result = evaluate.evaluate(kind, path, args.n, args.seed, args.eval_weights)
     if args.json:
         print(json.dumps(result))
