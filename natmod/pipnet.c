@@ -43,7 +43,8 @@ typedef struct {
     uint8_t *image_buf;    /* out_h * out_w bytes or NULL */
     uint32_t scratch_size;
     uint32_t epoch;        /* bumped by every generation: detects another one during a callback */
-    volatile uint32_t busy; /* 0 idle, BUSY_WHOLE in generate/generate_rows, else generate_parts running */
+    volatile uint32_t busy; /* 0 idle, BUSY_WHOLE in generate/generate_rows */
+    volatile uint8_t in_part[PD_MAX_PARTS]; /* [part] 1 while a generate_part(part) runs */
     int32_t plan;          /* PD_PLAN_FULL or PD_PLAN_STREAM */
     pd_model_t m;
 } model_obj_t;
@@ -293,6 +294,9 @@ static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
     self->image_buf = NULL;
     self->epoch = 0;
     self->busy = 0;
+    for (uint8_t i = 0; i < PD_MAX_PARTS; i++) {
+        self->in_part[i] = 0;
+    }
     self->plan = (int32_t)plan;
 
     int st = pd_model_parse(&self->m, (const uint8_t *)bi.buf, (uint32_t)bi.len);
@@ -329,8 +333,11 @@ static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
 /* ---- one Model, one generation at a time --------------------------------------------------
  * A second thread (another core on the rp2 port, which has no GIL) generating with a Model that
  * is busy would share its scratch and make wrong images: it gets a RuntimeError instead. The
- * state is the Model's `busy` word (natmod code has no static writable data). generate_part's
- * callers share the model by design: they count themselves in, up to their `parts`. */
+ * state is the Model's (natmod code has no static writable data): its `busy` word, and one
+ * byte per generate_part index that only that part's caller writes. The cores of a two-core
+ * image enter and leave together (at the same barrier), so they must never read-modify-write
+ * one shared word: on Cortex-M0+ and rv32imc that is a compare and a store, and two cores
+ * leaving at once would leave a count stuck and every later image refused. */
 
 #define BUSY_WHOLE 0x80000000u
 
@@ -356,9 +363,18 @@ static NORETURN void raise_busy(void) {
                  "this pipnet.Model is generating in another thread: give each thread its own Model");
 }
 
+static bool any_part(const model_obj_t *self) {
+    for (uint8_t i = 0; i < PD_MAX_PARTS; i++) {
+        if (self->in_part[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* generate / generate_rows: the Model to itself, or RuntimeError. */
 static void enter_whole(model_obj_t *self) {
-    if (!busy_swap(&self->busy, 0, BUSY_WHOLE)) {
+    if (any_part(self) || !busy_swap(&self->busy, 0, BUSY_WHOLE)) {
         raise_busy();
     }
     self->epoch++;
@@ -368,26 +384,19 @@ static void leave_whole(model_obj_t *self) {
     busy_swap(&self->busy, BUSY_WHOLE, 0);
 }
 
-/* generate_part: one more of at most `parts` callers, or RuntimeError. */
-static void enter_part(model_obj_t *self, uint32_t parts) {
-    for (;;) {
-        uint32_t now = self->busy;
-        if ((now & BUSY_WHOLE) || now >= parts) {
-            raise_busy();
-        }
-        if (busy_swap(&self->busy, now, now + 1)) {
-            return;
-        }
+/* generate_part(part): that index to this caller (each of the `parts` callers has its own), or
+ * RuntimeError when a whole generation or another caller of the same index holds it. */
+static void enter_part(model_obj_t *self, uint8_t part) {
+    if ((self->busy & BUSY_WHOLE) || self->in_part[part]) {
+        raise_busy();
     }
+    self->in_part[part] = 1;
+    __asm__ volatile("" ::: "memory");
 }
 
-static void leave_part(model_obj_t *self) {
-    for (;;) {
-        uint32_t now = self->busy;
-        if (now == 0 || busy_swap(&self->busy, now, now - 1)) {
-            return;
-        }
-    }
+static void leave_part(model_obj_t *self, uint8_t part) {
+    __asm__ volatile("" ::: "memory");
+    self->in_part[part] = 0;
 }
 
 /* ---- generation ---------------------------------------------------------------------- */
@@ -469,10 +478,10 @@ static mp_obj_t model_generate_part(size_t n_args, const mp_obj_t *args) {
     if (sync < out + n && out < sync + parts) {  /* the cores' counters would be image bytes */
         mp_raise_ValueError("sync overlaps out: pass its own bytearray(parts)");
     }
-    enter_part(self, (uint32_t)parts);
+    enter_part(self, (uint8_t)part);
     int st = pd_generate_full_part(&self->m, face, angle, self->scratch_buf, self->scratch_size, out, n,
                                    (uint8_t)part, (uint8_t)parts, sync, SPIN_LIMIT);
-    leave_part(self);
+    leave_part(self, (uint8_t)part);
     if (st == PD_ERR_SYNC) {
         mp_raise_msg(&mp_type_RuntimeError, "generate_part: another core did not reach the barrier");
     }

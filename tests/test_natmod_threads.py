@@ -149,3 +149,73 @@ print("beside: ok")
 """
     lines = run(natmod, script, blob)
     assert lines == ["ValueError: sync overlaps out: pass its own bytearray(parts)"] * 3 + ["beside: ok"]
+
+
+def test_two_threads_splitting_every_image_stay_right_and_leave_the_model_free(natmod, blob):
+    """pdcores' use: thread 1 runs part 1 and the main thread part 0 of each of 200 images. The
+    two enter and leave together at every image; every image is the whole generate's, neither is
+    ever refused, and the Model is free for a whole generate afterwards. (Each part has its own
+    busy byte: a shared count would be read-modify-written by both at once, which on the
+    Cortex-M0+, without atomics, could leave it stuck and refuse every later image.)"""
+    script = """
+import _thread, pipnet
+m = pipnet.Model(open("m.blob", "rb").read(), pipnet.FULL)
+N = 200
+want = bytearray(1024)
+m.generate(4, 17, want)
+out = bytearray(1024)
+sync = bytearray(2)
+go = _thread.allocate_lock(); go.acquire()
+done = _thread.allocate_lock(); done.acquire()
+errors = []
+def core1():
+    for _ in range(N):
+        go.acquire()
+        try:
+            m.generate_part(4, 17, out, 1, 2, sync)
+        except Exception as e:
+            errors.append(repr(e))
+        done.release()
+_thread.start_new_thread(core1, ())
+right = 0
+for _ in range(N):
+    out[:] = bytes(1024)
+    go.release()
+    m.generate_part(4, 17, out, 0, 2, sync)
+    done.acquire()
+    right += out == want
+print(right, errors)
+again = bytearray(1024)
+m.generate(4, 17, again)
+print(again == want)
+"""
+    assert run(natmod, script, blob) == ["200 []", "True"]
+
+
+def test_a_part_index_is_held_by_one_caller_at_a_time(natmod, blob):
+    """Two callers of part 0 would share its rows: the second is refused while the first waits
+    at the barrier; part 1 is accepted (and releases the first)."""
+    script = """
+import _thread, time, pipnet
+m = pipnet.Model(open("m.blob", "rb").read(), pipnet.FULL)
+sync = bytearray(2)
+out = bytearray(1024)
+a = []
+def first():
+    m.generate_part(2, 0, out, 0, 2, sync)
+    a.append("first done")
+_thread.start_new_thread(first, ())
+time.sleep_ms(20)
+try:
+    m.generate_part(2, 0, bytearray(1024), 0, 2, bytearray(2))
+    print("second part 0 ran")
+except RuntimeError as e:
+    print("RuntimeError: " + str(e))
+m.generate_part(2, 0, out, 1, 2, sync)
+while not a:
+    time.sleep_ms(1)
+print(a[0])
+"""
+    lines = run(natmod, script, blob)
+    assert lines[0].startswith(BUSY), lines
+    assert lines[1] == "first done", lines

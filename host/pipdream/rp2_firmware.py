@@ -76,6 +76,7 @@ class Rp2Firmware:
         if not NODE_MODULES.is_dir():
             raise FirmwareError(f"rp2040js is not installed in {NODE_MODULES} (make setup)")
         self.run_state = Run()
+        uf2, bootrom = Path(uf2).resolve(), Path(bootrom).resolve()  # node runs in the harness's folder
         cmd = ["node", str(HARNESS), "--uf2", str(uf2), "--bootrom", str(bootrom), "--seed", str(seed),
                "--until-ms", str(until_ms),
                "--press", ",".join(f"{at}:{hold}" for at, hold in presses)]
