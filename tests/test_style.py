@@ -76,3 +76,25 @@ def test_an_edit_of_the_drawing_code_is_never_served_from_the_cache(tmp_path):
     # The edit undone: the shipped names still hold the shipped renders.
     undone = dataset.cached_dataset(512, 1, cache)
     assert np.array_equal(undone["images"], dataset.make_dataset(512, 1)["images"])
+
+
+@pytest.mark.parametrize("name", ["shipped", "big_pips", "square", "inverted"])
+def test_the_judge_reads_every_render_of_each_style_the_tests_use(name):
+    """The judge takes its expectations from the style (pip area, polarity): before it judges a
+    model of a style it must pass all 6,000 of the style's own renders (retrain checks the same)."""
+    from pipdream import legibility
+
+    s = style.load(style.SHIPPED_FILE.with_name(f"{name}.toml"))
+    data = dataset.make_dataset(6000, 0, s)
+    judged = legibility.judge(data["images"], data["faces"], s)
+    assert judged["legible"] == judged["legible_1bit"] == 1.0
+    assert dataset.fold_check(s).holds
+
+
+def test_an_inverted_die_is_judged_on_its_complement_and_not_as_the_shipped_one():
+    from pipdream import legibility
+
+    inverted = style.load(style.SHIPPED_FILE.with_name("inverted.toml"))
+    data = dataset.make_dataset(200, 2, inverted)
+    assert legibility.is_legible(data["images"], data["faces"], style=inverted).all()
+    assert not legibility.is_legible(data["images"], data["faces"]).any()  # the shipped judge: no body
