@@ -40,6 +40,7 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
         ("directory", ["dataset", "--n", "3", "--out", "{dir_npz}"], "is a directory"),
         ("wrong type", ["dataset", "--n", "3", "--out", "x.txt"], "--out must end in .npz"),
         ("range", ["dataset", "--n", "٣", "--out", "x.npz"], "--n must be an integer"),
+        ("not a style", ["dataset", "--style", "{text}", "--preview", "p.png"], "is not valid TOML"),
     ],
     "train-eval": [
         ("range", ["train-eval", "--epochs", "0"], "--epochs must be 1..1000, got 0"),
@@ -52,6 +53,15 @@ ROWS: dict[str, list[tuple[str, list[str], str]]] = {
          "cannot write /proc/"),
         ("directory", ["train-eval", "--out", "{dir_pt}"], "is a directory"),
         ("wrong type", ["train-eval", "--out", "e.txt"], "--out must end in .pt"),
+        ("not a style", ["train-eval", "--style", "{missing}", "--out", "e.pt"], "cannot read style file"),
+    ],
+    "retrain": [
+        ("not a style", ["retrain", "--style", "{text}", "--out", "r"], "is not valid TOML"),
+        ("not a style", ["retrain", "--style", "{blob}", "--out", "r"], "cannot read style file"),
+        ("directory", ["retrain", "--out", "{text}"], "is a file, not a folder"),
+        ("unwritable", ["retrain", "--out", f"{UNWRITABLE}"], "cannot write /proc/"),
+        ("range", ["retrain", "--seed=-1", "--out", "r"], "--seed must be 0..4294967295"),
+        ("range", ["retrain", "--threads", "0", "--out", "r"], "--threads must be 1..256"),
     ],
     "train": [
         ("range", ["train", "--steps", "0", "--out", "t.pt"], "--steps must be 1..10000000"),
