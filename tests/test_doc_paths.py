@@ -108,6 +108,8 @@ def test_every_path_in_comments_docstrings_and_documents_exists(tree):
     sources, top = tree
     bad = {}
     for rel in sources:
+        if rel == "tests/test_doc_paths.py":
+            continue  # its own examples name missing paths on purpose
         path = REPO / rel
         if not path.is_file():
             continue  # deleted in the working tree, not yet committed
