@@ -140,7 +140,7 @@ def test_keep_best_returns_the_weights_the_judge_passed_most(monkeypatch):
     readings = iter([(0.99, 0.3), (0.995, 0.5), (1.0, 0.9), (0.999, 0.95), (1.0, 0.6)])
     seen: list[dict] = []
 
-    def judge(qat, faces, codes):
+    def judge(qat, faces, codes, style=None):
         assert faces.shape == codes.shape == (quantize.JUDGE_N,)
         seen.append({k: v.clone() for k, v in qat.state_dict().items()})
         return next(readings)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipdream import checkpoint, paths
+from pipdream import checkpoint, files, paths
 
 FORMAT, VERSION = checkpoint.EVAL, 1  # evalnet.FORMAT, evalnet.VERSION (that module imports torch)
 
@@ -62,6 +62,8 @@ def load(path: str | Path = paths.EVAL_PT) -> dict[str, np.ndarray]:
     """The state dict of an eval CNN checkpoint as float32 arrays; ValueError naming the file
     when it is not one."""
     path = Path(path)
+    if path.exists():  # a folder, a blob, a text file: named as checkpoint.load names them
+        files.expect(path, "torch", "eval CNN checkpoint")
     try:
         with zipfile.ZipFile(path) as archive:
             pkl = next(n for n in archive.namelist() if n.endswith("/data.pkl"))
@@ -70,7 +72,10 @@ def load(path: str | Path = paths.EVAL_PT) -> dict[str, np.ndarray]:
         raise ValueError(f"{path}: not found (pipdream train-eval writes the eval CNN)") from None
     except (OSError, StopIteration, KeyError, ValueError, zipfile.BadZipFile, pickle.UnpicklingError) as e:
         raise ValueError(f"{path} is not an eval CNN checkpoint ({e})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT or ckpt.get("version") != VERSION:
+    fmt = ckpt.get("format") if isinstance(ckpt, dict) else None
+    if isinstance(fmt, str) and fmt.startswith("pipdream-") and fmt != FORMAT:
+        raise ValueError(f"{path} is a {fmt.replace('-', ' ')} checkpoint, not an eval CNN checkpoint")
+    if not isinstance(ckpt, dict) or fmt != FORMAT or ckpt.get("version") != VERSION:
         raise ValueError(f"{path} is not a version {VERSION} {FORMAT} checkpoint")
     return dict(ckpt["state_dict"])
 
