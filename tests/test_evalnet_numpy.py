@@ -24,9 +24,9 @@ def test_the_weights_read_without_torch_are_the_checkpoints():
 
 
 def test_a_file_that_is_not_an_eval_checkpoint_is_refused_by_name(tmp_path):
-    with pytest.raises(ValueError, match=r"decoder\.pt is a pipdream decoder checkpoint, not an eval CNN checkpoint"):
+    with pytest.raises(ValueError, match=r"decoder\.pt is a pipdream decoder checkpoint, not an eval CNN"):
         evalnet_numpy.load(paths.DECODER_PT)
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match=r"junk\.pt is not an eval CNN checkpoint"):
+    with pytest.raises(ValueError, match=r"junk\.pt is a text file, not an eval CNN checkpoint"):
         evalnet_numpy.load(junk)
