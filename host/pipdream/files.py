@@ -275,10 +275,12 @@ def atomic_set(*targets: str | Path) -> Iterator[list[Path]]:
                 current = path
                 os.replace(tmp, path)
     except OSError as e:
-        if e.errno not in WRITE_ERRORS:
+        short = e.errno is None and "written" in str(e)  # numpy's tofile: "N requested and M written"
+        if e.errno not in WRITE_ERRORS and not short:
             raise
         named = dict(zip(map(str, tmps), paths)).get(str(e.filename), current)  # the target, not its tmp
-        raise ValueError(f"cannot write {named}: {e.strerror} (the previous file, if any, is kept)") from None
+        why = f"{e} (is the disk full?)" if short else e.strerror
+        raise ValueError(f"cannot write {named}: {why} (the previous file, if any, is kept)") from None
     except RuntimeError as e:  # torch.save's own writer says only "file write failed"
         if "write failed" not in str(e):
             raise
