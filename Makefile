@@ -1,6 +1,6 @@
 # The two commands (see README.md):
 #   make demo   install the die (no torch), then roll it on the simulated board
-#   make test   set everything up, then run the whole test suite
+#   make test   set everything up, then run the whole test suite on every core (pytest-xdist)
 # and for the edit loop:
 #   make quick  the tests not marked slow (tests/conftest.py: no avr, rp2040, fuzz or long ones),
 #               on every core (pytest-xdist)
@@ -14,7 +14,7 @@ demo:
 	.venv/bin/pipdream demo
 
 test: setup
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -n auto
 
 quick: setup
 	.venv/bin/python -m pytest -m "not slow" -n auto

@@ -1,6 +1,6 @@
-"""`pipdream retrain --quick` end to end, timed: the shipped style and big pips.
+"""`pipdream retrain --quick` end to end, timed: the shipped style, big pips and the inverted die.
 
-    .venv/bin/python bench/retrain.py            # about 20 minutes on 2 cores
+    .venv/bin/python bench/retrain.py            # about 12 minutes on 2 cores
 
 Runs the real command for each style into a fresh folder and writes bench/results/retrain.json:
 wall time, each stage's seconds, the final figures (legible, accuracy, MSE, blob), the torch
@@ -22,7 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STYLES = {"shipped": ROOT / "host/pipdream/styles/shipped.toml",
-          "big_pips": ROOT / "host/pipdream/styles/big_pips.toml"}
+          "big_pips": ROOT / "host/pipdream/styles/big_pips.toml",
+          "inverted": ROOT / "host/pipdream/styles/inverted.toml"}
 KEEP = ("legible", "legible_1bit", "accuracy", "accuracy_1bit", "mse", "float_legible", "float_mse",
         "mse_vs_float", "params", "macs", "blob_bytes", "boards")
 

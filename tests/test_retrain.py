@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from pipdream import paths, retrain, style
 from pipdream.cli import main
+from support.retrained import TINY
 
 STYLES = paths.CHECKOUT / "host/pipdream/styles" if paths.CHECKOUT else Path(style.SHIPPED_FILE).parent
-# The stages' schedule cut to seconds: the files and the plumbing, not a usable model.
-TINY = retrain.Plan("tiny", 600, 1, 2000, 30, 10, 2e-3, 20, 2e-3, 10)
 STAGE_FILES = ["style.toml", "preview.png", "style_check.json", "eval.pt", "eval_metrics.json", "decoder.pt",
                "decoder_metrics.json", "decoder_q.pt", "decoder_q_metrics.json", "decoder_l_q.pt",
                "decoder_l_q_metrics.json", "model.blob", "model_metrics.json", "retrain.json"]
