@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO / "host"))
 sys.path.insert(0, str(REPO / "device"))
 
 import pdview  # noqa: E402
-from pipdream import reference  # noqa: E402
+from pipdream import files, reference  # noqa: E402
 from pipdream.blob import load  # noqa: E402
 
 BENCH_DIR = REPO / "bench" / "rp2040"
@@ -57,7 +57,8 @@ def build(blob: Path, build_dir: Path | None = None) -> Path:
     build_dir = Path(build_dir or BENCH_DIR / "build")
     cmd = ["make", "-C", str(BENCH_DIR), "-f", "overlap.mk", "--no-print-directory", "-s", "overlap",
            f"BLOB={blob.resolve()}", f"BUILD={build_dir.resolve()}", f"PY={sys.executable}"]
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    with files.locked(BENCH_DIR / "build"):  # node_modules and the shared objects: one make at a time
+        res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stdout[-2000:]}{res.stderr[-4000:]}")
     return build_dir / "tuned" / "overlap.bin"

@@ -8,26 +8,11 @@ import numpy as np
 import pytest
 from pipdream.blob import QModel, load, pack
 from pipdream.blob import format as F
+from pipdream.blob.synthetic import default_shape_model as default_arch_model  # noqa: F401 (tests import it)
 from pipdream.blob.synthetic import random_layer
-from pipdream.decoder import DecoderConfig, layer_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_BLOB = ROOT / "models" / "default.blob"
-KINDS = {"fc": F.KIND_FC, "convT": F.KIND_CONVT, "conv": F.KIND_CONV}
-
-
-def default_arch_model(seed: int = 0, cfg: DecoderConfig | None = None) -> QModel:
-    """Random weights in exactly the shapes of the default decoder."""
-    rng = np.random.default_rng(seed)
-    layers = [
-        random_layer(rng, KINDS[s.kind], s.in_shape, s.out_shape,
-                     F.DTYPE_INT8 if i == 0 else F.DTYPE_UINT8,
-                     s.kernel, s.stride, s.padding, s.output_padding)
-        for i, s in enumerate(layer_specs(cfg or DecoderConfig()))
-    ]
-    return QModel(layers)
-
-
 def heavy_model(seed: int = 0) -> QModel:
     """A valid die model no board's heap holds: 16 layers (the format's most), about 300 KB of
     weights, 32 faces at 32x32 like the app needs, its streaming scratch within SCRATCH_BUDGET."""

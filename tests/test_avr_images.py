@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from pipdream import avr, reference
 from pipdream.blob import load
+from pipdream.blob.synthetic import default_shape_blob
 
 FACES = range(1, 7)
 ANGLES = (-127, -40, 0, 93)
@@ -58,7 +59,7 @@ def test_the_plain_c_kernels_and_the_asm_dot_product_give_the_same_bytes(tmp_pat
 def test_a_random_default_architecture_blob_matches_too(tmp_path):
     """Other weights, biases and requantization constants than the shipped model's."""
     blob = tmp_path / "synthetic.blob"
-    blob.write_bytes(avr.synthetic_default_blob(seed=7))
+    blob.write_bytes(default_shape_blob(seed=7))
     forced = [(f, a) for f, a in zip(FACES, (5, -90, 127, -127, 0, 33))]
     run, panels, refs = run_forced(tmp_path, "asm", forced, blob=blob)
     assert_rolls_match(run, panels, refs, forced)
@@ -71,7 +72,7 @@ def test_other_channel_counts_take_the_other_asm_paths_and_match_too(tmp_path):
     from pipdream.decoder import DecoderConfig
 
     blob = tmp_path / "mixed.blob"
-    blob.write_bytes(avr.synthetic_default_blob(seed=5, cfg=DecoderConfig(d1=8, d2=6, d3=4, d4=5)))
+    blob.write_bytes(default_shape_blob(seed=5, cfg=DecoderConfig(d1=8, d2=6, d3=4, d4=5)))
     forced = [(f, a) for f, a in zip(FACES, (5, -90, 127, -127, 0, 33))]
     run, panels, refs = run_forced(tmp_path, "asm", forced, blob=blob)
     assert_rolls_match(run, panels, refs, forced)

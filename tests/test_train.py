@@ -121,6 +121,17 @@ def test_fine_tuning_starts_from_the_given_checkpoint(tmp_path):
                     progress=False)
 
 
+def test_an_inverted_start_draws_the_complement_of_the_shipped_decoders_dice():
+    """retrain --quick of an inverted style starts from the shipped model's exact complement."""
+    shipped = train.load_decoder(paths.DECODER_PT)
+    x = torch.cat([torch.eye(6), torch.linspace(-1, 1, 6).view(-1, 1)], dim=1)
+    with torch.no_grad():
+        before = shipped(x)
+        train.invert_output(shipped)
+        assert torch.allclose(shipped(x), 1.0 - before, atol=1e-6)
+    assert float(before.std()) > 0.3  # dice, not a flat grey that is its own complement
+
+
 def test_the_separator_term_asks_the_gap_between_two_pips_to_be_bright():
     six = dataset.render(6, 0.0)[None]  # (1, 32, 32)
     sep = train.separator_masks(six)[0]  # (32, 32) bool

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-N_FACES = 6
-LATENT = 1
+from pipdream.blob import format as F
+from pipdream.blob.model import taps_1d
+
+N_FACES = F.N_FACES
+LATENT = F.LATENT_SIZE
 IN_FEATURES = N_FACES + LATENT
-IMAGE_SIZE = 32
+IMAGE_SIZE = F.OUT_H
 
 
 @dataclass(frozen=True)
@@ -60,26 +63,10 @@ class LayerSpec:
         ci, co = self.in_shape[0], self.out_shape[0]
         if self.kind == "fc":
             return ci * co * self.out_shape[1] * self.out_shape[2]
-        taps_y = _taps_1d(self, self.in_shape[1], self.out_shape[1])
-        taps_x = _taps_1d(self, self.in_shape[2], self.out_shape[2])
+        kind, k, s, p = F.KIND_BY_NAME[self.kind], self.kernel, self.stride, self.padding
+        taps_y = taps_1d(kind, self.in_shape[1], self.out_shape[1], k, s, p)
+        taps_x = taps_1d(kind, self.in_shape[2], self.out_shape[2], k, s, p)
         return ci * co * taps_y * taps_x
-
-
-def _taps_1d(layer: LayerSpec, n_in: int, n_out: int) -> int:
-    """Number of (input, output, kernel) index triples that are in range along one axis."""
-    k, s, p = layer.kernel, layer.stride, layer.padding
-    count = 0
-    for o in range(n_out):
-        for t in range(k):
-            if layer.kind == "convT":
-                num = o + p - t
-                if num % s == 0 and 0 <= num // s < n_in:
-                    count += 1
-            else:
-                i = o * s - p + t
-                if 0 <= i < n_in:
-                    count += 1
-    return count
 
 
 def layer_specs(cfg: DecoderConfig) -> list[LayerSpec]:

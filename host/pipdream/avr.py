@@ -26,36 +26,15 @@ from pathlib import Path
 import numpy as np
 
 from pipdream import paths
-from pipdream.architecture import DecoderConfig, layer_specs
 from pipdream.blob import format as F
 from pipdream.blob.model import QModel
-from pipdream.blob.synthetic import random_layer
-from pipdream.blob.writer import pack
+from pipdream.blob.synthetic import default_shape_blob
 
 BOARD = paths.AVR_BOARD  # the firmware's sources (read only: builds go to build_root())
 DEVICE = paths.DEVICE
 F_CPU = 16_000_000
 DISPLAY_ADDR = 0x3C
 FAST_BLOB = paths.MODELS / "fast.blob"  # the tumble's model (boards/atmega328p/Makefile FAST_BLOB)
-_KINDS = {"fc": F.KIND_FC, "convT": F.KIND_CONVT, "conv": F.KIND_CONV}
-
-
-# ---- models -------------------------------------------------------------------------
-
-
-def synthetic_default_model(seed: int = 0, cfg: DecoderConfig | None = None) -> QModel:
-    """Random weights in the shapes of the default decoder (or `cfg`)."""
-    rng = np.random.default_rng(seed)
-    layers = []
-    for i, s in enumerate(layer_specs(cfg or DecoderConfig())):
-        in_type = F.DTYPE_INT8 if i == 0 else F.DTYPE_UINT8
-        layers.append(random_layer(rng, _KINDS[s.kind], s.in_shape, s.out_shape, in_type,
-                                   s.kernel, s.stride, s.padding, s.output_padding))
-    return QModel(layers)
-
-
-def synthetic_default_blob(seed: int = 0, cfg: DecoderConfig | None = None) -> bytes:
-    return pack(synthetic_default_model(seed, cfg))
 
 
 # ---- building -------------------------------------------------------------------------
@@ -411,7 +390,7 @@ def default_blob() -> Path:
     path = build_root() / "synthetic.blob"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(synthetic_default_blob())
+        path.write_bytes(default_shape_blob())
     return path
 
 

@@ -22,7 +22,6 @@ import numpy as np
 
 from pipdream import micropython as mpy
 from pipdream import reference
-from pipdream.blob import format as F
 from pipdream.blob.reader import load
 
 BACKENDS = ("reference", "natmod", "natmod-full", "viper", "python")
@@ -87,21 +86,8 @@ def default_blob(seed: int = 0) -> bytes:
     shipped = MODELS / "default.blob"
     if shipped.exists():
         return shipped.read_bytes()
+    from pipdream.blob.synthetic import default_shape_blob
+
     return default_shape_blob(seed)
 
 
-def default_shape_blob(seed: int = 0) -> bytes:
-    """A random valid blob with the layer shapes of the default decoder architecture."""
-    from pipdream.architecture import DecoderConfig, layer_specs
-    from pipdream.blob.model import QModel
-    from pipdream.blob.synthetic import random_layer
-    from pipdream.blob.writer import pack
-
-    kinds = {"fc": F.KIND_FC, "convT": F.KIND_CONVT, "conv": F.KIND_CONV}
-    rng = np.random.default_rng(seed)
-    layers = []
-    for i, s in enumerate(layer_specs(DecoderConfig())):
-        layers.append(random_layer(rng, kinds[s.kind], s.in_shape, s.out_shape,
-                                   F.DTYPE_INT8 if i == 0 else F.DTYPE_UINT8, s.kernel, s.stride,
-                                   s.padding, s.output_padding))
-    return pack(QModel(layers))

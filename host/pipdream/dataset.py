@@ -19,9 +19,10 @@ from PIL import Image, ImageDraw
 
 from pipdream import paths
 from pipdream import style as styles
+from pipdream.blob import format as F
 from pipdream.style import Style
 
-SIZE = 32  # output side
+SIZE = F.OUT_H  # output side (square: OUT_W too)
 RENDER = 128  # drawing side; RENDER // SIZE is the box-filter factor
 ANGLE_MIN, ANGLE_MAX = -90.0, 90.0  # half-open range [ANGLE_MIN, ANGLE_MAX)
 

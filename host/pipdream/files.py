@@ -244,6 +244,21 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
+def locked(folder: str | Path) -> Iterator[None]:
+    """Hold folder/.lock (flock) for the block: one `make` at a time in a shared build folder,
+    whichever process (a pytest-xdist worker, a second shell) asks."""
+    import fcntl  # POSIX only, like the builds it guards
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    with open(Path(folder) / ".lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
 def atomic(path: str | Path) -> Iterator[Path]:
     """A temporary path beside `path` (same suffix, so writers that go by the suffix work);
     renamed over `path` when the block ends without an exception, removed otherwise.

@@ -43,11 +43,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from pipdream.blob import format as F
 from pipdream.style import Style
 
 THRESHOLD = 128  # device/pdsettings.py THRESHOLD: the OLED lights a pixel when grey >= 128
 DISPLAY_SCALE = 2  # device/pdview.py: each model pixel is a 2x2 block on the 128x64 OLED
-SIZE = 32  # model image side
+SIZE = F.OUT_H  # model image side
 # A hole smaller than this (model pixels) is a speck, not a pip: a quarter of a true pip,
 # whose rendered area is 14..21 px at threshold 128 and never under 8 at any threshold
 # from 16 to 240. A speck makes a face illegible (a faint pip, or dirt on the die).

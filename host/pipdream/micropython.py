@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
-from pipdream import paths
+from pipdream import files, paths
 
 DEVICE_DIR = paths.DEVICE
 NATMOD_DIR = paths.NATMOD
@@ -115,7 +115,8 @@ def natmod_mpy(arch: str = "x64") -> Path:
     The first build fetches the mpy-cross-v6-3 sdist from PyPI (see natmod/Makefile)."""
     cmd = ["make", "--no-print-directory", "-C", str(NATMOD_DIR), "build", f"ARCH={arch}",
            f"PYTHON={sys.executable}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    with files.locked(NATMOD_DIR / "build"):
+        proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"natmod build for {arch} failed:\n{_tail(proc.stdout + proc.stderr, 40)}")
     return NATMOD_DIR / "build" / arch / "pipnet.mpy"

@@ -38,7 +38,6 @@ from pipdream.train import (
 
 QCHECKPOINT_FORMAT = checkpoint.DECODER_Q
 QCHECKPOINT_VERSION = 1
-KIND = {"fc": F.KIND_FC, "convT": F.KIND_CONVT, "conv": F.KIND_CONV}
 IN_SCALE = 1.0 / F.ONE_HOT_CODE
 
 
@@ -170,7 +169,7 @@ def to_qmodel(qat: QATDecoder) -> QModel:
         else:  # (co, ci, k, k) -> (co, k, k, ci)
             w = wq.numpy().transpose(0, 2, 3, 1)
         layers.append(QLayer(
-            KIND[spec.kind], spec.in_shape, spec.out_shape, w.astype(np.int8),
+            F.KIND_BY_NAME[spec.kind], spec.in_shape, spec.out_shape, w.astype(np.int8),
             np.clip(bias, -F.MAX_BIAS, F.MAX_BIAS).astype(np.int32), mult, shift,
             spec.kernel, spec.stride, spec.padding, spec.output_padding,
             F.DTYPE_INT8 if i == 0 else F.DTYPE_UINT8))

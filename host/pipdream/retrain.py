@@ -158,9 +158,11 @@ def stage_float(run: Run) -> tuple[list[str], dict]:
     from pipdream.decoder import DecoderConfig
 
     cfg = DecoderConfig(fold=bool(run.figures("style")["fold"]))
-    init = str(paths.DECODER_PT) if run.plan.warm else ""
+    init = str(paths.DECODER_PT) if run.plan.warm else ""  # an inverted die starts from its complement
     tc = train.TrainConfig(steps=run.plan.float_steps, lr=run.plan.float_lr, n_train=run.plan.n_train,
-                           seed=run.seed, threads=run.threads, init=init, **LEGIBILITY_TERMS)
+                           seed=run.seed, threads=run.threads, init=init,
+                           init_inverted=bool(init) and run.style.invert != styles.SHIPPED.invert,
+                           **LEGIBILITY_TERMS)
     model, metrics = train.train(cfg, tc, style=run.style)
     metrics.pop("loss_history")
     train.save_checkpoint(run.path("decoder.pt"), model, metrics)

@@ -44,6 +44,7 @@ class TrainConfig:
     legibility_weight: float = 0.0
     margin: float = MARGIN
     init: str = ""  # a float checkpoint to start from instead of random weights
+    init_inverted: bool = False  # start from init's complement (1 - its image): for an inverted die
     # Sampling weight of each face 1..6 (empty: uniform), e.g. more sixes, the hardest face.
     face_weights: tuple[float, ...] = ()
     # Weight of image_loss's separator term (0: none): gap pixels between pips kept bright.
@@ -177,6 +178,8 @@ def train(
         if dataclasses.replace(start.cfg, fold=cfg.fold) != cfg:  # an unfolded start may be folded
             raise ValueError(f"--init {tc.init} is a {start.cfg.name()} decoder, not {cfg.name()}")
         model.load_state_dict(start.state_dict())
+        if tc.init_inverted:
+            invert_output(model)
     rng = np.random.default_rng(tc.seed)
     t0 = time.perf_counter()
     data = training_data(cfg, tc.n_train, tc.seed, style)
@@ -228,6 +231,15 @@ def train(
         "style": (style or dataset.styles.SHIPPED).to_dict(),
     }
     return model, metrics
+
+
+@torch.no_grad()
+def invert_output(model: Decoder) -> None:
+    """Make the model draw 1 - its image, exactly: clamp(1 - z, 0, 1) = 1 - clamp(z, 0, 1), so the
+    last layer's weights are negated and its bias b becomes 1 - b."""
+    last = model.layers[-1]
+    last.weight.neg_()
+    last.bias.neg_().add_(1.0)
 
 
 def save_checkpoint(path: str | Path, model: Decoder, metrics: dict) -> None:

@@ -109,6 +109,8 @@ WEIGHT_WIDTH, BIAS_WIDTH, MULT_WIDTH, SHIFT_WIDTH = (width(code) for _, code in 
 KIND_FC = 1  # dense: in (1, 1, in_c) -> out (out_h, out_w, out_c), one "channel" per output value
 KIND_CONVT = 2  # transposed convolution, square kernel
 KIND_CONV = 3  # convolution, square kernel
+KIND_BY_NAME = {"fc": KIND_FC, "convT": KIND_CONVT, "conv": KIND_CONV}  # the names layer specs use
+KIND_NAMES = {code: name for name, code in KIND_BY_NAME.items()}
 
 ACT_CLAMP = 1  # requantize, then clamp to 0..255 (ReLU, and the output clamp)
 

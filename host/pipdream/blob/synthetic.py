@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipdream.architecture import DecoderConfig, layer_specs
 from pipdream.blob import format as F
 from pipdream.blob.model import QLayer, QModel, out_dim
+from pipdream.blob.writer import pack
 
 
 def random_layer(rng: np.random.Generator, kind: int, in_shape: tuple[int, int, int],
@@ -27,6 +29,19 @@ def random_layer(rng: np.random.Generator, kind: int, in_shape: tuple[int, int, 
     layer.shift = shift.astype(np.uint8)
     layer.mult = np.clip(np.round(scale * 2.0 ** (16 + shift)), 4096, 65535).astype(np.uint16)
     return layer
+
+
+def default_shape_model(seed: int = 0, cfg: DecoderConfig | None = None) -> QModel:
+    """Random weights in exactly the layer shapes of the default decoder (or `cfg`)."""
+    rng = np.random.default_rng(seed)
+    return QModel([random_layer(rng, F.KIND_BY_NAME[s.kind], s.in_shape, s.out_shape,
+                                F.DTYPE_INT8 if i == 0 else F.DTYPE_UINT8, s.kernel, s.stride, s.padding,
+                                s.output_padding)
+                   for i, s in enumerate(layer_specs(cfg or DecoderConfig()))])
+
+
+def default_shape_blob(seed: int = 0, cfg: DecoderConfig | None = None) -> bytes:
+    return pack(default_shape_model(seed, cfg))
 
 
 def random_model(rng: np.random.Generator, n_layers: int | None = None,

@@ -18,7 +18,6 @@ EXAMPLES = """examples:
   pipdream inspect models/default.blob
   pipdream inspect models/default.blob --json
 """
-KINDS = {F.KIND_FC: "fc", F.KIND_CONVT: "convT", F.KIND_CONV: "conv"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,7 +31,7 @@ def describe(data: bytes) -> dict:
     layers = []
     for i, q in enumerate(model.layers):
         layers.append({
-            "index": i, "kind": KINDS[q.kind], "in": list(q.in_shape), "out": list(q.out_shape),
+            "index": i, "kind": F.KIND_NAMES[q.kind], "in": list(q.in_shape), "out": list(q.out_shape),
             "kernel": q.kernel, "stride": q.stride, "padding": q.padding,
             "output_padding": q.output_padding, "params": q.params, "macs": q.macs,
             "bytes": q.n_weights + 7 * q.n_ch,  # int8 weights + int32 bias, uint16 mult, uint8 shift

@@ -110,7 +110,8 @@ def ensure_natmod(arch: str, log: Callable[[str], None] = print) -> tuple[Path |
     if kit is not None:
         cmd.append(f"MPY_DIR={kit}")
     log(f"building the {arch} natmod: make -C natmod {' '.join(cmd[3:])}")
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    with files.locked(NATMOD / "build"):
+        r = subprocess.run(cmd, capture_output=True, text=True)
     built = NATMOD / "build" / arch / NATMOD_NAME
     if r.returncode != 0 or not built.is_file():
         err = (r.stderr or r.stdout).strip()
