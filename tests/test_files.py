@@ -76,3 +76,16 @@ def test_sniff_names_what_a_file_is(tmp_path):
     assert got == {"a.blob": "blob", "t.txt": "text", "e": "empty", "d.bin": "data", "a.npy": "npy",
                    "a.npz": "npz", "c.pt": "torch"}
     assert files.sniff(paths.DECODER_PT) == "torch"
+
+
+def test_a_build_folder_is_held_by_one_process_at_a_time(tmp_path):
+    """files.locked: while one make runs in natmod/build, a second process waits for it."""
+    import subprocess
+    import sys
+
+    probe = ("import fcntl, sys\nf = open(sys.argv[1], 'a')\ntry:\n"
+             "    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept BlockingIOError:\n    sys.exit(3)\n")
+    lock = tmp_path / "build" / ".lock"
+    with files.locked(tmp_path / "build"):
+        assert subprocess.run([sys.executable, "-c", probe, str(lock)]).returncode == 3
+    assert subprocess.run([sys.executable, "-c", probe, str(lock)]).returncode == 0

@@ -250,12 +250,9 @@ def locked(folder: str | Path) -> Iterator[None]:
     import fcntl  # POSIX only, like the builds it guards
 
     Path(folder).mkdir(parents=True, exist_ok=True)
-    with open(Path(folder) / ".lock", "a") as f:
+    with open(Path(folder) / ".lock", "a") as f:  # closing it releases the lock
         fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+        yield
 
 
 @contextlib.contextmanager

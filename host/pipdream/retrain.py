@@ -50,8 +50,9 @@ FULL = Plan("full", False, 30000, 8, 60000, 12000, 1e-2, 4000, 1e-2, 1500, 2e-3,
 # a user's die is close to the shipped one: fine-tuning its decoder needs a fifth of the steps
 QUICK = Plan("quick", True, 10000, 3, 20000, 2500, 3e-3, 200, 2e-3, 600, 2e-3, 100)
 # Seconds per eval-CNN sample-epoch, per float step, per QAT step (legibility stage: with its
-# judge readings), per render; measured in bench/results/retrain.json (2 cores, 1 torch thread).
-RATES = {"eval": 8e-4, "float": 0.10, "qat": 0.16, "render": 6e-4}
+# judge readings), per render; from the stage seconds in bench/results/retrain.json (2 cores,
+# 2 torch threads: quick's float stage 100 s for 2,500 steps, QAT and legibility 76 s for 800).
+RATES = {"eval": 3.5e-4, "float": 0.04, "qat": 0.095, "render": 6e-4}
 
 
 def estimate_seconds(plan: Plan) -> float:
