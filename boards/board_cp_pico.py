@@ -7,6 +7,8 @@ it holds the same two lines as main.py). Needs adafruit_ssd1306, adafruit_frameb
 
 NAME = "cp_pico"
 PORT = "circuitpython"
+MACHINE = "Raspberry Pi Pico with rp2040"  # os.uname().machine on CircuitPython's raspberry_pi_pico
+FIRMWARE = "raspberry_pi_pico"  # circuitpython.org/board/raspberry_pi_pico: a .uf2
 NATMOD_ARCH = None  # CircuitPython cannot load native modules
 
 I2C_SDA = "GP4"  # names in CircuitPython's `board` module

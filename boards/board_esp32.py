@@ -5,6 +5,12 @@ Installed on the board as pdboard.py. Wiring: docs/wiring.md.
 
 NAME = "esp32"
 PORT = "esp32"
+MACHINE = "Generic ESP32 module with ESP32"  # os.uname().machine on ESP32_GENERIC
+FIRMWARE = "ESP32_GENERIC"  # micropython.org/download/ESP32_GENERIC
+FLASH_CHIP = "esp32"  # esptool's --chip; the firmware goes at the ROM bootloader's offset
+FLASH_OFFSET = 0x1000
+FLASH_FS_BYTES = 2_097_152  # 2 MiB: the 4 MB build's vfs partition
+FREQ = 160_000_000  # the esp32 port's default CPU clock
 NATMOD_ARCH = "xtensawin"  # needs ESP-IDF's xtensa-esp32-elf-gcc to build; else viper
 # of a ~110 KB heap: the natmod's full plan (16 KB) does not fit beside the app (measured on the
 # simulated board), so it streams (1,407 B)
@@ -33,6 +39,15 @@ BUTTON_IRQ_HARD = False  # esp32's Pin.irq has no hard=: its IRQs are scheduled 
 # output pseudo-random. ENTROPY_RADIO switches Wi-Fi on (not connected) at start-up for that.
 ENTROPY = "os.urandom (ESP32 hardware RNG, radio on)"
 ENTROPY_RADIO = True
+
+# The simulated board (host/pipdream/sim/mpy/simboard.py says what each field means), as the
+# esp32 port's C source behaves: machine_i2c.c, machine_hw_spi.c, machine_timer.c
+SIM = {
+    "unique_id": "246f28a1b2c4",
+    "i2c_errno": 19, "i2c_ids": [0, 1], "i2c_pins": "any",
+    "i2c_default": {"0": [18, 19], "1": [25, 26]}, "spi_default": {"1": [14, 13, 12], "2": [18, 23, 19]},
+    "timer_ids": [-1, 0, 1, 2, 3], "pin_prefix": None, "reset_pull": None,
+}
 
 
 def build():

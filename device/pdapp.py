@@ -606,34 +606,44 @@ def _port():
     return ("circuitpython" if sys.implementation.name == "circuitpython" else sys.platform), machine
 
 
-def _board_name(platform, machine):
-    """The boards/board_<name>.py for a port, None when the port says no more than "some board"."""
-    if platform == "circuitpython":
-        return "cp_pico"
-    if platform == "rp2":
-        return "pico"
-    if platform == "esp32":
-        return "esp32c3" if "C3" in machine else "esp32"
-    return None
+def _mcu(machine):
+    """The MCU os.uname().machine names after " with " ("RP2040" of "Raspberry Pi Pico W with RP2040")."""
+    i = machine.rfind(" with ")
+    return machine[i + 6:].lower() if i >= 0 else ""
+
+
+def _board_modules():
+    """The board_<name> modules on the import path (package.json installs every one), sorted."""
+    import os
+    import sys
+
+    names = []
+    for d in sys.path:
+        try:
+            entries = os.listdir(d or ".")
+        except (OSError, TypeError):  # a path entry that is not a folder (a frozen module's ".frozen")
+            continue
+        for f in entries:
+            stem = f[:f.rfind(".")] if f.endswith(".py") or f.endswith(".mpy") else ""
+            if stem.startswith("board_") and stem not in names:
+                names.append(stem)
+    names.sort()
+    return names
 
 
 def _detect_board():
+    """The board module whose PORT is this port and whose MACHINE names this board's MCU."""
     platform, machine = _port()
-    name = _board_name(platform, machine)
-    if name is None:
-        seen = platform + (", machine " + machine if machine else "")
-        raise ImportError("no board module: could not tell which board this is (sys.platform %s):"
-                          " copy boards/board_<name>.py to the board as pdboard.py"
-                          " (pipdream deploy --board <name>)" % seen)
-    module = "board_" + name
-    try:
-        return __import__(module)
-    except ImportError as e:
-        if module not in str(e):
-            raise  # the board module is there but something it imports is missing
-    raise ImportError("no board module: this is a %s (sys.platform %s) but neither pdboard.py nor %s.py is on"
-                      " it: copy boards/%s.py to the board as pdboard.py (pipdream deploy --board %s)"
-                      % (name, platform, module, module, name))
+    mcu = _mcu(machine)
+    tried = _board_modules()
+    for name in tried:
+        module = __import__(name)
+        if getattr(module, "PORT", None) == platform and mcu and _mcu(getattr(module, "MACHINE", "")) == mcu:
+            return module
+    seen = "sys.platform %s%s" % (platform, ", machine " + machine if machine else "")
+    which = "none of " + ", ".join(tried) + " is" if tried else "no pdboard.py and no board_*.py"
+    raise ImportError("no board module: %s for this board (%s): copy boards/board_<name>.py to the board"
+                      " as pdboard.py (pipdream deploy --board <name>)" % (which, seen))
 
 
 def read_model(cfg):

@@ -19,7 +19,8 @@ the words into the array the channel reads, and every register address is comput
 port they are not small ints).
 Without rp2.DMA (MicroPython before 1.22, another port), on a software I2C bus, or with no free
 channel, the board is pdboard_micropython's with a blocking display, and the console line says why.
-Registers: RP2040 datasheet 4.3.17 (I2C) and 2.5 (DMA).
+Registers: RP2040 datasheet 4.3.17 (I2C) and 2.5 (DMA); where the blocks are and their DREQ
+numbers come from the board module (I2C_BLOCKS, DREQ_I2C_TX: the RP2350 has them elsewhere).
 """
 
 import time
@@ -31,8 +32,6 @@ from micropython import const
 import pdboard_micropython  # the one app module importing machine: mem32 is its machine's
 import ssd1306
 
-_I2C_BASE = (0x40044000, 0x40048000)
-_DREQ_I2C_TX = (32, 34)
 _IC_TAR = const(0x04)
 _IC_DATA_CMD = const(0x10)
 _IC_RAW_INTR_STAT = const(0x34)
@@ -97,10 +96,10 @@ except Exception:  # noqa: BLE001 - no natmod (ImportError), another architectur
 
 
 class DmaI2C:
-    """machine.I2C `bus` (block i2c_id) whose windows go out by DMA channel `channel` (an rp2.DMA)."""
+    """machine.I2C `bus` (registers at `base`) whose windows go out by DMA channel `channel` (an
+    rp2.DMA), paced by the block's TX DREQ `dreq`."""
 
-    def __init__(self, bus, i2c_id, capacity, channel, mem32, freq):
-        base = _I2C_BASE[i2c_id]
+    def __init__(self, bus, base, dreq, capacity, channel, mem32, freq):
         self.bus = bus
         self.mem = mem32
         self.ch = channel
@@ -113,7 +112,7 @@ class DmaI2C:
         self.status = base + _IC_STATUS
         self.words = array("H", (0 for _ in range(capacity)))  # the commands the channel reads
         self.capacity = capacity
-        self.ctrl = channel.pack_ctrl(size=_DATA_SIZE_16, inc_write=False, treq_sel=_DREQ_I2C_TX[i2c_id])
+        self.ctrl = channel.pack_ctrl(size=_DATA_SIZE_16, inc_write=False, treq_sel=dreq)
         self.pending = False  # a transfer was started and not yet seen to end
         self.tar_addr = -1  # the address IC_TAR holds since our last write of it (-1: unknown)
         # twice the bus time of a full buffer (9 clocks a byte, an address byte per transaction)
@@ -220,6 +219,8 @@ def dma_bus(bus, cfg, capacity):
     i2c_id = cfg.get("I2C_ID")
     if i2c_id is None:
         return bus, "software I2C"
+    if "I2C_BLOCKS" not in cfg:
+        return bus, "the board module names no I2C_BLOCKS"
     try:
         import rp2
 
@@ -231,7 +232,8 @@ def dma_bus(bus, cfg, capacity):
     except OSError:
         return bus, "no free DMA channel"
     mem32 = pdboard_micropython.machine.mem32
-    return DmaI2C(bus, i2c_id, capacity, channel, mem32, cfg.get("I2C_FREQ", 400000)), None
+    return DmaI2C(bus, cfg["I2C_BLOCKS"][i2c_id], cfg["DREQ_I2C_TX"][i2c_id], capacity, channel, mem32,
+                  cfg.get("I2C_FREQ", 400000)), None
 
 
 class Board(pdboard_micropython.Board):

@@ -1,4 +1,5 @@
-"""Board modules: complete, valid pins for their chip, in step with docs/wiring.md, and buildable.
+"""Board modules: complete, valid pins for their chip, in step with docs/wiring.md, and buildable;
+every part of pipdream that knows boards takes them from the modules (a new module is picked up).
 
 The build test runs each MicroPython board module's build() on the real runtime
 with the simulated board's `machine` stand-in (host/pipdream/sim/mpy), which
@@ -10,44 +11,70 @@ from __future__ import annotations
 import ast
 import json
 import re
-from pathlib import Path
 
 import pytest
+from pipdream import boards
+from pipdream.deploy import ARCH_NAMES, mip
+from pipdream.flash import OFFSETS
+from pipdream.mpremote_board.boards import emulated_board
+from pipdream.sim import stage
+from pipdream.sim.world import BOARDS as SIM_BOARDS
 from pipdream.sim.world import Display, Script, World
 from support.device import BOARDS, ROOT, run_device_script
 
 WIRING = ROOT / "docs" / "wiring.md"
 MODULES = sorted(p.stem for p in BOARDS.glob("board_*.py"))
-MICROPYTHON_BOARDS = ["board_pico", "board_esp32", "board_esp32c3"]
-ARCH = {"board_pico": "armv6m", "board_esp32": "xtensawin", "board_esp32c3": "rv32imc", "board_cp_pico": None}
+MICROPYTHON_BOARDS = [m for m in MODULES if not boards.board_module(m[len("board_"):]).circuitpython]
+RP2_BOARDS = [m for m in MODULES if boards.board_module(m[len("board_"):]).port == "rp2"]
 REQUIRED = {
-    "NAME": str, "PORT": str, "I2C_SDA": (int, str), "I2C_SCL": (int, str), "I2C_FREQ": int,
-    "DISPLAY_WIDTH": int, "DISPLAY_HEIGHT": int, "DISPLAY_ADDRS": tuple, "BUTTON_PIN": (int, str),
-    "BUTTON_PULL": str, "BUTTON_ACTIVE": int, "ENTROPY": str,
+    "NAME": str, "PORT": str, "MACHINE": str, "FIRMWARE": str, "I2C_SDA": (int, str), "I2C_SCL": (int, str),
+    "I2C_FREQ": int, "DISPLAY_WIDTH": int, "DISPLAY_HEIGHT": int, "DISPLAY_ADDRS": tuple,
+    "BUTTON_PIN": (int, str), "BUTTON_PULL": str, "BUTTON_ACTIVE": int, "ENTROPY": str,
 }
+# what a MicroPython board module must also say: its heap, clock, flash and simulated machine
+REQUIRED_MICROPYTHON = {"HEAP_BYTES": int, "APP_HEAP": int, "SCRATCH_BUDGET": int, "FREQ": int,
+                        "FLASH_FS_BYTES": int, "I2C_ID": int, "SIM": dict}
 
 
 def constants(module: str) -> dict:
+    """The module's constants, each of them one (a value the host cannot read is a failure)."""
     tree = ast.parse((BOARDS / f"{module}.py").read_text())
-    out = {}
+    out: dict = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            out[node.targets[0].id] = ast.literal_eval(node.value)
+            out[node.targets[0].id] = boards.constant_value(node.value, out)
     out["_functions"] = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
     return out
 
 
-def test_the_four_boards_of_the_issue_are_there():
-    assert MODULES == ["board_cp_pico", "board_esp32", "board_esp32c3", "board_pico"]
+def test_the_boards_of_the_issues_are_there():
+    assert {"board_cp_pico", "board_esp32", "board_esp32c3", "board_pico", "board_pico2"} <= set(MODULES)
+
+
+@pytest.mark.parametrize("module", MICROPYTHON_BOARDS)
+def test_every_part_of_pipdream_that_knows_boards_picks_the_module_up(module):
+    """The simulation, the emulator, mip, deploy and flash: derived from the module, no list to edit."""
+    board = boards.board_module(module[len("board_"):])
+    c = board.constants
+    assert SIM_BOARDS[board.name]["heap"] == c["HEAP_BYTES"] and SIM_BOARDS[board.name]["freq"] == c["FREQ"]
+    assert board.name in stage.simulated_boards()
+    emulated = emulated_board(board.name, simulate=False)
+    assert (emulated.machine, emulated.flash) == (c["MACHINE"], c["FLASH_FS_BYTES"])
+    assert mip.package_file(board.name).name in mip.mip_packages()
+    assert [board.path.name, f"boards/{board.path.name}"] in mip.mip_package_any()["urls"]
+    if "FLASH_CHIP" in c:
+        assert OFFSETS[c["FLASH_CHIP"]] == c["FLASH_OFFSET"]
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_every_board_module_names_bus_display_button_arch_and_entropy(module):
     c = constants(module)
-    for name, kind in REQUIRED.items():
+    required = REQUIRED if c["PORT"] == "circuitpython" else {**REQUIRED, **REQUIRED_MICROPYTHON}
+    for name, kind in required.items():
         assert isinstance(c.get(name), kind), f"{module}.{name}"
     assert c["NAME"] == module[len("board_"):]
-    assert c["NATMOD_ARCH"] == ARCH[module]
+    assert c["NATMOD_ARCH"] is None if c["PORT"] == "circuitpython" else c["NATMOD_ARCH"] in ARCH_NAMES
+    assert " with " in c["MACHINE"]  # board " with " MCU (MICROPY_HW_*_NAME): how the app finds it
     assert c["I2C_FREQ"] == 400_000
     assert (c["DISPLAY_WIDTH"], c["DISPLAY_ADDRS"]) == (128, (0x3C, 0x3D))
     assert c["DISPLAY_HEIGHT"] in (32, 64)
@@ -56,12 +83,16 @@ def test_every_board_module_names_bus_display_button_arch_and_entropy(module):
     assert c["_functions"] == ["build"]
 
 
-def test_pico_pins_are_a_real_i2c0_pair():
-    c = constants("board_pico")
+@pytest.mark.parametrize("module", RP2_BOARDS)
+def test_rp2_pins_are_a_real_i2c_pair_and_dma_targets_their_block(module):
+    c = constants(module)
     sda, scl = c["I2C_SDA"], c["I2C_SCL"]
-    # RP2040: I2C0/1 alternate every two GPIOs; SDA on even pins, SCL on odd ones
+    # RP2040 and RP2350: I2C0/1 alternate every two GPIOs; SDA on even pins, SCL on odd ones
     assert sda % 2 == 0 and scl % 2 == 1 and (sda >> 1) & 1 == (scl >> 1) & 1 == c["I2C_ID"]
     assert all(0 <= p <= 28 for p in (sda, scl, c["BUTTON_PIN"]))
+    # two APB blocks (0x4000_0000 up), I2C1 above I2C0; each block's TX DREQ is followed by its RX one
+    assert 0x40000000 <= c["I2C_BLOCKS"][0] < c["I2C_BLOCKS"][1] < 0x50000000
+    assert c["DREQ_I2C_TX"][1] - c["DREQ_I2C_TX"][0] == 2
 
 
 def test_circuitpython_pico_uses_the_same_pins():
@@ -100,7 +131,7 @@ def table_row(section: str, signal: str) -> str:
 def pin_label(module: str, pin) -> str:
     if isinstance(pin, str):
         return pin
-    return f"GP{pin}" if module == "board_pico" else f"GPIO{pin}"
+    return f"GP{pin}" if module in RP2_BOARDS else f"GPIO{pin}"
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -110,8 +141,10 @@ def test_wiring_doc_has_a_table_and_a_diagram_matching_each_board_module(module)
     for signal, key in (("OLED SDA", "I2C_SDA"), ("OLED SCL", "I2C_SCL"), ("button", "BUTTON_PIN")):
         cell = table_row(section, signal)
         assert cell.split()[0] == pin_label(module, c[key]), (module, signal, cell)
-    if module != "board_cp_pico":  # the CircuitPython Pico refers to the MicroPython Pico's diagram
-        assert "```" in section and "SSD1306" in section
+    # a diagram of its own, or the one of a board wired the same (the Pico's, for the Pico 2 and
+    # the CircuitPython Pico)
+    same = re.search(r"The same wiring as the MicroPython Pico|The Pico's pinout and wiring", section)
+    assert ("```" in section and "SSD1306" in section) or same, module
 
 
 def test_wiring_doc_matches_the_atmega_firmware_pins():
@@ -172,7 +205,8 @@ def test_board_builds_on_the_simulated_board_and_finds_or_misses_its_display(tmp
         assert r["display"] == ["SSD1306_I2C", 0x3C, 128, c["DISPLAY_HEIGHT"]]
     else:
         # a NACKed address: EIO on the rp2 port's hardware I2C, ENODEV on the esp32 port
-        assert r["display"] == ["OSError", 5 if module == "board_pico" else 19]
+        assert r["display"] == ["OSError", c["SIM"]["i2c_errno"]]
+        assert c["SIM"]["i2c_errno"] == (5 if c["PORT"] == "rp2" else 19)
 
 
 def test_board_modules_never_leak_into_the_app():
@@ -188,8 +222,6 @@ def test_board_modules_never_leak_into_the_app():
             assert not imports & {"board", "busio", "digitalio", "ssd1306", "framebuf"}, path.name
 
 
-def test_board_readme_lists_every_module():
-    readme = (BOARDS / "README.md").read_text()
-    for module in MODULES:
-        assert f"`{module}.py`" in readme
-    assert Path(BOARDS / "atmega328p").is_dir() and "`atmega328p/`" in readme
+def test_the_simulated_board_without_a_world_is_the_pico_modules():
+    pico = boards.module_constants(ROOT / "host/pipdream/sim/mpy/simboard.py")["PICO"]
+    assert {k: v for k, v in pico.items() if k != "cycles_per_mac"} == SIM_BOARDS["pico"]

@@ -22,7 +22,7 @@ from pipdream.sim import stage
 from pipdream.sim.runner import run_board
 from pipdream.sim.world import BOARDS, Script
 
-SIMULATED = ("pico", "esp32", "esp32c3")
+SIMULATED = tuple(BOARDS)  # every MicroPython board module
 
 
 @pytest.fixture(scope="module")
@@ -67,12 +67,6 @@ def test_a_blob_that_fits_but_not_with_its_scratch_names_the_scratch(tmp_path):
     assert D.check_model(D.DEFAULT_MODEL, roomy) == D.DEFAULT_MODEL.read_bytes()
     assert app_plan(load(D.DEFAULT_MODEL.read_bytes()), blob, roomy) == ("stream", stream)
     assert app_plan(load(D.DEFAULT_MODEL.read_bytes()), blob, pico)[0] == "full"
-
-
-@pytest.mark.parametrize("board", SIMULATED)
-def test_the_board_modules_heap_is_the_simulated_boards(board):
-    assert D.board_module(board).constants["HEAP_BYTES"] == {**BOARDS["pico"], **BOARDS[board]}.get(
-        "heap", 192 * 1024)
 
 
 # ---- the app on the simulated board ---------------------------------------------------------------

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pipdream import boards
 from support.device import ROOT
 
 STUBS = {
@@ -72,13 +73,10 @@ KNOWN = {
     ],
 }
 KNOWN["esp32c3"] = KNOWN["esp32"]
-EXCLUDE = {  # files a port never runs
-    "rp2": ["boards/board_cp_pico.py", "boards/atmega328p"],
-    "esp32": ["boards/board_cp_pico.py", "boards/atmega328p"],
-    "esp32c3": ["boards/board_cp_pico.py", "boards/atmega328p"],
-    "circuitpython": ["boards/board_pico.py", "boards/board_esp32.py", "boards/board_esp32c3.py",
-                      "boards/atmega328p"],
-}
+_CIRCUITPYTHON = {n: boards.board_module(n).circuitpython for n in boards.known_boards()}
+EXCLUDE = {  # files a port never runs: the other firmware's board modules, the AVR port
+    port: [f"boards/board_{n}.py" for n, cp in _CIRCUITPYTHON.items() if cp != (port == "circuitpython")]
+    + ["boards/atmega328p"] for port in STUBS}
 
 
 def pyright() -> str:

@@ -90,3 +90,19 @@ def test_a_port_that_does_not_exist_is_said_so_as_deploy_says_it(firmware, tmp_p
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"pipdream flash: error: no board on {port}: the port does not exist"), err
     assert "bootloader" not in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("board, chip, offset", [("esp32", "esp32", 0x1000), ("esp32c3", "esp32c3", 0x0)])
+def test_a_board_names_its_chip_and_offset(board, chip, offset, firmware, capsys):
+    assert main(["flash", "--board", board, "--port", "/dev/ttyUSB0", "--firmware", str(firmware),
+                 "--dry-run"]) == 0
+    assert f"--chip {chip} --port /dev/ttyUSB0" in capsys.readouterr().out
+    assert f" -z {hex(offset)} " in " ".join(esptool_commands(chip, "/dev/ttyUSB0", firmware)[0]) + " "
+
+
+@pytest.mark.parametrize("board, url", [("pico", "https://micropython.org/download/RPI_PICO"),
+                                        ("pico2", "https://micropython.org/download/RPI_PICO2")])
+def test_a_uf2_board_is_sent_to_its_firmware_page_in_one_line(board, url, firmware, capsys):
+    assert main(["flash", "--board", board, "--port", "/dev/ttyACM0", "--firmware", str(firmware)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{board} is not flashed with esptool" in err and url in err

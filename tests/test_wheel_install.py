@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from pipdream.cli import NEEDS_TORCH, command_infos
+from pipdream.deploy import mip
 from support import REPO
 
 
@@ -47,7 +48,8 @@ def test_the_wheel_carries_the_app_the_boards_the_models_and_the_natmods(install
     data = "pipdream/_data/"
     for path in ("device/main.py", "boards/board_pico.py", "boards/atmega328p/Makefile",
                  "models/default.blob", "models/fast.blob", "natmod/dist/armv6m_6.3/pipnet.mpy",
-                 "natmod/kernels/pd_conv.c", "package-pico.json"):
+                 "natmod/kernels/pd_conv.c", "package.json",
+                 *(f"package-{b.name}.json" for b in mip.mip_boards())):  # every board's (hatch_build.py)
         assert data + path in names, path
     assert not [n for n in names if "/build/" in n or "__pycache__" in n]  # build output never ships
 

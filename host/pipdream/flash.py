@@ -3,9 +3,9 @@
     commands = esptool_commands("esp32c3", "/dev/ttyACM0", Path("ESP32_GENERIC_C3.bin"), erase=True)
 
 The firmware image of micropython.org/download goes at the chip's bootloader
-offset: 0x1000 on the ESP32, 0x0 on the ESP32-C3 and ESP32-S3 (their ROM
-bootloader sits elsewhere). RP2040 boards take a .uf2 by drag and drop instead,
-and the ATmega328p build is flashed with avrdude (docs/deploy.md).
+offset, which each board module names (FLASH_CHIP, FLASH_OFFSET: 0x1000 on the
+ESP32, 0x0 on the ESP32-C3). RP2040 and RP2350 boards take a .uf2 by drag and
+drop instead, and the ATmega328p build is flashed with avrdude (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from pipdream.boards import board_module, flash_chips, known_boards
 from pipdream.cli import CommandError
 
-OFFSETS = {"esp32": 0x1000, "esp32c3": 0x0, "esp32s3": 0x0}
+OFFSETS = flash_chips()  # esptool chip -> firmware offset, from the board modules
 DEFAULT_BAUD = 460800  # what MicroPython's download page suggests for write-flash
 
 
@@ -35,9 +36,10 @@ def _command(name: str) -> str:
 
 def check_firmware(firmware: Path) -> None:
     if not firmware.exists():
+        names = ", ".join(b.constants["FIRMWARE"] for b in map(board_module, known_boards())
+                          if "FLASH_CHIP" in b.constants)
         raise CommandError(f"firmware file {firmware} not found: download the .bin for your board from "
-                           f"https://micropython.org/download/ (ESP32_GENERIC, ESP32_GENERIC_C3, "
-                           f"ESP32_GENERIC_S3)")
+                           f"https://micropython.org/download/ ({names})")
     if firmware.is_dir():
         raise CommandError(f"firmware {firmware} is a directory, not a firmware .bin")
     if not firmware.is_file():
@@ -53,6 +55,16 @@ def check_firmware(firmware: Path) -> None:
     kind = files.sniff(firmware)
     if kind != "data":  # a model blob, a checkpoint, a text file, an ELF...
         raise CommandError(f"{firmware} is {files.KINDS[kind]}, not a MicroPython firmware .bin")
+
+
+def board_chip(name: str) -> str:
+    """The esptool chip of boards/board_<name>.py; CommandError for a board esptool does not flash."""
+    board = board_module(name)
+    if "FLASH_CHIP" not in board.constants:
+        raise CommandError(f"{name} is not flashed with esptool: download its firmware from "
+                           f"{board.firmware_url} and follow docs/deploy.md (a .uf2: hold BOOTSEL while "
+                           f"plugging the board in, copy the file to its drive)")
+    return board.constants["FLASH_CHIP"]
 
 
 def esptool_commands(chip: str, port: str, firmware: Path, *, erase: bool = False,

@@ -15,53 +15,21 @@ from __future__ import annotations
 import ast
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipdream import files
+from pipdream.boards import BoardModule, board_module, known_boards  # noqa: F401 (deploy's API)
 from pipdream.cli import CommandError
 from pipdream.deploy.compile import NATMOD_NAME, MpyAbi, compile_mpy, ensure_natmod
-from pipdream.paths import BOARDS, DEVICE, MODELS, shown
+from pipdream.paths import BOARDS, DEVICE, MODELS, shown  # noqa: F401 (BOARDS: deploy's API)
 
 DEFAULT_MODEL = MODELS / "default.blob"
 KEEP_SOURCE = ("main.py", "boot.py", "pdsettings.py")  # run by the firmware, or edited on the board
 BOARD_MODULE_NAME = "pdboard"
 
 
-# -- board modules -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BoardModule:
-    """boards/board_<name>.py, read without running it (it imports machine)."""
-
-    name: str
-    path: Path
-    port: str  # sys.platform of its firmware, or "circuitpython"
-    natmod_arch: str | None
-    constants: dict = field(default_factory=dict, compare=False, hash=False)
-
-    @property
-    def circuitpython(self) -> bool:
-        return self.port == "circuitpython"
-
-
-def known_boards() -> list[str]:
-    return sorted(p.stem[len("board_"):] for p in BOARDS.glob("board_*.py"))
-
-
-def board_module(name: str) -> BoardModule:
-    path = BOARDS / f"board_{name}.py"
-    if not path.is_file():
-        raise CommandError(f"unknown board {name!r}: boards/ has {', '.join(known_boards()) or 'none'}")
-    constants: dict = {}
-    for node in ast.parse(path.read_text(), str(path)).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            try:
-                constants[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                pass
-    return BoardModule(name, path, constants.get("PORT", ""), constants.get("NATMOD_ARCH"), constants)
+# -- the app's settings --------------------------------------------------------------------
 
 
 def device_setting(name: str) -> object:

@@ -17,13 +17,6 @@ from functools import lru_cache
 from pipdream.deploy import board_module
 from pipdream.mpremote_board.child import BoardSupport, micropython_binary
 
-# What each firmware prints after "MicroPython vX.Y.Z on DATE; " (MICROPY_HW_BOARD_NAME with MCU),
-# and the littlefs size of its standard build.
-MACHINES = {
-    "pico": ("Raspberry Pi Pico with RP2040", 1408 * 1024),
-    "esp32": ("Generic ESP32 module with ESP32", 2 * 1024 * 1024),
-    "esp32c3": ("ESP32C3 module with ESP32C3", 2 * 1024 * 1024),
-}
 DEFAULT_HEAP = 192 * 1024
 # What board_runner and board_fs hold after boot (10.2 KiB measured with gc.mem_alloc());
 # the firmware's REPL lives in ROM, so the app gets the board's heap.
@@ -77,7 +70,9 @@ def emulated_board(name: str = "pico", *, presses: list[float] = (), clock: str 
     mod = board_module(name)
     if mod.circuitpython:
         raise ValueError(f"{name} runs CircuitPython; the emulator plays MicroPython boards only")
-    machine, flash = MACHINES.get(name, (f"{name} (emulated)", 1408 * 1024))
+    # what the firmware prints after "MicroPython vX.Y.Z on DATE; ", and its littlefs size
+    machine = mod.constants.get("MACHINE", f"{name} (emulated)")
+    flash = mod.constants.get("FLASH_FS_BYTES", 1408 * 1024)
     if not simulate:
         return EmulatedBoard(name, machine, DEFAULT_HEAP + RUNNER_HEAP, flash)
     from pipdream.sim import runner as sim_runner

@@ -19,27 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipdream.boards import board_module, known_boards, sim_profile
 from pipdream.sim.compute import app_costs_us, cycles_per_mac
 
-# Board profiles: what the `machine` stand-in must behave like. Field meanings are in
-# host/pipdream/sim/mpy/simboard.py (PICO); keys missing here take the Pico's value.
+# Board profiles: what the `machine` stand-in must behave like, one per MicroPython board module
+# (its SIM table, heap and clock: pipdream.boards.sim_profile); field meanings are in
+# host/pipdream/sim/mpy/simboard.py (PICO, the profile without a world).
 BOARDS: dict[str, dict[str, Any]] = {
-    "pico": {"name": "pico"},
-    "esp32": {
-        "name": "esp32", "port": "esp32",
-        "heap": 110 * 1024, "freq": 160_000_000, "unique_id": "246f28a1b2c4",
-        "i2c_errno": 19, "i2c_ids": [0, 1], "i2c_pins": "any",
-        "i2c_default": {"0": [18, 19], "1": [25, 26]}, "spi_default": {"1": [14, 13, 12], "2": [18, 23, 19]},
-        "timer_ids": [-1, 0, 1, 2, 3], "pin_prefix": None, "reset_pull": None,
-    },
-    "esp32c3": {
-        "name": "esp32c3", "port": "esp32",
-        "heap": 150 * 1024, "freq": 160_000_000, "unique_id": "58cf79a1b2c4",
-        "i2c_errno": 19, "i2c_ids": [0], "i2c_pins": "any",
-        "i2c_default": {"0": [9, 8]}, "spi_default": {"1": [6, 7, 2]},
-        "timer_ids": [-1, 0, 1], "pin_prefix": None, "reset_pull": None,
-    },
-}
+    b.name: p for b in map(board_module, known_boards()) if (p := sim_profile(b)) is not None}
 
 HOST_CLOCK_ENV = "PIPDREAM_SIM_HOST_CLOCK"
 CLOCKS = ("virtual", "real")  # simboard's clock modes: deterministic, or the host's (a person watches)

@@ -3,16 +3,19 @@
 #
 # MicroPython code. Register offsets and bits are the RP2040 datasheet's (2.5 DMA, 4.3 I2C, 2.1.4
 # narrow IO writes); only what a DMA-driven I2C write needs is modelled, and every other access
-# raises ValueError("... not simulated") rather than pretend.
+# raises ValueError("... not simulated") rather than pretend. An RP2350 board has the same blocks
+# (DW_apb_i2c, the same DMA channel registers) at other addresses and DREQ numbers: the board
+# profile's i2c_blocks and dreq_i2c_tx (its board module's I2C_BLOCKS, DREQ_I2C_TX); its CTRL
+# word is rp2.DMA.pack_ctrl's, whose field positions our rp2.py keeps to the RP2040's.
 #
-# I2C0 / I2C1 (DW_apb_i2c at 0x40044000 / 0x40048000). machine.I2C(id) sets its block up as the
-# rp2 port does (pico-sdk i2c_init: fast-mode master, TX_EMPTY_CTRL, IC_DMA_CR = TDMAE | RDMAE,
-# SCL counts for the frequency at clk_sys 125 MHz, enabled); every blocking machine.I2C transfer
-# leaves IC_TAR at its address, as i2c_write_blocking does (disable, IC_TAR, enable). IC_TAR
-# takes a write only while the block is disabled (IC_ENABLE bit 0 = 0).
+# I2C0 / I2C1 (DW_apb_i2c at 0x40044000 / 0x40048000 on the RP2040). machine.I2C(id) sets its
+# block up as the rp2 port does (pico-sdk i2c_init: fast-mode master, TX_EMPTY_CTRL, IC_DMA_CR =
+# TDMAE | RDMAE, SCL counts for the frequency at the board's clk_sys, enabled); every blocking
+# machine.I2C transfer leaves IC_TAR at its address, as i2c_write_blocking does (disable, IC_TAR,
+# enable). IC_TAR takes a write only while the block is disabled (IC_ENABLE bit 0 = 0).
 #
 # A transfer by DMA: a channel whose write address is a block's IC_DATA_CMD (fixed), paced by the
-# block's TX DREQ (DREQ_I2C0_TX = 32, DREQ_I2C1_TX = 34), with the block enabled and TDMAE set,
+# block's TX DREQ (RP2040: DREQ_I2C0_TX = 32, DREQ_I2C1_TX = 34), with the block enabled and TDMAE set,
 # feeds it commands: bits 0-7 the byte, bit 8 CMD (a read: not simulated), bit 9 STOP, bit 10
 # RESTART. A narrow DMA write reaches the register replicated across the 32-bit bus (2.1.4): a
 # byte b arrives as b * 0x01010101, so its bits 0-2 land in CMD, STOP and RESTART (the reason
@@ -40,11 +43,11 @@ import simboard as _sb
 import uctypes
 
 RP2 = _sb.board.get("i2c_pins") == "rp2"  # the simulated board is a Pico (the rp2 port)
-CLK_SYS = 125000000
-I2C_BASE = (0x40044000, 0x40048000)
+CLK_SYS = _sb.board["freq"]
+I2C_BASE = tuple(_sb.board.get("i2c_blocks") or ())
 DMA_BASE = 0x50000000
 N_CHANNELS = 12
-DREQ_I2C_TX = (32, 34)
+DREQ_I2C_TX = tuple(_sb.board.get("dreq_i2c_tx") or ())
 TREQ_PERMANENT = 0x3F
 FIFO_DEPTH = 16
 

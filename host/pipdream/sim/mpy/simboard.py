@@ -34,6 +34,8 @@ _MASK = TICKS_PERIOD - 1
 _HALF = TICKS_PERIOD >> 1
 BEAT_US = 250000  # board time between two "beat" records
 
+# The board without a world: boards/board_pico.py's profile (pipdream.boards.sim_profile; a test
+# keeps the two equal)
 PICO = {
     "name": "pico",
     "port": "rp2",  # whose C source the stand-ins follow where ports differ (docs/simulation.md)
@@ -48,6 +50,8 @@ PICO = {
     "timer_ids": [-1],
     "pin_prefix": "GP",
     "reset_pull": "down",  # RP2040 pads come out of reset with the pull-down enabled
+    "i2c_blocks": [0x40044000, 0x40048000],  # I2C0/I2C1 registers (rp2hw)
+    "dreq_i2c_tx": [32, 34],
     "cycles_per_mac": {},  # "backend_plan" -> board cycles per MAC of generate() (timed.py)
 }
 
