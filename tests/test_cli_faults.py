@@ -39,9 +39,10 @@ def _valid_argv(name: str) -> list[str]:
         value = ("pico" if a.dest == "board" else (a.choices and list(a.choices)[0])
                  or (str(a.type.lo) if isinstance(a.type, IntRange) else "1"))
         argv += [a.option_strings[0], str(value)] if a.option_strings else [str(value)]
-    for g in sub._mutually_exclusive_groups:  # deploy's --port / --stage: one of them
+    for g in sub._mutually_exclusive_groups:  # deploy's --port / --stage, flash's --board / --chip
         if g.required:
-            argv += [g._group_actions[-1].option_strings[0], "out"]
+            a = g._group_actions[-1]
+            argv += [a.option_strings[0], sorted(a.choices)[0] if a.choices else "out"]
     return argv
 
 

@@ -140,8 +140,9 @@ def test_a_dma_wait_that_times_out_leaves_no_stale_abort_for_the_next_blocking_w
         import pdi2c_dma
         from machine import I2C, Pin
         i2c = I2C(0, scl=Pin(5), sda=Pin(4), freq=400000)
-        bus, why = pdi2c_dma.dma_bus(i2c, {"I2C_ID": 0, "I2C_FREQ": 400000,
-                                                "I2C_BLOCKS": (0x40044000, 0x40048000), "DREQ_I2C_TX": (32, 34)}, 64)
+        cfg = {"I2C_ID": 0, "I2C_FREQ": 400000, "I2C_BLOCKS": (0x40044000, 0x40048000),
+               "DREQ_I2C_TX": (32, 34)}
+        bus, why = pdi2c_dma.dma_bus(i2c, cfg, 64)
         bus.limit_us = 0  # a transfer that does not end in time: the wait gives up mid-transfer
         bus.show(0x3D, b"\\x00\\xaf", [b"\\x40", b"ab"])  # nobody at 0x3D: the address is NACKed
         try:
