@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipdream.blob import format as F
-from pipdream.blob.model import QLayer, QModel
+from pipdream.blob.model import QLayer, QModel, taps_1d
 
 FULL, STREAM = 0, 1  # PD_PLAN_FULL, PD_PLAN_STREAM
 KINDS = {"full": FULL, "stream": STREAM}
@@ -186,7 +186,7 @@ def stream_strips(model: QModel, target_bytes: int = STREAM_TARGET_BYTES) -> int
 
 
 def _taps(layer: QLayer, n_in: int, o0: int, o1: int) -> int:
-    return sum(h[1] - h[0] + 1 for o in range(o0, o1) if (h := hull(layer, o, n_in)))
+    return taps_1d(layer.kind, n_in, o1, layer.kernel, layer.stride, layer.padding, o0)
 
 
 def layer_macs(layer: QLayer, rows: int, c0: int, c1: int) -> int:

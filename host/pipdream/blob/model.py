@@ -61,9 +61,10 @@ class QLayer:
         return self.n_weights + self.n_ch
 
 
-def taps_1d(kind: int, n_in: int, n_out: int, k: int, s: int, p: int) -> int:
-    """Count of (output, kernel tap) pairs along one axis whose input index is in range."""
-    return sum(len(tap_inputs(kind, o, n_in, k, s, p)) for o in range(n_out))
+def taps_1d(kind: int, n_in: int, n_out: int, k: int, s: int, p: int, first: int = 0) -> int:
+    """Count of (output, kernel tap) pairs along one axis whose input index is in range, for the
+    outputs [first, n_out)."""
+    return sum(len(tap_inputs(kind, o, n_in, k, s, p)) for o in range(first, n_out))
 
 
 def out_dim(kind: int, n_in: int, k: int, s: int, p: int, op: int) -> int:
