@@ -220,8 +220,3 @@ def test_board_modules_never_leak_into_the_app():
             assert "machine" not in imports, path.name
         if path.name in ("pdapp.py", "pdview.py", "pdbutton.py", "pdrandom.py", "pdtumble.py"):
             assert not imports & {"board", "busio", "digitalio", "ssd1306", "framebuf"}, path.name
-
-
-def test_the_simulated_board_without_a_world_is_the_pico_modules():
-    pico = boards.module_constants(ROOT / "host/pipdream/sim/mpy/simboard.py")["PICO"]
-    assert {k: v for k, v in pico.items() if k != "cycles_per_mac"} == SIM_BOARDS["pico"]

@@ -23,8 +23,8 @@ from pipdream.boards import board_module, known_boards, sim_profile
 from pipdream.sim.compute import app_costs_us, cycles_per_mac
 
 # Board profiles: what the `machine` stand-in must behave like, one per MicroPython board module
-# (its SIM table, heap and clock: pipdream.boards.sim_profile); field meanings are in
-# host/pipdream/sim/mpy/simboard.py (PICO, the profile without a world).
+# (its SIM table, heap and clock: pipdream.boards.sim_profile; boards/board_pico.py says what each
+# field means).
 BOARDS: dict[str, dict[str, Any]] = {
     b.name: p for b in map(board_module, known_boards()) if (p := sim_profile(b)) is not None}
 

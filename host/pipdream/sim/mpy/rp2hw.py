@@ -524,7 +524,7 @@ class Channel:
             self.block = None
 
 
-blocks = [I2CBlock(0), I2CBlock(1)]
+blocks = [I2CBlock(i) for i in range(len(I2C_BASE))]  # none on a board without rp2 I2C blocks
 channels = [Channel(i) for i in range(N_CHANNELS)]
 claimed = [False] * N_CHANNELS
 

@@ -15,8 +15,8 @@
 #   PIPDREAM_SIM_BUS, which the host turns into pictures (docs/simulation.md has the format);
 #   a "beat" record every BEAT_US of board time lets the host see that the board progresses.
 #
-# The world comes from the JSON file named by PIPDREAM_SIM_WORLD; without it the board is a
-# Pico with nothing attached, and records go nowhere.
+# The world comes from the JSON file named by PIPDREAM_SIM_WORLD (pipdream.sim.world.World.write);
+# without it there is no board to simulate.
 
 import sys
 import builtins
@@ -34,40 +34,21 @@ _MASK = TICKS_PERIOD - 1
 _HALF = TICKS_PERIOD >> 1
 BEAT_US = 250000  # board time between two "beat" records
 
-# The board without a world: boards/board_pico.py's profile (pipdream.boards.sim_profile; a test
-# keeps the two equal)
-PICO = {
-    "name": "pico",
-    "port": "rp2",  # whose C source the stand-ins follow where ports differ (docs/simulation.md)
-    "heap": 192 * 1024,
-    "freq": 125000000,
-    "unique_id": "e6614864d3417e2f",
-    "i2c_errno": 5,  # rp2 hardware I2C: a NACKed address is EIO (SoftI2C: ENODEV everywhere)
-    "i2c_ids": [0, 1],
-    "i2c_pins": "rp2",  # SCL odd, SDA even, bus = (pin >> 1) & 1
-    "i2c_default": {"0": [5, 4], "1": [7, 6]},
-    "spi_default": {"0": [18, 19, 16], "1": [10, 11, 8]},
-    "timer_ids": [-1],
-    "pin_prefix": "GP",
-    "reset_pull": "down",  # RP2040 pads come out of reset with the pull-down enabled
-    "i2c_blocks": [0x40044000, 0x40048000],  # I2C0/I2C1 registers (rp2hw)
-    "dreq_i2c_tx": [32, 34],
-    "cycles_per_mac": {},  # "backend_plan" -> board cycles per MAC of generate() (timed.py)
-}
+# The board profile (world["board"]) is the board module's (pipdream.boards.sim_profile: its SIM
+# table, HEAP_BYTES as "heap" and FREQ as "freq"; boards/board_pico.py comments each field) with the
+# host's cycles_per_mac ("backend_plan" -> board cycles per MAC of generate(), timed.py) and
+# app_costs_us; "port" names whose C source the stand-ins follow where ports differ.
 
 
 def _load_world():
     path = _ros.getenv("PIPDREAM_SIM_WORLD")
     if not path:
-        return {"board": PICO, "devices": []}
+        raise ImportError("simboard: PIPDREAM_SIM_WORLD is not set: the simulated board is the host's"
+                          " (pipdream.sim.runner.run_board, or pipdream emulate)")
     import json
 
     with open(path) as f:
-        w = json.load(f)
-    b = dict(PICO)
-    b.update(w.get("board") or {})
-    w["board"] = b
-    return w
+        return json.load(f)
 
 
 world = _load_world()
