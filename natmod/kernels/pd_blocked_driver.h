@@ -138,14 +138,8 @@ static uint8_t row_taps(uint8_t kind, const pd_layer_t *L, const pd_window_t *in
     const uint32_t row_bytes = (uint32_t)in->w * L->in_c, kci = (uint32_t)L->kernel * L->in_c;
     int16_t lo, hi;
     uint8_t n = 0, slot;
-    if (!pd_hull(kind, oy, L->in_h, L->kernel, s, p, &lo, &hi)) {
+    if (!pd_hull_rows(kind, L, oy, iy0, iy1, &lo, &hi)) {
         return 0;
-    }
-    if (lo < iy0) {
-        lo = iy0;
-    }
-    if (hi > iy1) {
-        hi = iy1;
     }
     slot = in->ring == 1 ? 0 : lo < in->ring ? (uint8_t)lo : (uint8_t)((uint8_t)lo % in->ring);
     for (; lo <= hi; lo++, n++) {

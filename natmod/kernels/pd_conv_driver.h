@@ -12,14 +12,8 @@ static uint8_t row_taps(const pd_layer_t *L, const pd_window_t *in, int16_t oy, 
     const uint8_t s = L->stride, p = L->padding;
     int16_t lo, hi;
     uint8_t n = 0;
-    if (!pd_hull(PD_DRIVER_KIND, oy, L->in_h, L->kernel, s, p, &lo, &hi)) {
+    if (!pd_hull_rows(PD_DRIVER_KIND, L, oy, iy0, iy1, &lo, &hi)) {
         return 0;
-    }
-    if (lo < iy0) {
-        lo = iy0;
-    }
-    if (hi > iy1) {
-        hi = iy1;
     }
     for (; lo <= hi; lo++, n++) {
         x_row[n] = in->data + (uint8_t)lo % in->ring * ((size_t)in->w * L->in_c);

@@ -42,6 +42,23 @@ static inline uint8_t pd_hull(uint8_t kind, int16_t o, uint8_t n_in, uint8_t k, 
     return a <= b;
 }
 
+/* The input rows [*lo, *hi] feeding output row oy that lie in [iy0, iy1] (the rows a window
+ * holds); 0 when no tap lands inside the input (the range may still be empty: lo > hi). */
+static inline uint8_t pd_hull_rows(uint8_t kind, const pd_layer_t *L, int16_t oy, int16_t iy0, int16_t iy1,
+                                   int16_t *lo, int16_t *hi)
+{
+    if (!pd_hull(kind, oy, L->in_h, L->kernel, L->stride, L->padding, lo, hi)) {
+        return 0;
+    }
+    if (*lo < iy0) {
+        *lo = iy0;
+    }
+    if (*hi > iy1) {
+        *hi = iy1;
+    }
+    return 1;
+}
+
 /* Hull of the input indices feeding outputs [o0, o1) along one axis (the
  * per-output hulls are monotone); returns 0 when none does. */
 uint8_t pd_hull_range(uint8_t kind, int16_t o0, int16_t o1, uint8_t n_in, uint8_t k, uint8_t s,
