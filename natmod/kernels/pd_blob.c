@@ -111,9 +111,15 @@ uint32_t pd_blob_crc(const uint8_t *blob, uint32_t size)
     return crc ^ 0xFFFFFFFFUL;
 }
 
+/* *out = the byte at field; whether it is in 1..max (a count or a side the model holds). */
+static uint8_t read_1_to(const uint8_t *field, uint8_t max, uint8_t *out)
+{
+    *out = PD_RD8(field);
+    return *out >= 1 && *out <= max;
+}
+
 static int check_header(pd_model_t *m, const uint8_t *b, uint32_t n)
 {
-    uint8_t v;
     uint32_t flags;
     if (n < PD_HEADER_SIZE) {
         return PD_ERR_HEADER_TRUNCATED;
@@ -136,32 +142,24 @@ static int check_header(pd_model_t *m, const uint8_t *b, uint32_t n)
     if (PD_RD32LE(b + PD_H_CRC32) != pd_blob_crc(b, n)) {
         return PD_ERR_CRC;
     }
-    v = PD_RD8(b + PD_H_N_FACES);
-    if (v < 1 || v > PD_MAX_FACES) {
+    if (!read_1_to(b + PD_H_N_FACES, PD_MAX_FACES, &m->n_faces)) {
         return PD_ERR_N_FACES;
     }
-    m->n_faces = v;
     if (PD_RD8(b + PD_H_LATENT_SIZE) != PD_LATENT_SIZE) {
         return PD_ERR_LATENT_SIZE;
     }
-    v = PD_RD8(b + PD_H_OUT_H);
-    if (v < 1 || v > PD_MAX_DIM) {
+    if (!read_1_to(b + PD_H_OUT_H, PD_MAX_DIM, &m->out_h)) {
         return PD_ERR_OUT_H;
     }
-    m->out_h = v;
-    v = PD_RD8(b + PD_H_OUT_W);
-    if (v < 1 || v > PD_MAX_DIM) {
+    if (!read_1_to(b + PD_H_OUT_W, PD_MAX_DIM, &m->out_w)) {
         return PD_ERR_OUT_W;
     }
-    m->out_w = v;
     if (PD_RD8(b + PD_H_OUT_C) != PD_OUT_C) {
         return PD_ERR_OUT_C;
     }
-    v = PD_RD8(b + PD_H_N_LAYERS);
-    if (v < 1 || v > PD_MAX_LAYERS) {
+    if (!read_1_to(b + PD_H_N_LAYERS, PD_MAX_LAYERS, &m->n_layers)) {
         return PD_ERR_N_LAYERS;
     }
-    m->n_layers = v;
     if (PD_RD16LE(b + PD_H_LAYER_SIZE) != PD_LAYER_SIZE) {
         return PD_ERR_LAYER_SIZE;
     }
