@@ -101,22 +101,20 @@ class Rng:
         return b
 
     def face(self):
-        rejected = 0
-        while True:
-            f = face_from_byte(self.byte())
-            if f is not None:
-                return f
-            rejected += 1
-            self._bound(rejected, "had %d bytes in a row rejected for a face")
+        return self._draw(face_from_byte, "had %d bytes in a row rejected for a face")
 
     def angle_code(self):
+        return self._draw(angle_from_byte, "had %d bytes in a row rejected for an angle")
+
+    def _draw(self, from_byte, why):
+        """from_byte(b) of the first byte it does not reject; the rejections in a row are bounded."""
         rejected = 0
         while True:
-            a = angle_from_byte(self.byte())
-            if a is not None:
-                return a
+            v = from_byte(self.byte())
+            if v is not None:
+                return v
             rejected += 1
-            self._bound(rejected, "had %d bytes in a row rejected for an angle")
+            self._bound(rejected, why)
 
     def other_face(self, face):
         """A face different from `face`, uniform over the other N_FACES - 1 (for the tumble)."""
