@@ -178,31 +178,27 @@ class DmaI2C:
         self.ch.config(read=words, write=self.data_cmd, count=n, ctrl=self.ctrl, trigger=True)
         self.pending = True
 
-    # machine.I2C's interface, once the bus is free (pico-sdk then sets IC_TAR itself)
-    def writeto(self, addr, buf, stop=True):
+    # machine.I2C's interface, once the bus is free
+    def _free_bus(self):
+        """The bus for a CPU transfer, once the DMA is done (pico-sdk then sets IC_TAR itself)."""
         self.wait()
         self.tar_addr = -1
-        return self.bus.writeto(addr, buf, stop)
+        return self.bus
+
+    def writeto(self, addr, buf, stop=True):
+        return self._free_bus().writeto(addr, buf, stop)
 
     def writevto(self, addr, vector, stop=True):
-        self.wait()
-        self.tar_addr = -1
-        return self.bus.writevto(addr, vector, stop)
+        return self._free_bus().writevto(addr, vector, stop)
 
     def readfrom_into(self, addr, buf, stop=True):
-        self.wait()
-        self.tar_addr = -1
-        return self.bus.readfrom_into(addr, buf, stop)
+        return self._free_bus().readfrom_into(addr, buf, stop)
 
     def readfrom(self, addr, nbytes, stop=True):
-        self.wait()
-        self.tar_addr = -1
-        return self.bus.readfrom(addr, nbytes, stop)
+        return self._free_bus().readfrom(addr, nbytes, stop)
 
     def scan(self):
-        self.wait()
-        self.tar_addr = -1
-        return self.bus.scan()
+        return self._free_bus().scan()
 
 
 class SSD1306_I2C(ssd1306.SSD1306_I2C):
