@@ -38,6 +38,27 @@ def _addr(v):
         _hw._sb.heap_relock(n)
 
 
+def _register(name, convert):
+    """A channel register as a DMA property (a plain write: no trigger)."""
+
+    def get(self):
+        return self._chan().reg(name)
+
+    def put(self, v):
+        self._chan().set_reg(name, convert(v), False)
+
+    return property(get, put)
+
+
+def _config(ch, name, convert, v, left, trigger):
+    """config()'s write of one register if given (v not None); the registers still to write."""
+    if v is None:
+        return left
+    left -= 1
+    ch.set_reg(name, convert(v), trigger and not left)
+    return left
+
+
 class DMA:
     def __init__(self):
         for i in range(_hw.N_CHANNELS):
@@ -56,37 +77,11 @@ class DMA:
     def channel(self):
         return self._ch
 
-    @property
-    def read(self):
-        return self._chan().reg("read")
-
-    @read.setter
-    def read(self, v):
-        self._chan().set_reg("read", _addr(v), False)
-
-    @property
-    def write(self):
-        return self._chan().reg("write")
-
-    @write.setter
-    def write(self, v):
-        self._chan().set_reg("write", _addr(v), False)
-
-    @property
-    def count(self):
-        return self._chan().reg("count")
-
-    @count.setter
-    def count(self, v):
-        self._chan().set_reg("count", int(v), False)
-
-    @property
-    def ctrl(self):
-        return self._chan().reg("ctrl")
-
-    @ctrl.setter
-    def ctrl(self, v):
-        self._chan().set_reg("ctrl", int(v), False)
+    # READ_ADDR, WRITE_ADDR, TRANS_COUNT, CTRL: read and written alike, each converted its way
+    read = _register("read", _addr)
+    write = _register("write", _addr)
+    count = _register("count", int)
+    ctrl = _register("ctrl", int)
 
     def config(self, *, read=None, write=None, count=None, ctrl=None, trigger=False):
         ch = self._chan()
@@ -95,18 +90,11 @@ class DMA:
         if trigger and not left:
             ch.trigger()
             return
-        if read is not None:
-            left -= 1
-            ch.set_reg("read", _addr(read), trigger and not left)
-        if write is not None:
-            left -= 1
-            ch.set_reg("write", _addr(write), trigger and not left)
-        if count is not None:
-            left -= 1
-            ch.set_reg("count", int(count), trigger and not left)
-        if ctrl is not None:
-            left -= 1
-            ch.set_reg("ctrl", int(ctrl), trigger and not left)
+        # in this order, the last given through its trigger alias
+        left = _config(ch, "read", _addr, read, left, trigger)
+        left = _config(ch, "write", _addr, write, left, trigger)
+        left = _config(ch, "count", int, count, left, trigger)
+        _config(ch, "ctrl", int, ctrl, left, trigger)
 
     def active(self, value=None):
         ch = self._chan()
