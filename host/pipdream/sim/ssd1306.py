@@ -221,17 +221,9 @@ class SSD1306:
         seg = WIDTH - 1 - r.col if r.seg_remap else r.col
         self.ram[r.page, seg] = b
         if r.mode == MODE_HORIZONTAL:
-            if r.col >= r.col_end:
-                r.col = r.col_start
-                r.page = r.page_start if r.page >= r.page_end else r.page + 1
-            else:
-                r.col += 1
+            r.col, r.page = _step(r.col, r.col_start, r.col_end, r.page, r.page_start, r.page_end)
         elif r.mode == MODE_VERTICAL:
-            if r.page >= r.page_end:
-                r.page = r.page_start
-                r.col = r.col_start if r.col >= r.col_end else r.col + 1
-            else:
-                r.page += 1
+            r.page, r.col = _step(r.page, r.page_start, r.page_end, r.col, r.col_start, r.col_end)
         else:  # page mode: the column wraps, the page stays (10.1.3)
             r.col = r.page_mode_col if r.col >= WIDTH - 1 else r.col + 1
 
@@ -384,3 +376,12 @@ def _com_rows(r: _Registers) -> np.ndarray:
         p = (r.mux - 1 - c) % COMS if r.com_reverse else c
         rows[_pad(p, r)] = (r.start_line + k) % COMS
     return rows
+
+
+def _step(first: int, start: int, end: int, then: int, then_start: int, then_end: int) -> tuple[int, int]:
+    """The address pointer after a data byte in horizontal or vertical addressing mode:
+    the address stepped `first` (the column, or the page) wraps from end to start and steps
+    `then`, which wraps the same way. Returns the new (first, then)."""
+    if first < end:
+        return first + 1, then
+    return start, then_start if then >= then_end else then + 1
