@@ -27,6 +27,19 @@ def micropython_binary() -> str:
     return micropython.tool("micropython")
 
 
+def read_waiting(fd: int) -> tuple[bytes, bool]:
+    """Every byte waiting on a non-blocking pipe, and whether its writer closed it."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            return b"".join(chunks), False
+        if not chunk:
+            return b"".join(chunks), True
+        chunks.append(chunk)
+
+
 @dataclass
 class Status:
     kind: str  # R O E X N D, see board_runner.py
@@ -99,28 +112,12 @@ class Child:
     # -- events -------------------------------------------------------------
     def read_output(self) -> bytes:
         """Whatever the program printed so far (b"" if nothing is waiting)."""
-        out = b""
-        while True:
-            try:
-                chunk = os.read(self.stdout_fd, 65536)
-            except BlockingIOError:
-                return out
-            if not chunk:
-                return out
-            out += chunk
+        return read_waiting(self.stdout_fd)[0]
 
     def read_statuses(self) -> tuple[list[Status], bool]:
         """Complete statuses received, and whether the pipe closed (process gone)."""
-        closed = False
-        while True:
-            try:
-                chunk = os.read(self.status_fd, 65536)
-            except BlockingIOError:
-                break
-            if not chunk:
-                closed = True
-                break
-            self._status_buf += chunk
+        waiting, closed = read_waiting(self.status_fd)
+        self._status_buf += waiting
         out = []
         while len(self._status_buf) >= _HDR.size:
             kind, seq, n = _HDR.unpack_from(self._status_buf)

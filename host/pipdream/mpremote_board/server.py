@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipdream.mpremote_board.child import Child, Status
+from pipdream.mpremote_board.child import Child, Status, read_waiting
 from pipdream.mpremote_board.pyexec import READ, RESTART, BoardRepl, Exec, cooked
 
 OUTPUT_QUEUE_MAX = 64 * 1024  # like a board's USB buffer with nobody reading: old output is lost
@@ -154,14 +154,7 @@ class BoardEmulator:
     def _pump_records(self) -> None:
         if self._bus_r is None:
             return
-        while True:
-            try:
-                chunk = os.read(self._bus_r, 65536)
-            except BlockingIOError:
-                break
-            if not chunk:
-                break
-            self._bus_buf += chunk
+        self._bus_buf += read_waiting(self._bus_r)[0]
         if b"\n" not in self._bus_buf:
             return
         lines, _, self._bus_buf = self._bus_buf.rpartition(b"\n")
