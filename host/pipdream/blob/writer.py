@@ -28,6 +28,11 @@ def _sections(layer: QLayer) -> list[bytes]:
     return [np.ascontiguousarray(a, dtype="<" + code).tobytes() for a, (_, code) in zip(arrays, F.SECTIONS)]
 
 
+def _chw(prefix: str, shape: tuple[int, int, int]) -> dict:
+    """A (C, H, W) shape as its record fields <prefix>_c, <prefix>_h, <prefix>_w."""
+    return dict(zip((prefix + "_c", prefix + "_h", prefix + "_w"), shape))
+
+
 def pack(model: QModel) -> bytes:
     """Serialise a QModel to blob format v1 (CRC filled in)."""
     n = len(model.layers)
@@ -35,69 +40,30 @@ def pack(model: QModel) -> bytes:
     payload = bytearray()
     entries = []
     for layer in model.layers:
-        offsets = []
-        for sec in _sections(layer):
+        sections = {}  # L16-L23: <prefix>_off and <prefix>_size of each payload section
+        for sec, (prefix, _) in zip(_sections(layer), F.SECTIONS):
             pad = _align(table_end + len(payload)) - (table_end + len(payload))
             payload += bytes(pad)
-            offsets.append((table_end + len(payload), len(sec)))
+            sections[prefix + "_off"] = table_end + len(payload)
+            sections[prefix + "_size"] = len(sec)
             payload += sec
-        ci, hi, wi = layer.in_shape
-        co, ho, wo = layer.out_shape
-        (w_off, w_size), (b_off, b_size), (m_off, m_size), (s_off, s_size) = offsets
-        entries.append(
-            _pack_fields(
-                F.LAYER_FORMAT,
-                F.LAYER_FIELDS,
-                dict(
-                    kind=layer.kind,  # L1
-                    act=layer.act,  # L2
-                    in_c=ci,  # L3
-                    out_c=co,  # L4
-                    in_h=hi,  # L5
-                    in_w=wi,  # L6
-                    out_h=ho,  # L7
-                    out_w=wo,  # L8
-                    kernel=layer.kernel,  # L9
-                    stride=layer.stride,  # L10
-                    padding=layer.padding,  # L11
-                    output_padding=layer.output_padding,  # L12
-                    in_type=layer.in_type,  # L13
-                    w_layout=F.LAYOUT_OHWI,  # L14
-                    reserved=0,  # L15
-                    w_off=w_off,  # L16
-                    w_size=w_size,  # L17
-                    b_off=b_off,  # L18
-                    b_size=b_size,  # L19
-                    m_off=m_off,  # L20
-                    m_size=m_size,  # L21
-                    s_off=s_off,  # L22
-                    s_size=s_size,  # L23
-                ),
-            )
-        )
+        entries.append(_pack_fields(F.LAYER_FORMAT, F.LAYER_FIELDS, dict(
+            kind=layer.kind, act=layer.act,  # L1, L2
+            **_chw("in", layer.in_shape), **_chw("out", layer.out_shape),  # L3-L8
+            kernel=layer.kernel, stride=layer.stride, padding=layer.padding,  # L9-L11
+            output_padding=layer.output_padding, in_type=layer.in_type,  # L12, L13
+            w_layout=F.LAYOUT_OHWI, reserved=0,  # L14, L15
+            **sections,
+        )))
     total = _align(table_end + len(payload))
     payload += bytes(total - table_end - len(payload))
-    oc, oh, ow = model.out_shape
-    header = _pack_fields(
-        F.HEADER_FORMAT,
-        F.HEADER_FIELDS,
-        dict(
-            magic=F.MAGIC,  # H1
-            version=F.VERSION,  # H2
-            header_size=F.HEADER_SIZE,  # H3
-            total_size=total,  # H4
-            crc32=0,  # H5, filled in below
-            n_faces=model.n_faces,  # H6
-            latent_size=model.latent_size,  # H7
-            out_h=oh,  # H8
-            out_w=ow,  # H9
-            out_c=oc,  # H10
-            n_layers=n,  # H11
-            layer_size=F.LAYER_SIZE,  # H12
-            flags=model.flags,  # H13
-            reserved=0,  # H14
-        ),
-    )
+    header = _pack_fields(F.HEADER_FORMAT, F.HEADER_FIELDS, dict(
+        magic=F.MAGIC, version=F.VERSION, header_size=F.HEADER_SIZE,  # H1-H3
+        total_size=total, crc32=0,  # H4, H5 (filled in below)
+        n_faces=model.n_faces, latent_size=model.latent_size,  # H6, H7
+        **_chw("out", model.out_shape),  # H8-H10
+        n_layers=n, layer_size=F.LAYER_SIZE, flags=model.flags, reserved=0,  # H11-H14
+    ))
     blob = bytearray(header + b"".join(entries) + payload)
     return with_crc(blob)
 
