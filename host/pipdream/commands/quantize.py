@@ -38,21 +38,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="peak learning rate, cosine decay, %(type)s (default: 1e-2)")
     p.add_argument("--seed", type=SEED, default=1, help="random seed, %(type)s")
     p.add_argument("--threads", type=THREADS, default=2, help="torch threads, %(type)s (default: 2)")
-    p.add_argument("--legibility-weight", type=FloatRange(0, 1e4), default=0.0,
-                   help="weight of the 1-bit margin term (train.image_loss), %(type)s (default 0: MSE only)")
-    p.add_argument("--margin", type=FloatRange(0, 0.5), default=train.MARGIN,
-                   help=f"how far past the threshold a pixel must sit, %(type)s (default {train.MARGIN})")
-    p.add_argument("--separator-weight", type=FloatRange(0, 1e6), default=0.0,
-                   help="weight of the separator term (train.image_loss): the gap pixels between "
-                        "pips kept bright by the full --margin, %(type)s (default 0: none)")
+    train_cmd.add_loss_arguments(p)  # --legibility-weight, --margin, --separator-weight, --face-weights
     p.add_argument("--activity-weight", type=FloatRange(0, 1e6), default=0.0,
                    help="weight of the activity term (quantize.QATDecoder): hidden activations "
                         "pushed to zero, which the AVR and M0+ cores skip, %(type)s (default 0: none)")
     p.add_argument("--keep-best-every", type=IntRange(0, 1_000_000), default=0,
                    help="every N steps the legibility judge reads the model's dice for 2,000 "
                         "validation pairs; keep the weights it passed most (default 0: the last)")
-    p.add_argument("--face-weights", type=train_cmd.parse_face_weights, default=(),
-                   help="sampling weights of faces 1..6, like 1,1,1,1,1,3 (default: uniform)")
     p.add_argument("--fold", action="store_true",
                    help="fold the checkpoint's angles (train --fold): the QAT data, its calibration "
                         "and the blob; a folded checkpoint stays folded")

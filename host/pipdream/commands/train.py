@@ -51,6 +51,20 @@ def parse_face_weights(text: str) -> tuple[float, ...]:
     return w
 
 
+def add_loss_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of train.image_loss and of the face sampling: train's, and quantize's for its QAT."""
+    d = train.TrainConfig()
+    p.add_argument("--legibility-weight", type=FloatRange(0, 1e4), default=d.legibility_weight,
+                   help="weight of the 1-bit margin term (train.image_loss), %(type)s (default 0: MSE only)")
+    p.add_argument("--margin", type=FloatRange(0, 0.5), default=d.margin,
+                   help=f"how far past the threshold a pixel must sit, %(type)s (default {d.margin})")
+    p.add_argument("--separator-weight", type=FloatRange(0, 1e6), default=d.separator_weight,
+                   help="weight of the separator term (train.image_loss): the gap pixels between "
+                        "pips kept bright by the full --margin, %(type)s (default 0: none)")
+    p.add_argument("--face-weights", type=parse_face_weights, default=d.face_weights,
+                   help="sampling weights of faces 1..6, like 1,1,1,1,1,3 (default: uniform)")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = train.TrainConfig()
     p.add_argument("--dims", default="8,8,8,8", help="channels d1,d2,d3,d4 (default 8,8,8,8)")
@@ -66,15 +80,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"cached renders to sample from, %(type)s (default {d.n_train})")
     p.add_argument("--seed", type=SEED, default=d.seed, help="random seed, %(type)s")
     p.add_argument("--threads", type=THREADS, default=d.threads, help="torch threads, %(type)s (default 2)")
-    p.add_argument("--legibility-weight", type=FloatRange(0, 1e4), default=d.legibility_weight,
-                   help="weight of the 1-bit margin term (train.image_loss), %(type)s (default 0: MSE only)")
-    p.add_argument("--margin", type=FloatRange(0, 0.5), default=d.margin,
-                   help=f"how far past the threshold a pixel must sit, %(type)s (default {d.margin})")
-    p.add_argument("--separator-weight", type=FloatRange(0, 1e6), default=0.0,
-                   help="weight of the separator term (train.image_loss): the gap pixels between "
-                        "pips kept bright by the full --margin, %(type)s (default 0: none)")
-    p.add_argument("--face-weights", type=parse_face_weights, default=(),
-                   help="sampling weights of faces 1..6, like 1,1,1,1,1,3 (default: uniform)")
+    add_loss_arguments(p)
     p.add_argument("--no-fold", dest="fold", action="store_false",
                    help="train every face over the whole angle range; by default each face learns "
                         "only the angles a mirror cannot reach, its blob says so and every board "
