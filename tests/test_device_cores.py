@@ -4,18 +4,11 @@ image, and one core whenever two cannot be had, with the reason."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from pipdream import reference
-from pipdream.blob import load
-from pipdream.micropython import natmod_mpy
-from pipdream.paths import MODELS
-from support.device import run_json
+from support.device import run_with_natmod, shipped_images
 
-BLOB = MODELS / "default.blob"
-PROLOGUE = f"""
-import json, micropython, pdcores, pdinfer
-blob = open({str(BLOB)!r}, "rb").read()
+PROLOGUE = """
+import micropython, pdcores, pdinfer
 
 class Busy:  # rp2 with core 1 taken: start_new_thread raises
     def allocate_lock(self):
@@ -31,12 +24,7 @@ class Never(Busy):  # a thread that never runs its function
 
 
 def run(script: str):
-    return run_json(PROLOGUE + script, extra_path=(natmod_mpy("x64").parent,))
-
-
-def reference_images(pairs):
-    faces, codes = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
-    return [img.tobytes() for img in reference.run(load(BLOB.read_bytes()), faces, codes)]
+    return run_with_natmod(PROLOGUE + script)
 
 
 PAIRS = [(f, a) for f in range(1, 7) for a in (-127, -20, 0, 77)]
@@ -56,7 +44,7 @@ model.stop()
 print(json.dumps([type(model).__name__, alone, images]))
 """)
     assert got[:2] == ["TwoCores", None]
-    assert [bytes.fromhex(h) for h in got[2]] == reference_images(PAIRS)
+    assert [bytes.fromhex(h) for h in got[2]] == shipped_images(PAIRS)
 
 
 @pytest.mark.parametrize("setup, why", [
@@ -73,7 +61,7 @@ model.generate(6, 33, out)
 print(json.dumps([alone, bytes(out).hex()]))
 """)
     assert got[0] == why
-    assert bytes.fromhex(got[1]) == reference_images([(6, 33)])[0]
+    assert bytes.fromhex(got[1]) == shipped_images([(6, 33)])[0]
 
 
 def test_a_core_1_that_never_runs_is_found_at_the_start_and_the_die_goes_on_alone():
@@ -90,7 +78,7 @@ print(json.dumps([type(model).__name__, alone, waited, first, bytes(out).hex()])
 """)
     assert got[:2] == ["Model", "core 1 did not start within 200 ms"]
     assert 200 <= got[2] < 1000  # one bounded wait at start-up, not the barrier's 21 s at the first roll
-    assert [bytes.fromhex(h) for h in got[3:]] == reference_images([(2, -50), (5, 50)])
+    assert [bytes.fromhex(h) for h in got[3:]] == shipped_images([(2, -50), (5, 50)])
 
 
 def test_bad_arguments_raise_on_both_cores_and_the_next_image_is_right():
@@ -106,4 +94,4 @@ model.stop()
 print(json.dumps([err, bytes(out).hex()]))
 """)
     assert "face" in got[0]
-    assert bytes.fromhex(got[1]) == reference_images([(3, 3)])[0]
+    assert bytes.fromhex(got[1]) == shipped_images([(3, 3)])[0]

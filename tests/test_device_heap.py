@@ -17,10 +17,11 @@ from pipdream import plan
 from pipdream.blob import QModel, load, pack
 from pipdream.blob import format as F
 from pipdream.blob.synthetic import random_layer
-from pipdream.cli import CommandError, main
+from pipdream.cli import CommandError
 from pipdream.sim import stage
 from pipdream.sim.runner import run_board
 from pipdream.sim.world import BOARDS, Script
+from support.deploy import refused_deploy, stage_app
 
 SIMULATED = tuple(BOARDS)  # every MicroPython board module
 
@@ -36,15 +37,10 @@ def heavy(tmp_path_factory):
 
 def test_the_heavy_blob_is_refused_for_the_pico_and_the_stage_keeps_its_model(tmp_path, capsys, heavy):
     stage_dir = tmp_path / "CIRCUITPY"
-    assert main(["deploy", "--board", "pico", "--stage", str(stage_dir), "--no-compile"]) == 0
-    before = {p.name: p.read_bytes() for p in stage_dir.iterdir()}
-    capsys.readouterr()
-    assert main(["deploy", "--board", "pico", "--stage", str(stage_dir), "--model", str(heavy)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    stage_app(stage_dir)
+    err = refused_deploy(stage_dir, heavy, capsys)  # and the staged files are as they were
     assert f"the blob alone ({heavy.stat().st_size:,} bytes) is over the 92,160 bytes" in err, err
     assert "HEAP_BYTES 196,608 - APP_HEAP 104,448" in err
-    assert {p.name: p.read_bytes() for p in stage_dir.iterdir()} == before
 
 
 def test_a_port_deploy_refuses_the_heavy_blob_before_it_touches_the_board(tmp_path, heavy):

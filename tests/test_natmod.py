@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SHIPPED_BLOB, default_arch_model
+from conftest import SHIPPED_BLOB
 from pipdream import micropython as mpy
 from pipdream import plan, reference
 from pipdream.backends import generate_images
@@ -17,16 +17,7 @@ from pipdream.blob import BlobError, load, pack
 from pipdream.blob import format as F
 from pipdream.blob.synthetic import random_layer, random_model
 from support.kernels import bit_flips, crafted, random_pairs, truncations
-
-
-@pytest.fixture(scope="module")
-def natmod() -> Path:
-    return mpy.natmod_mpy("x64")
-
-
-@pytest.fixture(scope="module")
-def arch_blob() -> bytes:
-    return pack(default_arch_model(5))
+from support.natmod import arch_blob_fixture, natmod_fixture  # noqa: F401 - fixtures
 
 
 def run(natmod: Path, script: str, **files: bytes) -> str:

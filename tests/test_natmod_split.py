@@ -4,26 +4,15 @@ is byte-identical to the reference, and bad arguments get a clear error, never a
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from pipdream import reference
-from pipdream.blob import load
-from pipdream.micropython import natmod_mpy
-from pipdream.paths import MODELS
-from support.device import run_json
+from support.device import raised, run_with_natmod, shipped_images
 
-BLOB = MODELS / "default.blob"
 ANGLES = (-127, -90, -33, 0, 1, 64, 126)
 
 
-def run_natmod(script: str):
-    prologue = f"import json, pipnet\nblob = open({str(BLOB)!r}, 'rb').read()\n"
-    return run_json(prologue + script, extra_path=(natmod_mpy("x64").parent,))
-
-
 def test_two_threads_draw_the_reference_image_of_every_face():
-    got = run_natmod(f"""
-import _thread
+    got = run_with_natmod(f"""
+import _thread, pipnet
 m = pipnet.Model(blob, pipnet.FULL)
 out = bytearray(1024)
 sync = bytearray(2)
@@ -52,11 +41,10 @@ job[0] = 0
 go.release()
 print(json.dumps(images))
 """)
-    faces = np.repeat(np.arange(1, 7), len(ANGLES))
-    codes = np.tile(ANGLES, 6)
-    want = reference.run(load(BLOB.read_bytes()), faces, codes)
-    for img, w, f, c in zip(got, want, faces, codes):
-        assert bytes.fromhex(img) == w.tobytes(), (f, c)
+    pairs = [(face, code) for face in range(1, 7) for code in ANGLES]
+    assert len(got) == len(pairs)
+    for img, want, pair in zip(got, shipped_images(pairs), pairs):
+        assert bytes.fromhex(img) == want, pair
 
 
 @pytest.mark.parametrize("call, message", [
@@ -69,25 +57,22 @@ print(json.dumps(images))
     ("m.generate_part(1, 0, out, 0, 2, sync)", "generate_part: another core did not reach the barrier"),
 ])
 def test_bad_arguments_and_a_missing_partner_raise_clear_errors(call, message):
-    err = run_natmod(f"""
+    script = f"""
+import pipnet
 m = pipnet.Model(blob, pipnet.FULL)
 out, sync = bytearray(1024), bytearray(2)
-try:
-    {call}
-    print(json.dumps("no error"))
-except Exception as e:
-    print(json.dumps(type(e).__name__ + ": " + str(e)))
-""")
+{raised(call)}"""
+    err = run_with_natmod(script)
     assert message in err
     assert err.startswith("RuntimeError" if "barrier" in message else "ValueError")
 
 
 def test_one_part_alone_is_the_whole_image():
-    img = run_natmod("""
+    img = run_with_natmod("""
+import pipnet
 m = pipnet.Model(blob, pipnet.FULL)
 out, sync = bytearray(1024), bytearray(1)
 m.generate_part(6, 100, out, 0, 1, sync)
 print(json.dumps(bytes(out).hex()))
 """)
-    want = reference.run(load(BLOB.read_bytes()), np.array([6]), np.array([100]))[0]
-    assert bytes.fromhex(img) == want.tobytes()
+    assert bytes.fromhex(img) == shipped_images([(6, 100)])[0]

@@ -8,21 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import default_arch_model
 from pipdream import micropython as mpy
-from pipdream.blob import pack
+from support.natmod import arch_blob_fixture, natmod_fixture  # noqa: F401 - fixtures
 
 BUSY = "RuntimeError: this pipnet.Model is generating in another thread"
-
-
-@pytest.fixture(scope="module")
-def natmod() -> Path:
-    return mpy.natmod_mpy("x64")
-
-
-@pytest.fixture(scope="module")
-def blob() -> bytes:
-    return pack(default_arch_model(5))
 
 
 def run(natmod: Path, script: str, blob: bytes) -> list[str]:
@@ -67,9 +56,9 @@ for key in sorted(tally):
 @pytest.mark.parametrize("plan, call", [("STREAM", "m.generate(face, 40, out)"),
                                         ("FULL", "m.generate(face, 40, out)"),
                                         ("STREAM", "rows(face, out)"), ("FULL", "rows(face, out)")])
-def test_two_threads_on_one_model_get_right_images_or_a_busy_error_never_a_wrong_image(natmod, blob, plan,
-                                                                                        call):
-    lines = run(natmod, HAMMER % (plan, call), blob)
+def test_two_threads_on_one_model_get_right_images_or_a_busy_error_never_a_wrong_image(natmod, arch_blob,
+                                                                                        plan, call):
+    lines = run(natmod, HAMMER % (plan, call), arch_blob)
     outcomes = {line.split(" ", 2)[2] for line in lines}
     assert "WRONG" not in outcomes, lines
     assert outcomes <= {"right", "this pipnet.Model is generating in anoth",
@@ -79,7 +68,7 @@ def test_two_threads_on_one_model_get_right_images_or_a_busy_error_never_a_wrong
 
 @pytest.mark.parametrize("module", ["pdinfer_viper", "pdinfer_py"])
 @pytest.mark.parametrize("call", ["m.generate(face, 40, out)", "rows(face, out)"])
-def test_the_fallback_backends_refuse_a_second_thread_alike(blob, module, call):
+def test_the_fallback_backends_refuse_a_second_thread_alike(arch_blob, module, call):
     rounds = 40 if module == "pdinfer_viper" else 4
     script = (HAMMER % ("STREAM", call)).replace(
         "import _thread, time, pipnet\nm = pipnet.Model(open(\"m.blob\", \"rb\").read(), pipnet.STREAM)\n"
@@ -87,7 +76,7 @@ def test_the_fallback_backends_refuse_a_second_thread_alike(blob, module, call):
         f"import _thread, time, {module}\nm = {module}.Model(open(\"m.blob\", \"rb\").read())\n"
         f"ROUNDS = {rounds}")
     assert module in script
-    lines = mpy.run(script, path=[mpy.DEVICE_DIR], files={"m.blob": blob}, heapsize="1M").splitlines()
+    lines = mpy.run(script, path=[mpy.DEVICE_DIR], files={"m.blob": arch_blob}, heapsize="1M").splitlines()
     outcomes = {line.split(" ", 2)[2] for line in lines}
     assert "WRONG" not in outcomes, lines
     assert outcomes <= {"right", "this Model is generating in another thre",
@@ -95,7 +84,7 @@ def test_the_fallback_backends_refuse_a_second_thread_alike(blob, module, call):
     assert sum(int(line.split()[1]) for line in lines) == 2 * rounds
 
 
-def test_generate_while_another_thread_is_inside_generate_part_is_refused(natmod, blob):
+def test_generate_while_another_thread_is_inside_generate_part_is_refused(natmod, arch_blob):
     """Thread A's generate_part(part 0 of 2) waits at the barrier for a partner that never comes
     (until its spin limit; while the main thread's generate runs, A is refused and tries again):
     while A is inside, generate on the same Model must be refused; once A has given up, the Model
@@ -127,13 +116,13 @@ print(a[0])
 m.generate(3, 0, out)
 print("works again")
 """
-    lines = run(natmod, script, blob)
+    lines = run(natmod, script, arch_blob)
     assert lines[0].startswith(BUSY), lines
     assert lines[1] == "generate_part: another core did not reach the barrier", lines
     assert lines[2] == "works again"
 
 
-def test_generate_part_refuses_a_sync_buffer_inside_its_output(natmod, blob):
+def test_generate_part_refuses_a_sync_buffer_inside_its_output(natmod, arch_blob):
     script = """
 import pipnet
 m = pipnet.Model(open("m.blob", "rb").read(), pipnet.FULL)
@@ -147,11 +136,11 @@ for sync in (memoryview(frame)[0:1], memoryview(frame)[1023:1025], memoryview(fr
 m.generate_part(1, 0, memoryview(frame)[:1024], 0, 1, memoryview(frame)[1024:])  # beside it: fine
 print("beside: ok")
 """
-    lines = run(natmod, script, blob)
+    lines = run(natmod, script, arch_blob)
     assert lines == ["ValueError: sync overlaps out: pass its own bytearray(parts)"] * 3 + ["beside: ok"]
 
 
-def test_two_threads_splitting_every_image_stay_right_and_leave_the_model_free(natmod, blob):
+def test_two_threads_splitting_every_image_stay_right_and_leave_the_model_free(natmod, arch_blob):
     """pdcores' use: thread 1 runs part 1 and the main thread part 0 of each of 200 images. The
     two enter and leave together at every image; every image is the whole generate's, neither is
     ever refused, and the Model is free for a whole generate afterwards. (Each part has its own
@@ -189,10 +178,10 @@ again = bytearray(1024)
 m.generate(4, 17, again)
 print(again == want)
 """
-    assert run(natmod, script, blob) == ["200 []", "True"]
+    assert run(natmod, script, arch_blob) == ["200 []", "True"]
 
 
-def test_a_part_index_is_held_by_one_caller_at_a_time(natmod, blob):
+def test_a_part_index_is_held_by_one_caller_at_a_time(natmod, arch_blob):
     """Two callers of part 0 would share its rows: the second is refused while the first waits
     at the barrier; part 1 is accepted (and releases the first)."""
     script = """
@@ -216,6 +205,6 @@ while not a:
     time.sleep_ms(1)
 print(a[0])
 """
-    lines = run(natmod, script, blob)
+    lines = run(natmod, script, arch_blob)
     assert lines[0].startswith(BUSY), lines
     assert lines[1] == "first done", lines

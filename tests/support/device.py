@@ -12,13 +12,16 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from pipdream import micropython
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVICE = ROOT / "device"
 BOARDS = ROOT / "boards"
+SHIPPED_BLOB = ROOT / "models" / "default.blob"
 RUNTIMES = ("micropython", "cpython")
 
 
@@ -78,3 +81,28 @@ def run_json(script: str, runtime: str = "micropython", **kw):
     """Run a script whose last stdout line is JSON; return it parsed."""
     out = run_device_script(script, runtime, **kw).stdout.strip().splitlines()
     return json.loads(out[-1])
+
+
+def run_with_natmod(script: str, **kw) -> Any:
+    """run_json on MicroPython with the x64 pipnet natmod on the path, `json` imported and the
+    shipped blob's bytes in `blob`."""
+    prologue = f"import json\nblob = open({str(SHIPPED_BLOB)!r}, 'rb').read()\n"
+    return run_json(prologue + script, extra_path=(micropython.natmod_mpy("x64").parent,), **kw)
+
+
+def shipped_images(pairs: Iterable[tuple[int, int]]) -> list[bytes]:
+    """The reference's images of the shipped blob for (face, angle code) pairs."""
+    import numpy as np
+    from pipdream import reference
+    from pipdream.blob import load
+
+    faces, codes = zip(*pairs)
+    return [img.tobytes() for img in reference.run(load(SHIPPED_BLOB.read_bytes()), np.array(faces),
+                                                   np.array(codes))]
+
+
+def raised(statement: str) -> str:
+    """Script lines that run `statement` and print, as JSON, what it raised: the exception's type
+    and message ("ValueError: ...") or "no error". The script must import json."""
+    return (f"try:\n    {statement}\n    print(json.dumps('no error'))\n"
+            "except Exception as e:\n    print(json.dumps(type(e).__name__ + ': ' + str(e)))\n")

@@ -56,6 +56,11 @@ class Port:
         out, self.seen = self.seen[:i], self.seen[i:]
         return out
 
+    def send(self, data: bytes, token: bytes, timeout: float = 10.0) -> bytes:
+        """Write data; everything received then up to and including token (see expect)."""
+        self.write(data)
+        return self.expect(token, timeout)
+
     def settle(self, ending: bytes, quiet: float = 0.5, timeout: float = 20.0) -> bytes:
         """Everything received until the output ends with `ending` and then stays quiet."""
         t0 = last = time.monotonic()

@@ -109,6 +109,14 @@ def layer_field(blob: bytes, i: int, name: str) -> int:
     return struct.unpack_from("<" + code, blob, F.HEADER_SIZE + i * F.LAYER_SIZE + off)[0]
 
 
+def patch_field(blob: bytes, field: str, value: int | bytes) -> bytes:
+    """Set the field a reader's message names ("header.n_faces", "layer 1.act") and re-sign the CRC."""
+    record, name = field.split(".")
+    if record == "header":
+        return patch_header(blob, name, value)
+    return patch_layer(blob, int(record.removeprefix("layer ")), name, value)
+
+
 def patch_at(blob: bytes, offset: int, fmt: str, value: int) -> bytes:
     out = bytearray(blob)
     struct.pack_into("<" + fmt, out, offset, value)
