@@ -15,8 +15,6 @@ absolute times.
 
 from __future__ import annotations
 
-import argparse
-import json
 import platform
 import sys
 from pathlib import Path
@@ -25,6 +23,9 @@ from pipdream import micropython as mpy
 from pipdream.backends import default_blob
 from pipdream.blob import load
 from pipdream.paths import MODELS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchlib, also when loaded by path
+import benchlib  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "micropython_speed.json"
 
@@ -85,17 +86,7 @@ def measure(quick: bool) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="few images, print only")
-    args = parser.parse_args()
-    result = measure(args.quick)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if not args.quick:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(text + "\n")
-        print(f"wrote {RESULTS}", file=sys.stderr)
-    return 0
+    return benchlib.quick_main(__doc__, measure, RESULTS, "few images, print only")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "host"))
+sys.path.insert(0, str(REPO / "bench"))  # benchlib, also when loaded by path
 
+import benchlib  # noqa: E402
 from pipdream import files, reference  # noqa: E402
 from pipdream.blob import load  # noqa: E402
 
@@ -269,16 +271,6 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
-def write_doc(doc: Path, tables: str) -> None:
-    """Replaces the generated block of docs/rp2040.md (or writes a new file)."""
-    text = doc.read_text() if doc.exists() else f"# RP2040 benchmark\n\n{DOC_BEGIN}\n{DOC_END}\n"
-    if DOC_BEGIN not in text or DOC_END not in text:
-        raise ValueError(f"{doc}: no {DOC_BEGIN} ... {DOC_END} block")
-    head, rest = text.split(DOC_BEGIN, 1)
-    tail = rest.split(DOC_END, 1)[1]
-    doc.write_text(f"{head}{DOC_BEGIN}\n{tables}\n{DOC_END}{tail}")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--blob", type=Path, default=REPO / "models" / "default.blob")
@@ -305,12 +297,11 @@ def main(argv: list[str] | None = None) -> int:
         for plan, p in impls[-1]["plans"].items():
             print(f"{impl:12s} {plan:6s} {p['cycles_per_image']['max']:>10,} cycles  "
                   f"{p['ms_at_125mhz']:7.2f} ms @125 MHz  {p['cycles_per_mac']:5.2f} cycles/MAC")
-    blob_path = args.blob.resolve()
     result = {
         "what": "pipdream kernels on a Cortex-M0+ (RP2040), cycles counted by the rp2040js emulator",
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "host": platform.platform(),
-        "blob": str(blob_path.relative_to(REPO)) if blob_path.is_relative_to(REPO) else str(blob_path),
+        "blob": benchlib.repo_name(args.blob),
         "angles": angles,
         "pairs": pairs,
         "all_images_match_reference": True,
@@ -326,9 +317,7 @@ def main(argv: list[str] | None = None) -> int:
             result["overlap_dma"] = previous["overlap_dma"]
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.out}")
-    if args.doc:
-        write_doc(Path(args.doc), markdown(result))
-        print(f"wrote {args.doc}")
+    benchlib.write_doc_block(args.doc, DOC_BEGIN, DOC_END, markdown(result), title="RP2040 benchmark")
     return 0
 
 

@@ -32,7 +32,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "host"))
 sys.path.insert(0, str(REPO / "device"))
+sys.path.insert(0, str(REPO / "bench"))  # benchlib, also when loaded by path
 
+import benchlib  # noqa: E402
 import pdview  # noqa: E402
 from pipdream import files, reference  # noqa: E402
 from pipdream.blob import load  # noqa: E402
@@ -225,15 +227,6 @@ def markdown(s: dict) -> str:
     return "\n".join(lines)
 
 
-def write_doc(doc: Path, text: str) -> None:
-    """Replaces this script's block of docs/rp2040.md."""
-    old = doc.read_text()
-    if DOC_BEGIN not in old or DOC_END not in old:
-        raise ValueError(f"{doc}: no {DOC_BEGIN} ... {DOC_END} block")
-    head, rest = old.split(DOC_BEGIN, 1)
-    doc.write_text(f"{head}{DOC_BEGIN}\n{text}\n{DOC_END}{rest.split(DOC_END, 1)[1]}")
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--blob", type=Path, default=REPO / "models" / "default.blob")
@@ -253,8 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         print("overlap run failed its checks:\n  " + "\n  ".join(bad), file=sys.stderr)
         return 1
     results = json.loads(args.out.read_text())
-    blob_path = args.blob.resolve()
-    name = str(blob_path.relative_to(REPO)) if blob_path.is_relative_to(REPO) else str(blob_path)
+    name = benchlib.repo_name(args.blob)
     if results.get("blob") != name:
         print(f"{args.out} has the inference of {results.get('blob')}, not {name}: run rp2040_bench.py "
               "with this blob first", file=sys.stderr)
@@ -265,9 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     two = section["two_cores"]
     print(f"frame {two['frame_ms']} ms (CPU {ms(two['cpu_cycles'])} ms, bus {section['transfer_ms']} ms "
           f"overlapped); wrote {args.out}")
-    if args.doc:
-        write_doc(Path(args.doc), markdown(section))
-        print(f"wrote {args.doc}")
+    benchlib.write_doc_block(args.doc, DOC_BEGIN, DOC_END, markdown(section))
     return 0
 
 

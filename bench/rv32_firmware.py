@@ -18,10 +18,8 @@ are a floor on its cycles, not a measurement of them.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import hashlib
-import json
 import os
 import platform
 import subprocess
@@ -34,6 +32,9 @@ from pipdream.blob import load
 from pipdream.qemu_firmware import MACHINES, QemuBoard
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))  # benchlib, also when loaded by path
+import benchlib  # noqa: E402
+
 MODELS = REPO / "models"
 RESULTS = REPO / "bench" / "results" / "rv32_firmware.json"
 NATMOD = REPO / "natmod" / "dist" / "rv32imc_6.3" / "pipnet.mpy"
@@ -126,17 +127,7 @@ def measure(quick: bool) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer angles, print only")
-    args = parser.parse_args()
-    result = measure(args.quick)
-    text = json.dumps(result, indent=1)
-    print(text)
-    if not args.quick:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(text + "\n")
-        print(f"wrote {RESULTS}", file=sys.stderr)
-    return 0
+    return benchlib.quick_main(__doc__, measure, RESULTS, "fewer angles, print only", indent=1)
 
 
 if __name__ == "__main__":

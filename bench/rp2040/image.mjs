@@ -1,5 +1,6 @@
 // What run.mjs and overlap.mjs share: loading a benchmark image (bench.h) into the
-// rp2040js SRAM, its event codes, and an emulator that stops on any access it flags.
+// rp2040js SRAM, its event codes, the events both read alike, and an emulator that stops
+// on any access it flags.
 //
 // The image is copied to SRAM at 0x20000000; its first 16 bytes are bench_header
 // (bench.h): magic, entry point, stack top, address of the io block, where the
@@ -62,4 +63,29 @@ export function loadImage(image, pairs, micro = false) {
     return s;
   };
   return { mcu, cstr };
+}
+
+// Sets mcu.onBreak: the image reports an event with `bkpt #0` (code in r0, arguments in r1, r2;
+// core.cycles is read there, the PC already past the bkpt). The events every runner reads alike
+// fill `out`: MODEL out.model, IMAGE the hex image of the last of out.runs, INFO out.info, DONE
+// out.done (the run is over). handlers[code](a, b, now) takes the others; a code without one is
+// an error.
+export function onEvents(mcu, cstr, out, handlers) {
+  const core = mcu.core;
+  mcu.onBreak = () => {
+    const [code, a, b] = [core.registers[0], core.registers[1], core.registers[2]];
+    const now = core.cycles;
+    switch (code) {
+      case EV.MODEL: out.model = { status: a | 0, n_layers: b }; break;
+      case EV.IMAGE: // the bytes of the run just ended
+        out.runs[out.runs.length - 1].image = Buffer.from(mcu.sram.subarray(a - SRAM, a - SRAM + b))
+          .toString('hex');
+        break;
+      case EV.INFO: (out.info ??= {})[cstr(a)] = b; break;
+      case EV.DONE: out.done = { status: a | 0, cycles: now }; break;
+      default:
+        if (!handlers[code]) throw new Error(`unknown event ${code} at pc 0x${(core.PC - 2).toString(16)}`);
+        handlers[code](a, b, now);
+    }
+  };
 }

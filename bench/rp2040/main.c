@@ -4,28 +4,15 @@
  * Built with the natmod's armv6m compiler flags (Makefile); everything in SRAM. */
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h> /* memcpy: libc.c */
 
-#include "bench.h"
 #include "micro.h"
-#include "model_blob.h" /* pipdream export-c of the blob under test */
-#include "pd_model.h"
+#include "start.h" /* bench_io, bench_header and bench_start, which calls bench_run */
 
 #define SCRATCH_BYTES 65536u /* more than either plan needs for any blob we bench */
 #define IMAGE_MAX 4096u      /* PD_MAX_DIM^2 is larger; the image size is checked */
 
-static bench_io_t bench_io;
-/* The blob in RAM, word-aligned, as a MicroPython bytes object holds it for the natmod. */
-static uint32_t blob[(PD_BENCH_BLOB_SIZE + 3) / 4];
 static uint32_t scratch[SCRATCH_BYTES / 4];  /* [SCRATCH_BYTES] bytes, 4-aligned */
 static uint8_t image[IMAGE_MAX];             /* [out_h][out_w] */
-
-void bench_start(void) __attribute__((noreturn, used));
-extern char __stack_top[]; /* sram.ld: the end of SRAM */
-
-__attribute__((section(".bench_header"), used)) const bench_header_t bench_header = {
-    BENCH_MAGIC, (uint32_t)(uintptr_t)&bench_start, (uint32_t)(uintptr_t)__stack_top, &bench_io,
-};
 
 typedef struct {
     uint8_t *img;
@@ -112,11 +99,7 @@ static int run_pairs(const pd_model_t *m)
     rows.img = image;
     rows.w = m->out_w;
     for (i = 0; i < bench_io.n_pairs; i++) {
-        bench_event(EV_RUN_BEGIN, (uint32_t)(uintptr_t)"full", i);
-        st = pd_generate_full(m, bench_io.face[i], bench_io.angle[i], (uint8_t *)scratch, pf.scratch_bytes,
-                              image, n_img);
-        bench_event(EV_RUN_END, (uint32_t)st, 0);
-        bench_event(EV_IMAGE, (uint32_t)(uintptr_t)image, n_img);
+        (void)bench_full_run(m, "full", i, (uint8_t *)scratch, pf.scratch_bytes, image, n_img);
 
         bench_event(EV_RUN_BEGIN, (uint32_t)(uintptr_t)"stream", i);
         st = pd_generate_stream(m, bench_io.face[i], bench_io.angle[i], (uint8_t *)scratch, ps.scratch_bytes,
@@ -133,24 +116,16 @@ static int run_pairs(const pd_model_t *m)
     return 0;
 }
 
-void bench_start(void)
+int bench_run(const pd_model_t *m)
 {
-    pd_model_t m;
     int st;
-    memcpy(blob, pd_bench_blob, PD_BENCH_BLOB_SIZE);
-    st = pd_model_parse(&m, (const uint8_t *)blob, PD_BENCH_BLOB_SIZE);
-    bench_event(EV_MODEL, (uint32_t)st, m.n_layers);
-    if (st == PD_OK) {
 #ifdef BENCH_LAYERS
-        bench_layers_init(&m);
+    bench_layers_init(m);
 #endif
-        report_plans(&m);
-        st = run_pairs(&m);
-        if (st == 0 && bench_io.micro) {
-            bench_micro(&m, (uint8_t *)scratch, SCRATCH_BYTES);
-        }
+    report_plans(m);
+    st = run_pairs(m);
+    if (st == 0 && bench_io.micro) {
+        bench_micro(m, (uint8_t *)scratch, SCRATCH_BYTES);
     }
-    bench_event(EV_DONE, (uint32_t)st, 0);
-    for (;;) {
-    }
+    return st;
 }

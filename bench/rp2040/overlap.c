@@ -16,11 +16,8 @@
  * i2c_write_blocking does ("blocking send"). Events: bench.h (RUN_*, IMAGE, MICRO_*, INFO). */
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h> /* memcpy: libc.c */
 
-#include "bench.h"
-#include "model_blob.h"
-#include "pd_model.h"
+#include "start.h" /* bench_io, bench_header and bench_start, which calls bench_run */
 
 #define SCRATCH_BYTES 16384u
 #define IMAGE_MAX 1024u
@@ -69,20 +66,11 @@
 #define CMD_BYTES 7u
 #define WORDS (CMD_BYTES + 1u + WIN_W * PAGES) /* 520 */
 
-static bench_io_t bench_io;
-static uint32_t blob[(PD_BENCH_BLOB_SIZE + 3) / 4];
 static uint32_t scratch[SCRATCH_BYTES / 4];
 static uint8_t image[IMAGE_MAX];
 static uint8_t frame[WIDTH * PAGES]; /* the SSD1306 page buffer (MONO_VLSB), as framebuf's */
 static uint16_t words[WORDS];        /* what the channel reads */
 static uint32_t n_words;
-
-void bench_start(void) __attribute__((noreturn, used));
-extern char __stack_top[];
-
-__attribute__((section(".bench_header"), used)) const bench_header_t bench_header = {
-    BENCH_MAGIC, (uint32_t)(uintptr_t)&bench_start, (uint32_t)(uintptr_t)__stack_top, &bench_io,
-};
 
 /* machine.I2C(0, scl=Pin(5), sda=Pin(4), freq=400000): pico-sdk i2c_init + i2c_set_baudrate. */
 static void i2c_setup(void)
@@ -206,21 +194,13 @@ static int run_pairs(const pd_model_t *m)
     if (n_img != 32u * 32u || pf.scratch_bytes > SCRATCH_BYTES) return -1;
     if (bench_io.n_pairs > BENCH_MAX_PAIRS || bench_io.n_pairs < 2) return -3;
     for (i = 0; i < bench_io.n_pairs; i++) {
-        bench_event(EV_RUN_BEGIN, (uint32_t)(uintptr_t)"alone", i);
-        st = pd_generate_full(m, bench_io.face[i], bench_io.angle[i], (uint8_t *)scratch, pf.scratch_bytes,
-                              image, n_img);
-        bench_event(EV_RUN_END, (uint32_t)st, 0);
-        bench_event(EV_IMAGE, (uint32_t)(uintptr_t)image, n_img);
+        st = bench_full_run(m, "alone", i, (uint8_t *)scratch, pf.scratch_bytes, image, n_img);
         if (st != PD_OK) return st;
         if (i > 0) { /* window i-1 goes out while image i is computed again */
             bench_event(EV_MICRO_BEGIN, (uint32_t)(uintptr_t)"dma setup", i - 1);
             dma_start();
             bench_event(EV_MICRO_END, 0, 0);
-            bench_event(EV_RUN_BEGIN, (uint32_t)(uintptr_t)"with dma", i);
-            st = pd_generate_full(m, bench_io.face[i], bench_io.angle[i], (uint8_t *)scratch, pf.scratch_bytes,
-                                  image, n_img);
-            bench_event(EV_RUN_END, (uint32_t)st, 0);
-            bench_event(EV_IMAGE, (uint32_t)(uintptr_t)image, n_img);
+            (void)bench_full_run(m, "with dma", i, (uint8_t *)scratch, pf.scratch_bytes, image, n_img);
             bench_event(EV_MICRO_BEGIN, (uint32_t)(uintptr_t)"wait", i - 1);
             aborts += dma_wait();
             bench_event(EV_MICRO_END, 0, 0);
@@ -246,18 +226,8 @@ static int run_pairs(const pd_model_t *m)
     return 0;
 }
 
-void bench_start(void)
+int bench_run(const pd_model_t *m)
 {
-    pd_model_t m;
-    int st;
-    memcpy(blob, pd_bench_blob, PD_BENCH_BLOB_SIZE);
-    st = pd_model_parse(&m, (const uint8_t *)blob, PD_BENCH_BLOB_SIZE);
-    bench_event(EV_MODEL, (uint32_t)st, m.n_layers);
-    if (st == PD_OK) {
-        i2c_setup();
-        st = run_pairs(&m);
-    }
-    bench_event(EV_DONE, (uint32_t)st, 0);
-    for (;;) {
-    }
+    i2c_setup();
+    return run_pairs(m);
 }

@@ -30,7 +30,7 @@
 //   SCL rise and fall times (the board's pull-ups) are not in it: they lengthen a real bus;
 // - a target at 0x3C that ACKs and records each transaction with its start and end cycle.
 import { parseArgs } from 'node:util';
-import { EV, SRAM, loadImage, parsePairs } from './image.mjs';
+import { EV, loadImage, onEvents, parsePairs } from './image.mjs';
 
 const NS = 8; // ns per clk_sys cycle at 125 MHz
 const TARGET = 0x3c;
@@ -105,25 +105,22 @@ function run({ image, pairs, maxCycles }) {
   const { mcu, cstr } = loadImage(image, pairs);
   const i2c0 = attachI2C0(mcu);
   const out = { image, pairs, model: null, runs: [], micro: [], info: {}, bus: i2c0.bus, done: null };
-  let runInfo = null, bench = null, stopped = false;
+  let runInfo = null, bench = null;
   const core = mcu.core;
-  mcu.onBreak = () => {
-    const [code, a, b] = [core.registers[0], core.registers[1], core.registers[2]];
-    const now = core.cycles;
-    switch (code) {
-      case EV.MODEL: out.model = { status: a | 0, n_layers: b }; break;
-      case EV.RUN_BEGIN: runInfo = { plan: cstr(a), pair: b, face: pairs[b][0], angle: pairs[b][1], start: now }; break;
-      case EV.RUN_END: runInfo.end = now; runInfo.cycles = now - runInfo.start; runInfo.status = a | 0; out.runs.push(runInfo); break;
-      case EV.IMAGE: out.runs[out.runs.length - 1].image = Buffer.from(mcu.sram.subarray(a - SRAM, a - SRAM + b)).toString('hex'); break;
-      case EV.MICRO_BEGIN: bench = { name: cstr(a), index: b, start: now }; break;
-      case EV.MICRO_END: bench.end = now; bench.cycles = now - bench.start; out.micro.push(bench); break;
-      case EV.INFO: out.info[cstr(a)] = b; break;
-      case EV.DONE: out.done = { status: a | 0, cycles: now }; stopped = true; break;
-      default: throw new Error(`unknown event ${code} at pc 0x${(core.PC - 2).toString(16)}`);
-    }
-  };
+  onEvents(mcu, cstr, out, {
+    [EV.RUN_BEGIN]: (a, b, now) => {
+      runInfo = { plan: cstr(a), pair: b, face: pairs[b][0], angle: pairs[b][1], start: now };
+    },
+    [EV.RUN_END]: (a, b, now) => {
+      runInfo.end = now; runInfo.cycles = now - runInfo.start; runInfo.status = a | 0; out.runs.push(runInfo);
+    },
+    [EV.MICRO_BEGIN]: (a, b, now) => { bench = { name: cstr(a), index: b, start: now }; },
+    [EV.MICRO_END]: (a, b, now) => {
+      bench.end = now; bench.cycles = now - bench.start; out.micro.push(bench);
+    },
+  });
   const clock = mcu.clock;
-  while (!stopped) {
+  while (!out.done) {
     const dc = core.executeInstruction();
     clock.tick(dc * NS);
     if (core.cycles > maxCycles) throw new Error(`no EV_DONE after ${maxCycles} cycles (pc 0x${core.PC.toString(16)})`);

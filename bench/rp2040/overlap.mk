@@ -13,7 +13,8 @@ include Makefile
 
 overlap: $(BUILD)/tuned/overlap.bin node_modules
 
-$(BUILD)/tuned/overlap.elf: $(BUILD)/tuned/overlap.o $(BUILD)/tuned/libc.o $(K_OBJ_tuned) sram.ld
+$(BUILD)/tuned/overlap.elf: $(BUILD)/tuned/start.o $(BUILD)/tuned/overlap.o $(BUILD)/tuned/libc.o \
+		$(K_OBJ_tuned) sram.ld
 	$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LIBS) -o $@
 
 overlap-run: overlap

@@ -7,58 +7,52 @@
 // The image is loaded as image.mjs says (bench_header, the io block, a strict
 // emulator that stops on any access it flags). The core is stepped one instruction at a time;
 // the image reports through `bkpt #0` with an event code in r0 and arguments in
-// r1, r2, and core.cycles is read at each one (the PC is already past the bkpt).
+// r1, r2, and core.cycles is read at each one (image.mjs onEvents).
 // --profile adds `profile`: [address, cycles] of every instruction executed
 // inside the runs of that plan (between RUN_BEGIN and RUN_END; all: every
 // plan), for a per-function breakdown; in a layer build, `profile_layer` adds
 // [layer, address, cycles] for the instructions inside each layer's kernel calls.
 import { parseArgs } from 'node:util';
-import { EV, SRAM, loadImage, parsePairs } from './image.mjs';
+import { EV, SRAM, loadImage, onEvents, parsePairs } from './image.mjs';
 
 function run({ image, pairs, micro, profile, maxCycles }) {
   const { mcu, cstr } = loadImage(image, pairs, micro);
   const out = { image, pairs, model: null, plans: {}, runs: [], micro: [], done: null };
-  let run = null, kernel = null, share = null, bench = null, stopped = false, inRun = false;
+  let run = null, kernel = null, share = null, bench = null, inRun = false;
   const core = mcu.core;
-  mcu.onBreak = () => {
-    const [code, a, b] = [core.registers[0], core.registers[1], core.registers[2]];
-    const now = core.cycles;
-    switch (code) {
-      case EV.MODEL: out.model = { status: a | 0, n_layers: b }; break;
-      case EV.PLAN: out.plans[cstr(a)] = { scratch_bytes: b, layer_macs: [] }; break;
-      case EV.LAYER_MACS: Object.values(out.plans)[a >> 8].layer_macs[a & 0xff] = b; break;
-      case EV.RUN_BEGIN:
-        run = { plan: cstr(a), pair: b, face: pairs[b][0], angle: pairs[b][1], start: now,
-          layers: [], calls: [] };
-        inRun = profile === 'all' || profile === run.plan;
-        break;
-      case EV.RUN_END:
-        run.cycles = now - run.start; run.status = a | 0; delete run.start; out.runs.push(run);
-        inRun = false;
-        break;
-      case EV.IMAGE: out.runs[out.runs.length - 1].image = Buffer.from(mcu.sram.subarray(a - SRAM, a - SRAM + b)).toString('hex'); break;
-      case EV.KERNEL_BEGIN: kernel = { layer: a, start: now }; break;
-      case EV.KERNEL_END:
-        run.layers[kernel.layer] = (run.layers[kernel.layer] ?? 0) + (now - kernel.start);
-        run.calls[kernel.layer] = (run.calls[kernel.layer] ?? 0) + 1;
-        kernel = null;
-        break;
-      case EV.PART_BEGIN: share = { layer: a >> 8, part: a & 0xff, start: now }; break;
-      case EV.PART_END: // run.parts[layer or 'begin'][part] = cycles of that core's share
-        ((run.parts ??= {})[share.layer === 0xff ? 'begin' : share.layer] ??= [])[share.part] = now - share.start;
-        share = null;
-        break;
-      case EV.MICRO_BEGIN: bench = { name: cstr(a), count: b, start: now }; break;
-      case EV.MICRO_END: bench.cycles = now - bench.start; delete bench.start; out.micro.push(bench); break;
-      case EV.INFO: (out.info ??= {})[cstr(a)] = b; break;
-      case EV.DONE: out.done = { status: a | 0, cycles: now }; stopped = true; break;
-      default: throw new Error(`unknown event ${code} at pc 0x${(core.PC - 2).toString(16)}`);
-    }
-  };
+  onEvents(mcu, cstr, out, {
+    [EV.PLAN]: (a, b) => { out.plans[cstr(a)] = { scratch_bytes: b, layer_macs: [] }; },
+    [EV.LAYER_MACS]: (a, b) => { Object.values(out.plans)[a >> 8].layer_macs[a & 0xff] = b; },
+    [EV.RUN_BEGIN]: (a, b, now) => {
+      run = { plan: cstr(a), pair: b, face: pairs[b][0], angle: pairs[b][1], start: now,
+        layers: [], calls: [] };
+      inRun = profile === 'all' || profile === run.plan;
+    },
+    [EV.RUN_END]: (a, b, now) => {
+      run.cycles = now - run.start; run.status = a | 0; delete run.start; out.runs.push(run);
+      inRun = false;
+    },
+    [EV.KERNEL_BEGIN]: (a, b, now) => { kernel = { layer: a, start: now }; },
+    [EV.KERNEL_END]: (a, b, now) => {
+      run.layers[kernel.layer] = (run.layers[kernel.layer] ?? 0) + (now - kernel.start);
+      run.calls[kernel.layer] = (run.calls[kernel.layer] ?? 0) + 1;
+      kernel = null;
+    },
+    [EV.PART_BEGIN]: (a, b, now) => { share = { layer: a >> 8, part: a & 0xff, start: now }; },
+    [EV.PART_END]: (a, b, now) => { // run.parts[layer or 'begin'][part] = cycles of that core's share
+      const layer = share.layer === 0xff ? 'begin' : share.layer;
+      ((run.parts ??= {})[layer] ??= [])[share.part] = now - share.start;
+      share = null;
+    },
+    [EV.MICRO_BEGIN]: (a, b, now) => { bench = { name: cstr(a), count: b, start: now }; },
+    [EV.MICRO_END]: (a, b, now) => {
+      bench.cycles = now - bench.start; delete bench.start; out.micro.push(bench);
+    },
+  });
 
   const hist = profile ? new Float64Array(mcu.sram.length >> 1) : null;
   const layerHist = new Map(); // layer -> Float64Array, in a layer build
-  while (!stopped) {
+  while (!out.done) {
     if (hist && inRun) {
       const pc = core.PC, before = core.cycles;
       core.executeInstruction();
