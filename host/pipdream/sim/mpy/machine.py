@@ -259,7 +259,7 @@ class _I2CBase:
         self._xfer(addr, len(data))
         if d["kind"] == "ram":
             d["model"].write(data)
-        _sb.emit("i2c", d["name"], str(addr), _sb.hexof(data))
+        _sb.emit("i2c", d["name"], str(addr), data)
         _sb.bus_activity()
         return len(data)
 
@@ -423,7 +423,7 @@ class SPI:
             if res is not None and _sb.pin_state(res).level == 0:
                 continue  # held in reset
             dc = _sb.pin_state(d["dc"]).level
-            _sb.emit("spi", d["name"], str(dc), _sb.hexof(buf))
+            _sb.emit("spi", d["name"], str(dc), buf)
             _sb.bus_activity()
         return None
 

@@ -387,7 +387,7 @@ class _Run:
         else:
             if d["kind"] == "ram":
                 d["model"].write(data)
-            _sb.emit("i2c", d["name"], str(addr), _sb.hexof(data))
+            _sb.emit("i2c", d["name"], str(addr), data)
             block.raw |= R_STOP_DET
         _sb.bus_activity()
         self.next += 1

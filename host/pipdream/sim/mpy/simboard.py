@@ -65,18 +65,29 @@ _bus_path = _ros.getenv("PIPDREAM_SIM_BUS")
 _out = open(_bus_path, "wb") if _bus_path else None
 
 
+_HEX_CHUNK = 128  # bytes hexlified at a time: a display window's record never needs one big block
+
+
 def emit(kind, *fields):
-    """One record: `kind t_us field...` (fields are str, int or bytes written as hex)."""
+    """One record: `kind t_us field...` (fields are str, int, or a buffer written as hex, "-" when
+    empty). Written a field at a time: the stand-ins share the board's heap, and a whole record
+    (2 KB for a full window) could fail on a fragmented heap where the app itself would not."""
     if _out is None:
         return
-    parts = [kind, str(now_us())]
+    w = _out.write
+    w(kind.encode())
+    w((" %d" % now_us()).encode())
     for f in fields:
-        parts.append(f if isinstance(f, str) else str(f))
-    _out.write(" ".join(parts).encode() + b"\n")
-
-
-def hexof(buf):
-    return hexlify(buf).decode() if len(buf) else "-"
+        w(b" ")
+        if isinstance(f, (bytes, bytearray, memoryview)):
+            if not len(f):
+                w(b"-")
+            mv = memoryview(f)
+            for i in range(0, len(mv), _HEX_CHUNK):
+                w(hexlify(mv[i:i + _HEX_CHUNK]))
+        else:
+            w(str(f).encode())
+    w(b"\n")
 
 
 # ------------------------------------------------------------------ host clock (real mode only)
