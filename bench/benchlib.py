@@ -2,7 +2,7 @@
 bench/results/), the name a results file gives a path, and the generated block of a markdown doc.
 
 A script imports it after `sys.path.insert(0, <this folder>)`, so that it is found both when the
-script is run (`python bench/x.py`) and when a test loads the script by its path.
+script is run (`python bench/<script>.py`) and when a test loads the script by its path.
 """
 
 from __future__ import annotations
