@@ -7,6 +7,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from pipdream.boards import board_module
 from pipdream.sim import stage
 from pipdream.sim.runner import run_board
 from pipdream.sim.world import Display, Script, World
@@ -136,12 +137,12 @@ def test_the_app_says_how_its_button_interrupts_on_each_port(tmp_path, name, how
 def test_a_dma_wait_that_times_out_leaves_no_stale_abort_for_the_next_blocking_write():
     """pico-sdk's i2c_write_blocking_internal takes an uncleared IC_TX_ABRT_SOURCE for its own
     abort (one EIO from ports/rp2/machine_i2c.c); pdi2c_dma clears it after a timed-out wait."""
+    pico = {k: v for k, v in board_module("pico").constants.items() if k.startswith(("I2C_", "DREQ_"))}
     out = run("""
         import pdi2c_dma
         from machine import I2C, Pin
         i2c = I2C(0, scl=Pin(5), sda=Pin(4), freq=400000)
-        cfg = {"I2C_ID": 0, "I2C_FREQ": 400000, "I2C_BLOCKS": (0x40044000, 0x40048000),
-               "DREQ_I2C_TX": (32, 34)}
+        cfg = CFG
         bus, why = pdi2c_dma.dma_bus(i2c, cfg, 64)
         bus.limit_us = 0  # a transfer that does not end in time: the wait gives up mid-transfer
         bus.show(0x3D, b"\\x00\\xaf", [b"\\x40", b"ab"])  # nobody at 0x3D: the address is NACKed
@@ -154,7 +155,7 @@ def test_a_dma_wait_that_times_out_leaves_no_stale_abort_for_the_next_blocking_w
                 print("write", i2c.writeto(0x50, b"\\x10ab"))
             except OSError as e:
                 print("write OSError", e.errno)
-    """, World(clock="virtual", other_devices=[RAM]))
+    """.replace("CFG", repr(pico)), World(clock="virtual", other_devices=[RAM]))
     assert out == ["wait 110", "write 3", "write 3"]
 
 
