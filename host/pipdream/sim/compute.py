@@ -10,8 +10,9 @@ The simulated board's clock charges each generate() `macs * cycles_per_mac / fre
   (bench/results/rp2040_firmware.json, the default model's generate()); a backend not measured
   there is estimated as the natmod's full-plan figure times its slowdown against it on the unix
   port (bench/results/micropython_speed.json);
-- the ESP32 boards: no figures of their own; they take the Pico's cycles per MAC at their
-  own clock (an assumption, said so in docs/simulation.md).
+- the other boards (the ESP32s, the Pico 2): no figures of their own; they take the Pico's
+  cycles per MAC at their own clock (their board module's FREQ; an assumption, said so in
+  docs/simulation.md: the Pico 2's Cortex-M33 needs no more cycles than the M0+).
 
 And what the app's own Python costs a Pico per frame (app_costs_us): drawing a die window per
 drawer, flushing it to the DMA channel, and the rest of the frame loop, measured on the real rp2
