@@ -28,7 +28,7 @@ from __future__ import annotations
 
 # Pico (RP2040) cycles per MAC of one generate(), by backend and plan (bench/sim_costs.py).
 CYCLES_PER_MAC: dict[str, float] = {
-    "natmod_full": 4.966, "natmod_stream": 6.319, "natmod_full_x2": 2.521,
+    "natmod_full": 4.967, "natmod_stream": 6.319, "natmod_full_x2": 2.521,
     "viper_rows": 116.223, "python_rows": 5750.107,
 }
 # The app's own Python on a Pico at 125 MHz, microseconds a frame (bench/sim_costs.py).
