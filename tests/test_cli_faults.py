@@ -60,13 +60,27 @@ def test_ctrl_c_in_any_subcommand_is_one_line_and_exit_130(name, monkeypatch, ca
     assert err == [f"pipdream {name}: interrupted"]
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_reaches_python():
+    """Ctrl-C as a terminal delivers it, even when the suite itself runs where SIGINT is ignored
+    (a background job of a non-interactive shell): Python then installs no KeyboardInterrupt."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # the child's Python installs KeyboardInterrupt
+
+
 def _slow_generate(out: Path, tmp: Path) -> subprocess.Popen:
     """`pipdream generate` on the pure-Python backend (MicroPython: seconds per die), its
     temporary folders under tmp, so the test sees exactly the ones it made."""
     env = {**os.environ, "TMPDIR": str(tmp)}
     argv = [sys.executable, "-m", "pipdream", "generate", "--blob", str(SHIPPED_BLOB), "--backend", "python",
             "--face", "1,2,3", "--angle", "0", "--out", str(out)]
-    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_sigint_default)
 
 
 @pytest.mark.parametrize("sig, code, word", [(signal.SIGINT, 130, "interrupted"),
