@@ -13,16 +13,18 @@ FIRMWARE = "RPI_PICO"  # micropython.org/download/RPI_PICO: a .uf2, copied to th
 FLASH_FS_BYTES = 1_441_792  # 1,408 KiB: the firmware's littlefs (MICROPY_HW_FLASH_STORAGE_BYTES)
 FREQ = 125_000_000  # the rp2 port's default clk_sys
 NATMOD_ARCH = "armv6m"  # Cortex-M0+
-# RAM the model's scratch may take, of a 192 KB MicroPython heap: the natmod's full plan
+# RAM the model's scratch may take, of a 228 KiB MicroPython heap: the natmod's full plan
 # (16,384 B, 38 ms an image) fits, so it runs instead of the streaming one (1,407 B, 53 ms)
 SCRATCH_BUDGET = 32768
 CORES = 2  # _thread runs on core 1 with no GIL: each image is split between the cores (pdcores)
-# The heap deploy checks a model against (blob + its plan's scratch + the app's need must fit):
-# MicroPython's heap on the rp2 port, and what the app takes beside the model, measured on the
-# simulated Pico: the shipped model (5,404 B blob, 1,407 B stream scratch) runs with pictures from
-# about 100 KiB of heap, but not at every size below 108 KiB (fragments), so 108 KiB less the model
-# and a margin; tests/test_device_heap.py checks both figures
-HEAP_BYTES = 196_608  # 192 KiB
+# The heap deploy checks a model against (blob + its plan's scratch + the app's need + the
+# natmod's code must fit): MicroPython's heap on the rp2 port, measured on the v1.23 firmware in
+# rp2040js (gc.mem_free() + gc.mem_alloc() at the REPL, less a margin; tests/test_firmware_rp2.py);
+# what the app takes beside the model, measured on the simulated Pico: the shipped model (5,404 B
+# blob, 1,407 B stream scratch) runs with pictures from about 100 KiB of heap, but not at every
+# size below 108 KiB (fragments), so 108 KiB less the model and a margin (tests/test_device_heap.py)
+HEAP_BYTES = 233_472  # 228 KiB: 233,600 to 233,616 B measured
+NATMOD_IN_HEAP = True  # the rp2 port keeps native code in the heap (pipdream.boards.natmod_heap)
 APP_HEAP = 104_448  # 102 KiB
 
 I2C_ID = 0  # hardware I2C0; None would mean SoftI2C on the same pins

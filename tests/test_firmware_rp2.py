@@ -14,8 +14,8 @@ import sys
 
 import numpy as np
 import pytest
+from pipdream import boards, reference
 from pipdream import deploy as D
-from pipdream import reference
 from pipdream.blob import load
 from pipdream.rp2_firmware import Rp2Firmware, littlefs_image, stage_pico
 from pipdream.sim.ssd1306 import SSD1306
@@ -114,3 +114,19 @@ def test_the_shipped_natmod_gives_the_reference_bytes_on_the_firmware(firmware, 
         assert bytes.fromhex(hexed) == want.tobytes(), (name, plan, face, code)
         checked += 1
     assert checked == 2 * 2 * 6 * len(ANGLES)
+
+
+def test_the_pico_modules_heap_and_natmod_figures_hold_on_the_firmware(firmware, tmp_path):
+    """HEAP_BYTES is the heap the firmware gives (no more); importing the natmod takes no more of
+    it than pipdream.boards.natmod_heap counts (the rp2 port keeps native code in the heap)."""
+    uf2, bootrom = firmware
+    stage = stage_pico(tmp_path / "pico")
+    (stage / "main.py").unlink()  # the REPL only
+    with Rp2Firmware(uf2, bootrom, fs=littlefs_image(stage), interactive=True, until_ms=600_000) as fw:
+        fw.raw_repl()
+        out = fw.exec("import gc\ngc.collect()\nheap = gc.mem_free() + gc.mem_alloc()\nfree = gc.mem_free()\n"
+                      "import pipnet\ngc.collect()\nprint(heap, free - gc.mem_free())")
+    heap, natmod = (int(x) for x in out.split())
+    pico = D.board_module("pico")
+    assert pico.constants["HEAP_BYTES"] <= heap, heap
+    assert 0 < natmod <= boards.natmod_heap(pico), natmod

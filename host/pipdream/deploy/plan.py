@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipdream import files
-from pipdream.boards import BoardModule, board_module, known_boards  # noqa: F401 (deploy's API)
+from pipdream.boards import BoardModule, board_module, known_boards, model_heap, natmod_heap  # noqa: F401
 from pipdream.cli import CommandError
 from pipdream.deploy.compile import NATMOD_NAME, MpyAbi, compile_mpy, ensure_natmod
 from pipdream.paths import BOARDS, DEVICE, MODELS, shown  # noqa: F401 (BOARDS: deploy's API)
@@ -139,7 +139,7 @@ def app_plan(qmodel, blob_bytes: int, board: BoardModule) -> tuple[str, int]:
 
     c = board.constants
     full = scratch.plan(qmodel, scratch.FULL).scratch_bytes
-    room = c.get("HEAP_BYTES", 0) - c.get("APP_HEAP", 0) - blob_bytes
+    room = (model_heap(board) or 0) - blob_bytes
     if full <= c.get("SCRATCH_BUDGET", -1) and full <= room:
         return "full", full
     return "stream", scratch.plan(qmodel, scratch.STREAM).scratch_bytes
@@ -147,13 +147,14 @@ def app_plan(qmodel, blob_bytes: int, board: BoardModule) -> tuple[str, int]:
 
 def check_heap(model: Path, blob_bytes: int, qmodel, board: BoardModule) -> None:
     """CommandError naming the figure that is over when the blob, the scratch of the plan the app
-    would pick and the app's own need (APP_HEAP) do not fit the board's HEAP_BYTES."""
-    c = board.constants
-    if "HEAP_BYTES" not in c or "APP_HEAP" not in c:
+    would pick, the app's own need (APP_HEAP) and the natmod's code do not fit the board's HEAP_BYTES."""
+    room = model_heap(board)
+    if room is None:
         return  # a board module that does not say (CircuitPython: no natmod plans)
-    heap, app = c["HEAP_BYTES"], c["APP_HEAP"]
-    room = heap - app
-    where = f"boards/board_{board.name}.py: HEAP_BYTES {heap:,} - APP_HEAP {app:,}"
+    c = board.constants
+    natmod = natmod_heap(board)
+    where = (f"boards/board_{board.name}.py: HEAP_BYTES {c['HEAP_BYTES']:,} - APP_HEAP {c['APP_HEAP']:,}"
+             + (f" - the natmod's code {natmod:,}" if natmod else ""))
     if blob_bytes > room:
         raise CommandError(f"{model} does not fit the {board.name}: the blob alone ({blob_bytes:,} bytes) is "
                            f"over the {room:,} bytes of heap it has for a model ({where})")
