@@ -44,11 +44,6 @@ class BoardModule:
         site = "https://circuitpython.org/board/" if self.circuitpython else "https://micropython.org/download/"
         return site + str(self.constants.get("FIRMWARE", ""))
 
-    @property
-    def mcu(self) -> str:
-        """The MCU that os.uname().machine names after " with " (the app detects boards by it)."""
-        return str(self.constants.get("MACHINE", "")).rpartition(" with ")[2]
-
 
 def known_boards() -> list[str]:
     return sorted(p.stem[len("board_"):] for p in BOARDS.glob("board_*.py"))
